@@ -1,0 +1,3 @@
+"""Feeds: the newsroom's feed backbone."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,47 @@
+"""One exception tree for the service; driver and library errors are translated at their boundary."""
+
+from __future__ import annotations
+
+
+class FeedsError(Exception):
+    """Base of every error the service raises on purpose."""
+
+
+class ConfigError(FeedsError):
+    """A setting or config file is invalid; the message names the file, line or field."""
+
+
+class NotFound(FeedsError):
+    """The thing asked for does not exist."""
+
+
+class Conflict(FeedsError):
+    """The request clashes with what is stored (duplicate slug, file-managed entry...)."""
+
+
+class ValidationError(FeedsError):
+    """Input failed validation. `errors` maps a field name to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str], *, line: int | None = None) -> None:
+        self.errors = dict(errors)
+        self.line = line
+        where = f"line {line}: " if line is not None else ""
+        detail = "; ".join(f"{name}: {problem}" for name, problem in self.errors.items())
+        super().__init__(where + detail)
+
+
+class StorageError(FeedsError):
+    """The database failed in a way the caller cannot fix by changing its input."""
+
+
+class FetchError(FeedsError):
+    """Fetching an outside feed failed; `kind` is a short machine-readable reason."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
+        self.kind = kind
+        self.status = status
+        super().__init__(message)
+
+
+class ParseError(FeedsError):
+    """An outside document is not a feed we accept."""

@@ -1,0 +1,249 @@
+"""Frozen dataclasses that cross layers.
+
+Every datetime here is timezone-aware UTC; constructors check it so a naive value is
+caught where it is made rather than where feedgen raises on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+def require_utc(value: datetime, name: str) -> datetime:
+    """Return *value* converted to UTC; a naive datetime is a programming error."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class FeedKind(StrEnum):
+    ALL = "all"
+    SECTION = "section"
+    TAG = "tag"
+    CUSTOM = "custom"
+    TRENDING = "trending"
+
+
+class FeedFormat(StrEnum):
+    RSS = "rss"
+    ATOM = "atom"
+    JSON = "json"
+
+    @property
+    def media_type(self) -> str:
+        return _MEDIA_TYPES[self]
+
+
+_MEDIA_TYPES = {
+    FeedFormat.RSS: "application/rss+xml; charset=utf-8",
+    FeedFormat.ATOM: "application/atom+xml; charset=utf-8",
+    FeedFormat.JSON: "application/feed+json",
+}
+
+
+@dataclass(frozen=True)
+class Hashtag:
+    """A hashtag: `key` is the NFKC-casefolded identity, `display` how a writer typed it."""
+
+    key: str
+    display: str
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    mime_type: str
+    length: int
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an ingested article came from, credited in every format."""
+
+    source_id: int
+    source_title: str
+    feed_url: str
+    origin_id: str
+    link: str | None = None
+    original_date: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    guid: str
+    slug: str
+    title: str
+    summary: str
+    content_html: str
+    author: str
+    section: str
+    hashtags: tuple[Hashtag, ...]
+    published_at: datetime
+    updated_at: datetime
+    url: str | None = None
+    image: Image | None = None
+    views: int = 0
+    sponsored: bool = False
+    status: Status = Status.PUBLISHED
+    language: str = "en"
+    origin: Origin | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "published_at", require_utc(self.published_at, "published_at"))
+        object.__setattr__(self, "updated_at", require_utc(self.updated_at, "updated_at"))
+
+    def visible_at(self, now: datetime) -> bool:
+        return self.status is Status.PUBLISHED and self.published_at <= now
+
+    @property
+    def hashtag_keys(self) -> frozenset[str]:
+        return frozenset(tag.key for tag in self.hashtags)
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """Which articles a tag feed holds; hashtag entries are normalised keys."""
+
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    include_sponsored: bool = False
+
+    def matches(self, article: Article) -> bool:
+        keys = article.hashtag_keys
+        if self.any_of and keys.isdisjoint(self.any_of):
+            return False
+        if not keys.issuperset(self.all_of):
+            return False
+        if not keys.isdisjoint(self.none_of):
+            return False
+        if self.sections and article.section not in self.sections:
+            return False
+        return self.include_sponsored or not article.sponsored
+
+    def impossibility(self) -> str | None:
+        """Why this rule can match nothing, or None when it can match something."""
+        if not (self.any_of or self.all_of or self.sections):
+            return "a rule needs at least one of any_of, all_of or sections"
+        clash = set(self.all_of) & set(self.none_of)
+        if clash:
+            return f"{', '.join(sorted(clash))} is in both all_of and none_of"
+        if self.any_of and set(self.any_of) <= set(self.none_of):
+            return "every any_of hashtag is also in none_of"
+        return None
+
+
+@dataclass(frozen=True)
+class TagFeed:
+    slug: str
+    title: str
+    rule: TagRule
+    description: str = ""
+    limit: int = 50
+    managed_by: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class FeedKey:
+    kind: FeedKind
+    value: str = ""
+
+    @property
+    def storage_key(self) -> str:
+        return f"{self.kind.value}:{self.value}"
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    """A feed's change counter and the instant of its newest change."""
+
+    key: FeedKey
+    version: int
+    changed_at: datetime
+    next_change_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[Article, ...]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    section: str | None = None
+    hashtag: str | None = None
+    status: Status | None = None
+    since: datetime | None = None
+    query: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class CategoryMode(StrEnum):
+    NONE = "none"
+    ALL = "all"
+    MAP = "map"
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """How an outside feed's categories become our hashtags."""
+
+    mode: CategoryMode = CategoryMode.NONE
+    # (outside category, hashtag display form); matched case-insensitively by key.
+    mapping: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceState:
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_fetch_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_check_at: datetime | None = None
+    items_new: int = 0
+    items_updated: int = 0
+    items_unchanged: int = 0
+    # A 301/308 target seen on consecutive fetches; the URL changes once it is confirmed.
+    redirect_target: str | None = None
+    redirect_seen: int = 0
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    name: str
+    section: str
+    hashtags: tuple[Hashtag, ...] = ()
+    categories: CategoryRule = CategoryRule()
+    interval_seconds: int = 900
+    enabled: bool = True
+    retention_days: int = 30
+    max_items: int = 100
+    managed_by: str | None = None
+    state: SourceState = SourceState()
+    id: int | None = None

@@ -1,0 +1,1 @@
+"""Format-neutral feed documents and one writer per format."""

@@ -1,0 +1,63 @@
+"""The format-neutral feed document every writer renders.
+
+The service builds it; writers never query the store and never look at the clock, so
+the same document always renders to the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.models import Image, require_utc
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """Credit for an ingested item: the outside feed it came from."""
+
+    title: str
+    feed_url: str
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    id: str
+    title: str
+    url: str
+    summary: str
+    content_html: str
+    author: str
+    categories: tuple[str, ...]
+    published: datetime
+    updated: datetime
+    image: Image | None = None
+    language: str | None = None
+    source: ItemSource | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "published", require_utc(self.published, "published"))
+        object.__setattr__(self, "updated", require_utc(self.updated, "updated"))
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    id: str
+    title: str
+    description: str
+    home_url: str
+    self_url: str
+    language: str
+    updated: datetime
+    ttl_minutes: int
+    generator: str
+    generator_version: str
+    items: tuple[FeedItem, ...]
+    stylesheet_url: str | None = None
+    hub_url: str | None = None
+    next_url: str | None = None
+    icon_url: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "updated", require_utc(self.updated, "updated"))
