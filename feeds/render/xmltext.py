@@ -1,0 +1,70 @@
+"""Small XML helpers shared by the RSS, Atom and OPML writers.
+
+They do not escape markup: lxml does that when it serialises. They only remove what lxml
+refuses to serialise at all, and finish a document the same way for every writer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from lxml import etree
+
+# Everything outside the XML 1.0 Char production, plus the C1 controls the spec
+# discourages: lxml raises on the former and some readers choke on the latter.
+_INVALID_XML_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
+
+# feedgen's own output is trusted, but re-parsing must never fetch or expand anything.
+_SAFE_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)
+
+
+def clean_text(value: str) -> str:
+    """Return *value* without characters XML 1.0 cannot carry."""
+    return _INVALID_XML_CHARS.sub("", value)
+
+
+def clean_optional(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
+
+
+def feed_datetime(value: datetime) -> datetime:
+    """Whole seconds in UTC, so RSS (which has no fractions) and Atom/JSON agree."""
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def rfc3339(value: datetime) -> str:
+    return feed_datetime(value).isoformat()
+
+
+def parse_generated(xml: bytes) -> etree._ElementTree:
+    """Parse feedgen's serialised output into a properly namespaced tree.
+
+    feedgen builds the Atom root with a literal ``xmlns`` attribute rather than a
+    namespace, so elements added to its in-memory tree land in no namespace; a round
+    trip through the parser gives every element its real namespace before we edit it.
+    """
+    return etree.ElementTree(etree.fromstring(xml, _SAFE_PARSER))
+
+
+def _pseudo_attr(value: str) -> str:
+    # The xml-stylesheet PI allows these references in its pseudo-attribute values,
+    # and escaping '>' also rules out a premature '?>'.
+    return (
+        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
+
+
+def finish_document(tree: etree._ElementTree, stylesheet_url: str | None) -> bytes:
+    """Serialise *tree* as UTF-8 with a declaration and the optional stylesheet PI."""
+    root = tree.getroot()
+    if stylesheet_url:
+        href = _pseudo_attr(clean_text(stylesheet_url))
+        root.addprevious(
+            etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{href}"')
+        )
+    return etree.tostring(tree, encoding="UTF-8", xml_declaration=True)
