@@ -1,6 +1,8 @@
-"""One exception tree for the service; driver and library errors are translated at their boundary."""
+"""One exception tree; driver and library errors are translated at their boundary."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class FeedsError(Exception):
@@ -37,9 +39,18 @@ class StorageError(FeedsError):
 class FetchError(FeedsError):
     """Fetching an outside feed failed; `kind` is a short machine-readable reason."""
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: datetime | None = None,
+    ) -> None:
         self.kind = kind
         self.status = status
+        # When the server said to come back (429/503 Retry-After), tz-aware UTC.
+        self.retry_after = retry_after
         super().__init__(message)
 
 

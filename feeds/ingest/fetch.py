@@ -1,0 +1,397 @@
+"""Safe HTTP fetching of outside feeds (httpx, synchronous).
+
+One call is one conditional GET with redirects followed by hand, under one deadline
+and one size cap, to addresses the policy in netguard.py admits. Failures raise
+FetchError with a short `kind`; the caller records it and schedules the next check.
+
+What this module does not do: parse the body, decide when to fetch next, or change a
+source's stored URL after a permanent redirect (it reports the target; the caller
+confirms it over several fetches).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import hashlib
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import brotli
+import certifi
+import httpcore
+import httpx
+
+from feeds import __version__
+from feeds.errors import FetchError
+from feeds.ingest.netguard import AllowList, Deadline, GuardedBackend
+from feeds.models import SourceState
+from feeds.settings import Settings
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+_SCHEMES = frozenset({"http", "https"})
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+
+
+def default_user_agent(site_url: str = "") -> str:
+    return f"Feeds/{__version__} (+{site_url})" if site_url else f"Feeds/{__version__}"
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    allow: tuple[str, ...] = ()
+    user_agent: str = default_user_agent()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FetchOptions:
+        return cls(
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.fetch_max_bytes,
+            max_redirects=settings.fetch_max_redirects,
+            allow=settings.fetch_allow,
+            user_agent=settings.fetch_user_agent or default_user_agent(settings.site_url),
+        )
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    final_url: str
+    status: int
+    not_modified: bool
+    unchanged: bool
+    body: bytes | None
+    content_type: str | None
+    content_location: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    permanent_redirect: str | None
+    elapsed: float
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Built once: loading the CA bundle costs more than the rest of a small fetch.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, backend: GuardedBackend) -> None:
+        super().__init__(verify=_ssl_context(), trust_env=False)
+        # httpx has no public hook for a network backend; the pool it builds is
+        # replaced before any connection exists (it never opened one).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=_ssl_context(), network_backend=backend, max_connections=4
+        )
+
+
+def fetch(url: str, state: SourceState, options: FetchOptions) -> FetchResult:
+    """GET *url* conditionally; return the body or raise FetchError."""
+    started = time.monotonic()
+    deadline = Deadline(options.timeout)
+    backend = GuardedBackend(AllowList.parse(options.allow), deadline)
+    headers = {
+        "User-Agent": options.user_agent,
+        "Accept": _ACCEPT,
+        "Accept-Encoding": "gzip, br",
+    }
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    with httpx.Client(
+        transport=_GuardedTransport(backend), follow_redirects=False, trust_env=False
+    ) as client:
+        try:
+            return _follow(client, url, headers, state, options, deadline, started)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, deadline) from exc
+
+
+def _follow(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    state: SourceState,
+    options: FetchOptions,
+    deadline: Deadline,
+    started: float,
+) -> FetchResult:
+    current = _checked_url(url)
+    visited: list[str] = []
+    permanent: str | None = None
+    still_permanent = True
+    for hop in range(options.max_redirects + 1):
+        visited.append(str(current))
+        timeout = httpx.Timeout(deadline.bound(None))
+        request = client.build_request("GET", current, headers=headers, timeout=timeout)
+        response = client.send(request, stream=True)
+        try:
+            if response.status_code not in _REDIRECTS:
+                return _finish(response, state, options, deadline, permanent, started)
+            location = response.headers.get("location")
+            if not location:
+                raise FetchError(
+                    "bad_response",
+                    f"{response.status_code} redirect without a Location header",
+                    status=response.status_code,
+                )
+            target = _checked_url(str(current.join(location.strip())))
+            still_permanent = still_permanent and response.status_code in _PERMANENT
+            if still_permanent:
+                permanent = str(target)
+            if str(target) in visited:
+                raise FetchError(
+                    "redirect_loop",
+                    f"redirect loop: {current} sends us back to {target} (hop {hop + 1})",
+                    status=response.status_code,
+                )
+            current = target
+        finally:
+            response.close()
+    raise FetchError(
+        "too_many_redirects",
+        f"more than {options.max_redirects} redirects (last went to {current})",
+    )
+
+
+def _checked_url(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError("bad_scheme", f"not a usable URL: {url!r} ({exc})") from exc
+    if parsed.scheme not in _SCHEMES or not parsed.host:
+        raise FetchError("bad_scheme", f"only http and https URLs are fetched, not {url!r}")
+    return parsed
+
+
+def _finish(
+    response: httpx.Response,
+    state: SourceState,
+    options: FetchOptions,
+    deadline: Deadline,
+    permanent: str | None,
+    started: float,
+) -> FetchResult:
+    status = response.status_code
+    final_url = str(response.url)
+    if status == 410:
+        raise FetchError(
+            "gone", f"{final_url} is gone (410): the source was removed", status=status
+        )
+    if status in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        when = f", retry after {retry_after:%Y-%m-%d %H:%M:%S} UTC" if retry_after else ""
+        raise FetchError(
+            "rate_limited",
+            f"{final_url} answered {status} {response.reason_phrase}{when}",
+            status=status,
+            retry_after=retry_after,
+        )
+    if status != 304 and not 200 <= status < 300:
+        raise FetchError(
+            "http_status", f"{final_url} answered {status} {response.reason_phrase}", status=status
+        )
+    etag = response.headers.get("etag") or None
+    last_modified = response.headers.get("last-modified") or None
+    common = {
+        "final_url": final_url,
+        "status": status,
+        "content_type": response.headers.get("content-type"),
+        "content_location": _content_location(response),
+        "permanent_redirect": permanent,
+    }
+    if status == 304:
+        # A 304 may omit validators; the ones we sent are still the current ones.
+        return FetchResult(
+            **common,
+            not_modified=True,
+            unchanged=True,
+            body=None,
+            etag=etag or state.etag,
+            last_modified=last_modified or state.last_modified,
+            body_hash=state.body_hash,
+            elapsed=time.monotonic() - started,
+        )
+    body = read_body(response, options.max_bytes, deadline)
+    body_hash = hashlib.sha256(body).hexdigest()
+    unchanged = body_hash == state.body_hash
+    return FetchResult(
+        **common,
+        not_modified=False,
+        unchanged=unchanged,
+        body=None if unchanged else body,
+        etag=etag,
+        last_modified=last_modified,
+        body_hash=body_hash,
+        elapsed=time.monotonic() - started,
+    )
+
+
+def _content_location(response: httpx.Response) -> str:
+    header = response.headers.get("content-location")
+    if header:
+        try:
+            resolved = response.url.join(header.strip())
+        except httpx.InvalidURL:
+            resolved = None
+        if resolved is not None and resolved.scheme in _SCHEMES:
+            return str(resolved)
+    return str(response.url)
+
+
+def read_body(response: httpx.Response, max_bytes: int, deadline: Deadline) -> bytes:
+    """The decoded body, refusing more than *max_bytes* after decompression."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(
+            "too_large", f"body of {int(declared)} bytes exceeds the {max_bytes} byte limit"
+        )
+    decode = body_decoder(response.headers.get("content-encoding", ""))
+    parts: list[bytes] = []
+    size = 0
+    for piece in decode(_raw_chunks(response, deadline)):
+        size += len(piece)
+        if size > max_bytes:
+            raise FetchError(
+                "too_large", f"body exceeds the {max_bytes} byte limit (after decompression)"
+            )
+        parts.append(piece)
+    return b"".join(parts)
+
+
+def _raw_chunks(response: httpx.Response, deadline: Deadline) -> Iterator[bytes]:
+    for chunk in response.iter_raw(64 * 1024):
+        deadline.bound(None)
+        yield chunk
+
+
+Decoder = Callable[[Iterable[bytes]], Iterator[bytes]]
+_PIECE = 64 * 1024
+
+
+def body_decoder(content_encoding: str) -> Decoder:
+    """Undo Content-Encoding in bounded pieces, so a bomb never inflates at once.
+
+    httpx's own decoders inflate each network chunk in one call (64 KiB of gzip can be
+    64 MiB); these hand out at most 64 KiB at a time and the caller counts them.
+    """
+    decoders: list[Decoder] = []
+    for coding in reversed([c.strip().lower() for c in content_encoding.split(",")]):
+        if coding in ("", "identity"):
+            continue
+        if coding in ("gzip", "x-gzip"):
+            decoders.append(functools.partial(_inflate, wbits=16 + zlib.MAX_WBITS))
+        elif coding == "deflate":
+            decoders.append(functools.partial(_inflate, wbits=zlib.MAX_WBITS))
+        elif coding == "br":
+            decoders.append(_unbrotli)
+        else:
+            raise FetchError("bad_response", f"unsupported Content-Encoding {coding!r}")
+
+    def decode(chunks: Iterable[bytes]) -> Iterator[bytes]:
+        stream: Iterable[bytes] = chunks
+        for decoder in decoders:
+            stream = decoder(stream)
+        yield from stream
+
+    return decode
+
+
+def _inflate(chunks: Iterable[bytes], wbits: int) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(wbits)
+    first = True
+    try:
+        for data in chunks:
+            while data:
+                if inflater.eof:
+                    if wbits != 16 + zlib.MAX_WBITS:
+                        break  # trailing bytes after a deflate stream: ignored
+                    inflater = zlib.decompressobj(wbits)  # next gzip member
+                try:
+                    piece = inflater.decompress(data, _PIECE)
+                except zlib.error:
+                    if not (first and wbits == zlib.MAX_WBITS):
+                        raise
+                    # "deflate" is often sent raw, without the zlib header.
+                    wbits = -zlib.MAX_WBITS
+                    inflater = zlib.decompressobj(wbits)
+                    piece = inflater.decompress(data, _PIECE)
+                first = False
+                if piece:
+                    yield piece
+                data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+        yield inflater.flush()
+    except zlib.error as exc:
+        raise FetchError("bad_response", f"corrupt compressed body: {exc}") from exc
+
+
+def _unbrotli(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    decompressor = brotli.Decompressor()
+    bounded = hasattr(decompressor, "can_accept_more_data")  # Brotli >= 1.2
+    try:
+        for data in chunks:
+            if not bounded:
+                yield decompressor.process(data)
+                continue
+            yield decompressor.process(data, output_buffer_limit=_PIECE)
+            while not decompressor.can_accept_more_data():
+                yield decompressor.process(b"", output_buffer_limit=_PIECE)
+    except brotli.error as exc:
+        raise FetchError("bad_response", f"corrupt brotli body: {exc}") from exc
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> datetime | None:
+    """Retry-After as an instant: delta-seconds or an HTTP-date; anything else is None."""
+    if not value:
+        return None
+    now = now or datetime.now(UTC)
+    value = value.strip()
+    if value.isdigit():
+        try:
+            return now + timedelta(seconds=int(value))
+        except OverflowError:
+            return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _translate(exc: httpx.HTTPError, deadline: Deadline) -> FetchError:
+    """One FetchError per httpx failure, with a message an admin can act on."""
+    if isinstance(exc, httpx.TimeoutException) or deadline.remaining() <= 0:
+        return FetchError("timeout", f"no complete response within {deadline.total:g} s")
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return FetchError("tls", f"TLS certificate rejected: {cause.verify_message}")
+        if isinstance(cause, ssl.SSLError):
+            return FetchError("tls", f"TLS failure: {cause.reason or cause}")
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc)
+        if "without sending complete message body" in text or "incomplete" in text.lower():
+            text = "connection closed before the whole body arrived (wrong Content-Length?)"
+        return FetchError("bad_response", f"malformed HTTP response: {text}")
+    if isinstance(exc, httpx.DecodingError):
+        return FetchError("bad_response", f"cannot decode the response body: {exc}")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return FetchError("bad_scheme", f"not a usable URL: {exc}")
+    if isinstance(exc, httpx.NetworkError):
+        return FetchError("connect", f"network error: {exc or type(exc).__name__}")
+    return FetchError("bad_response", f"HTTP failure: {exc or type(exc).__name__}")
