@@ -247,3 +247,15 @@ class Source:
     managed_by: str | None = None
     state: SourceState = SourceState()
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """What the store selects for one feed; the service builds it from a FeedKey."""
+
+    section: str | None = None
+    tag: str | None = None
+    rule: TagRule | None = None
+    include_sponsored: bool = True
+    published_after: datetime | None = None
+    by_views: bool = False

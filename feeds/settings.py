@@ -19,7 +19,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from feeds.errors import ConfigError
 
 
-def setting(default: Any, help: str, *, minimum: float | None = None) -> Any:  # noqa: A002
+def setting(default: Any, help: str, *, minimum: float | None = None) -> Any:
     return field(default=default, metadata={"help": help, "minimum": minimum})
 
 
@@ -31,11 +31,13 @@ class Settings:
         "SQLAlchemy URL of the store. SQLite by default (WAL mode); "
         "`postgresql+psycopg://user@host/db` for PostgreSQL.",
     )
-    config_dir: str = setting(
-        "config", "Folder holding tag_feeds.toml, sources.toml and demo/."
-    )
+    config_dir: str = setting("config", "Folder holding tag_feeds.toml, sources.toml and demo/.")
     load_demo: bool = setting(
         True, "Load the demo articles from `<config_dir>/demo/` when the store is empty."
+    )
+    media_dir: str = setting(
+        "config/demo/media",
+        "Folder served at `/media/`; image URLs given as paths (`/media/x.png`) point here.",
     )
     secret_key: str = setting(
         "", "Key signing admin sessions and CSRF tokens. Empty: a random key per process."
@@ -51,9 +53,7 @@ class Settings:
     )
     # Identity of the publication
     site_title: str = setting("The Daily Ledger", "Publication name used in feed titles.")
-    site_url: str = setting(
-        "", "Newsroom home page. Empty: the service's own `/feeds/` directory."
-    )
+    site_url: str = setting("", "Newsroom home page. Empty: the service's own `/feeds/` directory.")
     site_description: str = setting(
         "News, analysis and features from the newsroom.", "Description of the `all` feed."
     )
@@ -67,7 +67,8 @@ class Settings:
     feed_limit: int = setting(50, "Items in a feed when `?limit=` is not given.", minimum=1)
     feed_limit_max: int = setting(200, "Largest `?limit=` accepted.", minimum=1)
     trending_window_hours: int = setting(
-        48, "Trending holds the most viewed articles published within this many hours.",
+        48,
+        "Trending holds the most viewed articles published within this many hours.",
         minimum=1,
     )
     trending_refresh_seconds: int = setting(
@@ -96,7 +97,8 @@ class Settings:
         20.0, "Total seconds for one fetch: connect, redirects and whole body.", minimum=0.1
     )
     fetch_max_bytes: int = setting(
-        10 * 1024 * 1024, "Largest response body accepted, counted after decompression.",
+        10 * 1024 * 1024,
+        "Largest response body accepted, counted after decompression.",
         minimum=1,
     )
     fetch_max_redirects: int = setting(5, "Redirect hops followed per fetch.", minimum=0)
@@ -112,20 +114,20 @@ class Settings:
         24 * 3600, "Longest wait between retries of a failing source.", minimum=60
     )
     future_date_window_seconds: int = setting(
-        3600, "Ingested dates further ahead than this are clamped to the fetch time.",
+        3600,
+        "Ingested dates further ahead than this are clamped to the fetch time.",
         minimum=0,
     )
     permanent_redirect_confirmations: int = setting(
-        3, "Consecutive fetches that must see a 301/308 before the stored URL changes.",
+        3,
+        "Consecutive fetches that must see a 301/308 before the stored URL changes.",
         minimum=1,
     )
     # Admin
     login_max_failures: int = setting(
         5, "Failed logins from one address before logins are throttled.", minimum=1
     )
-    login_lockout_seconds: int = setting(
-        300, "How long a throttled address must wait.", minimum=1
-    )
+    login_lockout_seconds: int = setting(300, "How long a throttled address must wait.", minimum=1)
     log_level: str = setting("INFO", "Python logging level.")
 
     def with_overrides(self, values: Mapping[str, Any]) -> Settings:
@@ -238,4 +240,3 @@ def _from_string(name: str, raw: str, *, origin: str) -> Any:
     except ValueError:
         raise ConfigError(f"{origin}: cannot read {raw!r} as {kind.__name__}") from None
     return raw
-

@@ -1,0 +1,39 @@
+"""The one API that the web views, the CLI and the scheduler jobs call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from feeds.feedcache import FeedCache
+from feeds.service.articles import ArticleService
+from feeds.service.catalog import CatalogService
+from feeds.service.context import Context, utcnow
+from feeds.service.directory import DirectoryService
+from feeds.service.feeds import FeedService
+from feeds.service.setup import Setup
+from feeds.service.tokens import TokenService
+from feeds.settings import Settings
+from feeds.store import Store
+
+
+class Service:
+    def __init__(
+        self, settings: Settings, store: Store, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.ctx = Context(
+            settings=settings, store=store, cache=FeedCache(settings.cache_bytes), clock=clock
+        )
+        self.articles = ArticleService(self.ctx)
+        self.catalog = CatalogService(self.ctx)
+        self.feeds = FeedService(self.ctx)
+        self.tokens = TokenService(self.ctx)
+        self.directory = DirectoryService(self.ctx)
+        self.setup = Setup(self.ctx, self.catalog, self.articles)
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        self.ctx.clock = clock

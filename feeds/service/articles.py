@@ -1,0 +1,243 @@
+"""Creating, changing and listing articles; every write moves the versions it affects."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from feeds.errors import Conflict, NotFound, ValidationError
+from feeds.models import Article, ArticleFilter, Status
+from feeds.service.article_input import ArticleDraft, slugify, validate
+from feeds.service.context import Context
+from feeds.service.feedkeys import keys_of
+from feeds.store import articles as article_store
+from feeds.store import sections as section_store
+from feeds.store import tagfeeds as tagfeed_store
+from feeds.store import versions as version_store
+
+
+def article_to_dict(article: Article) -> dict[str, Any]:
+    """The API representation; `validate()` accepts it back (less the read-only fields)."""
+    image = article.image
+    origin = article.origin
+    return {
+        "id": article.id,
+        "guid": article.guid,
+        "slug": article.slug,
+        "title": article.title,
+        "summary": article.summary,
+        "content_html": article.content_html,
+        "author": article.author,
+        "section": article.section,
+        "hashtags": [tag.display for tag in article.hashtags],
+        "url": article.url,
+        "image": None
+        if image is None
+        else {
+            "url": image.url,
+            "mime_type": image.mime_type,
+            "length": image.length,
+            "alt": image.alt,
+        },
+        "views": article.views,
+        "sponsored": article.sponsored,
+        "status": article.status.value,
+        "language": article.language,
+        "published_at": article.published_at.isoformat(),
+        "updated_at": article.updated_at.isoformat(),
+        "origin": None
+        if origin is None
+        else {
+            "source_id": origin.source_id,
+            "source": origin.source_title,
+            "link": origin.link,
+            "original_date": origin.original_date,
+        },
+    }
+
+
+def record_change(
+    conn: Connection, old: Article | None, new: Article | None, now: datetime
+) -> None:
+    """Move the version of every feed whose content this write changes.
+
+    A draft edited into another draft changes no feed; a scheduled article changes its
+    feeds when it comes due, which is recorded as the feeds' next change instead.
+    """
+    tag_feeds = tagfeed_store.all_feeds(conn)
+    changed: set[Any] = set()
+    if old is not None and old.visible_at(now):
+        changed |= keys_of(old, tag_feeds)
+    if new is not None and new.visible_at(now):
+        changed |= keys_of(new, tag_feeds)
+    version_store.bump(conn, changed, now)
+    if new is not None and new.status is Status.PUBLISHED and new.published_at > now:
+        version_store.expect_change(conn, keys_of(new, tag_feeds), new.published_at)
+
+
+class ArticleService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def mint_guid(self) -> str:
+        # Random, so it never depends on slug, URL or title, all of which may change.
+        return f"tag:{self.ctx.settings.guid_authority}:article:{uuid.uuid4()}"
+
+    def _check_refs(self, conn: Connection, draft: ArticleDraft) -> None:
+        if section_store.get(conn, draft.section) is None:
+            raise ValidationError({"section": f"unknown section {draft.section!r}"})
+
+    def _unique_slug(self, conn: Connection, wanted: str, *, own_id: int | None) -> str:
+        slug, n = wanted, 1
+        while True:
+            holder = article_store.get_by(conn, slug=slug)
+            if holder is None or holder.id == own_id:
+                return slug
+            n += 1
+            slug = f"{wanted}-{n}"
+
+    def _build(
+        self, conn: Connection, draft: ArticleDraft, *, guid: str, own: Article | None
+    ) -> Article:
+        now = self.ctx.now()
+        self._check_refs(conn, draft)
+        if draft.slug is not None:
+            holder = article_store.get_by(conn, slug=draft.slug)
+            if holder is not None and (own is None or holder.id != own.id):
+                raise Conflict(f"slug {draft.slug!r} belongs to article {holder.id}")
+            slug = draft.slug
+        elif own is not None:
+            slug = own.slug
+        else:
+            slug = self._unique_slug(conn, slugify(draft.title), own_id=None)
+        published = draft.published_at or (own.published_at if own else now)
+        # A new article was last changed when it was published (for a scheduled one,
+        # when it comes due); an edit changes it now.
+        updated = draft.updated_at or (now if own else published)
+        return Article(
+            id=own.id if own else None,
+            guid=guid,
+            slug=slug,
+            title=draft.title,
+            summary=draft.summary,
+            content_html=draft.content_html,
+            author=draft.author,
+            section=draft.section,
+            hashtags=draft.hashtags,
+            published_at=published,
+            updated_at=updated,
+            url=draft.url,
+            image=draft.image,
+            views=draft.views,
+            sponsored=draft.sponsored,
+            status=draft.status,
+            language=draft.language,
+            origin=own.origin if own else None,
+        )
+
+    def create(self, payload: Any, conn: Connection | None = None) -> Article:
+        draft = validate(payload, default_language=self.ctx.settings.language)
+        if conn is not None:
+            return self._create(conn, draft)
+        with self.ctx.store.begin() as fresh:
+            return self._create(fresh, draft)
+
+    def _create(self, conn: Connection, draft: ArticleDraft) -> Article:
+        article = self._build(conn, draft, guid=self.mint_guid(), own=None)
+        article_id = article_store.insert_article(conn, article)
+        record_change(conn, None, article, self.ctx.now())
+        return replace(article, id=article_id)
+
+    def get(self, article_id: int) -> Article:
+        with self.ctx.store.read() as conn:
+            found = article_store.get_by(conn, id=article_id)
+        if found is None:
+            raise NotFound(f"no article {article_id}")
+        return found
+
+    def get_by_slug(self, slug: str) -> Article:
+        with self.ctx.store.read() as conn:
+            found = article_store.get_by(conn, slug=slug)
+        if found is None:
+            raise NotFound(f"no article {slug!r}")
+        return found
+
+    def list(self, flt: ArticleFilter) -> list[Article]:
+        with self.ctx.store.read() as conn:
+            return article_store.list_articles(conn, flt)
+
+    def replace(self, article_id: int, payload: Any) -> Article:
+        draft = validate(payload, default_language=self.ctx.settings.language)
+        return self._update(article_id, lambda _old: draft)
+
+    def patch(self, article_id: int, changes: Any) -> Article:
+        if not isinstance(changes, dict):
+            raise ValidationError({"body": "must be a JSON object"})
+
+        def merged(old: Article) -> ArticleDraft:
+            current = article_to_dict(old)
+            for name in ("id", "guid", "origin"):
+                current.pop(name)
+            for name in ("id", "guid", "origin"):
+                if name in changes:
+                    raise ValidationError({name: "is read-only"})
+            return validate(current | changes, default_language=self.ctx.settings.language)
+
+        return self._update(article_id, merged)
+
+    def withdraw(self, article_id: int) -> Article:
+        def withdrawn(old: Article) -> ArticleDraft:
+            current = article_to_dict(old)
+            for name in ("id", "guid", "origin"):
+                current.pop(name)
+            current["status"] = Status.WITHDRAWN.value
+            current["updated_at"] = None
+            return validate(current, default_language=self.ctx.settings.language)
+
+        return self._update(article_id, withdrawn)
+
+    def restore(self, article_id: int) -> Article:
+        return self.patch(article_id, {"status": Status.PUBLISHED.value, "updated_at": None})
+
+    def _update(self, article_id: int, make: Any) -> Article:
+        with self.ctx.store.begin() as conn:
+            old = article_store.get_by(conn, id=article_id)
+            if old is None:
+                raise NotFound(f"no article {article_id}")
+            draft: ArticleDraft = make(old)
+            new = self._build(conn, draft, guid=old.guid, own=old)
+            if replace(new, updated_at=old.updated_at) == old:
+                return old  # nothing changed: no write, no version moves
+            article_store.update_article(conn, article_id, new)
+            record_change(conn, old, new, self.ctx.now())
+            return new
+
+    def import_lines(self, lines: Iterable[str]) -> int:
+        """Create articles from NDJSON lines, all or nothing; errors name the line."""
+        count = 0
+        with self.ctx.store.begin() as conn:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    payload = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValidationError({"json": exc.msg}, line=number) from None
+                try:
+                    self.create(payload, conn=conn)
+                except ValidationError as exc:
+                    raise ValidationError(exc.errors, line=number) from None
+                except Conflict as exc:
+                    raise ValidationError({"record": str(exc)}, line=number) from None
+                count += 1
+        return count
+
+    def count(self) -> int:
+        with self.ctx.store.read() as conn:
+            return article_store.count(conn)

@@ -1,0 +1,198 @@
+"""Sections and tag feeds: the named feeds beyond `all` and the hashtag feeds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Connection
+
+from feeds.errors import Conflict, NotFound, ValidationError
+from feeds.hashtags import hashtag
+from feeds.models import Article, FeedKey, FeedKind, Section, TagFeed, TagRule
+from feeds.service.context import Context
+from feeds.service.feedkeys import query_for
+from feeds.store import feedquery
+from feeds.store import hashtags as hashtag_store
+from feeds.store import sections as section_store
+from feeds.store import tagfeeds as tagfeed_store
+from feeds.store import versions as version_store
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RULE_FIELDS = ("any_of", "all_of", "none_of", "sections")
+TAG_FEED_FIELDS = {"slug", "title", "description", "limit", "include_sponsored", *RULE_FIELDS}
+
+
+def tag_feed_to_dict(feed: TagFeed) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "slug": feed.slug,
+        "title": feed.title,
+        "description": feed.description,
+        "any_of": list(feed.rule.any_of),
+        "all_of": list(feed.rule.all_of),
+        "none_of": list(feed.rule.none_of),
+        "sections": list(feed.rule.sections),
+        "include_sponsored": feed.rule.include_sponsored,
+        "limit": feed.limit,
+        "managed_by": feed.managed_by,
+    }
+
+
+def _tag_list(data: dict[str, Any], name: str, errors: dict[str, str]) -> tuple[str, ...]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors[name] = "must be a list of hashtags"
+        return ()
+    keys: list[str] = []
+    for raw in value:
+        try:
+            keys.append(hashtag(raw).key)
+        except ValueError:
+            errors[name] = f"{raw!r} is not a hashtag"
+    return tuple(dict.fromkeys(keys))
+
+
+def parse_tag_feed(data: Any, *, max_limit: int, managed_by: str | None = None) -> TagFeed:
+    """Validate a tag feed definition (API payload or config-file table)."""
+    if not isinstance(data, dict):
+        raise ValidationError({"body": "must be an object"})
+    errors: dict[str, str] = {}
+    for extra in sorted(set(data) - TAG_FEED_FIELDS - {"id", "managed_by"}):
+        errors[extra] = "unknown field"
+    slug = data.get("slug")
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug) or len(slug) > 100:
+        errors["slug"] = "must be lowercase letters, digits and single hyphens"
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+        errors["title"] = "is required (up to 200 characters)"
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        errors["description"] = "must be a string"
+    limit = data.get("limit", 50)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= max_limit:
+        errors["limit"] = f"must be an integer from 1 to {max_limit}"
+    sponsored = data.get("include_sponsored", False)
+    if not isinstance(sponsored, bool):
+        errors["include_sponsored"] = "must be true or false"
+    sections = data.get("sections", [])
+    if not isinstance(sections, list) or not all(
+        isinstance(s, str) and SLUG.fullmatch(s) for s in sections
+    ):
+        errors["sections"] = "must be a list of section slugs"
+        sections = []
+    rule = TagRule(
+        any_of=_tag_list(data, "any_of", errors),
+        all_of=_tag_list(data, "all_of", errors),
+        none_of=_tag_list(data, "none_of", errors),
+        sections=tuple(dict.fromkeys(sections)),
+        include_sponsored=sponsored is True,
+    )
+    if not errors:
+        problem = rule.impossibility()
+        if problem:
+            errors["rule"] = f"can match nothing: {problem}"
+    if errors:
+        raise ValidationError(errors)
+    return TagFeed(
+        slug=str(slug),
+        title=str(title).strip(),
+        description=str(description).strip(),
+        rule=rule,
+        limit=int(limit),
+        managed_by=managed_by,
+    )
+
+
+class CatalogService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # -- sections ---------------------------------------------------------------------
+
+    def sections(self) -> list[Section]:
+        with self.ctx.store.read() as conn:
+            return section_store.all_sections(conn)
+
+    def save_section(self, section: Section, conn: Connection | None = None) -> None:
+        if not SLUG.fullmatch(section.slug):
+            raise ValidationError({"slug": "must be lowercase letters, digits and hyphens"})
+        if conn is None:
+            with self.ctx.store.begin() as fresh:
+                self.save_section(section, fresh)
+            return
+        if section_store.upsert(conn, section):
+            version_store.bump(conn, [FeedKey(FeedKind.SECTION, section.slug)], self.ctx.now())
+
+    def hashtags(self) -> list[tuple[Any, int]]:
+        with self.ctx.store.read() as conn:
+            return hashtag_store.all_in_use(conn)
+
+    # -- tag feeds --------------------------------------------------------------------
+
+    def tag_feeds(self) -> list[TagFeed]:
+        with self.ctx.store.read() as conn:
+            return tagfeed_store.all_feeds(conn)
+
+    def tag_feed(self, slug: str) -> TagFeed:
+        with self.ctx.store.read() as conn:
+            found = tagfeed_store.get(conn, slug)
+        if found is None:
+            raise NotFound(f"no tag feed {slug!r}")
+        return found
+
+    def _check_sections(self, conn: Connection, feed: TagFeed) -> None:
+        unknown = [s for s in feed.rule.sections if section_store.get(conn, s) is None]
+        if unknown:
+            raise ValidationError({"sections": f"unknown section {', '.join(unknown)}"})
+
+    def create_tag_feed(self, feed: TagFeed, conn: Connection | None = None) -> TagFeed:
+        if conn is None:
+            with self.ctx.store.begin() as fresh:
+                return self.create_tag_feed(feed, fresh)
+        self._check_sections(conn, feed)
+        if tagfeed_store.get(conn, feed.slug) is not None:
+            raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
+        stored = tagfeed_store.insert_feed(conn, feed)
+        version_store.forget(conn, FeedKey(FeedKind.CUSTOM, feed.slug))
+        return stored
+
+    def update_tag_feed(self, slug: str, feed: TagFeed, conn: Connection | None = None) -> TagFeed:
+        if conn is None:
+            with self.ctx.store.begin() as fresh:
+                return self.update_tag_feed(slug, feed, fresh)
+        current = tagfeed_store.get(conn, slug)
+        if current is None:
+            raise NotFound(f"no tag feed {slug!r}")
+        self._check_sections(conn, feed)
+        if feed.slug != slug and tagfeed_store.get(conn, feed.slug) is not None:
+            raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
+        assert current.id is not None
+        if replace(feed, id=current.id) == current:
+            return current
+        stored = tagfeed_store.update_feed(conn, current.id, feed)
+        now = self.ctx.now()
+        version_store.bump(conn, [FeedKey(FeedKind.CUSTOM, slug)], now)
+        if feed.slug != slug:
+            version_store.forget(conn, FeedKey(FeedKind.CUSTOM, slug))
+        return stored
+
+    def delete_tag_feed(self, slug: str, conn: Connection | None = None) -> None:
+        if conn is None:
+            with self.ctx.store.begin() as fresh:
+                self.delete_tag_feed(slug, fresh)
+            return
+        current = tagfeed_store.get(conn, slug)
+        if current is None or current.id is None:
+            raise NotFound(f"no tag feed {slug!r}")
+        tagfeed_store.delete_feed(conn, current.id)
+        version_store.forget(conn, FeedKey(FeedKind.CUSTOM, slug))
+
+    def preview(self, feed: TagFeed, limit: int | None = None) -> list[Article]:
+        """The articles a rule would hold now, without saving it."""
+        now = self.ctx.now()
+        key = FeedKey(FeedKind.CUSTOM, feed.slug)
+        spec = query_for(key, self.ctx.settings, now, feed)
+        with self.ctx.store.read() as conn:
+            return feedquery.visible(conn, spec, now, limit or feed.limit)

@@ -1,0 +1,96 @@
+"""The list of every feed: for the /feeds/ page, OPML, and the admin dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.render.opml import OpmlOutline, render_opml
+from feeds.service.context import Context
+from feeds.service.feeds import feed_path
+from feeds.store import hashtags as hashtag_store
+from feeds.store import sections as section_store
+from feeds.store import tagfeeds as tagfeed_store
+
+
+@dataclass(frozen=True)
+class FeedListing:
+    key: FeedKey
+    group: str
+    title: str
+    description: str
+    urls: tuple[tuple[FeedFormat, str], ...]
+
+    @property
+    def url_of(self) -> dict[str, str]:
+        return {fmt.value: url for fmt, url in self.urls}
+
+
+class DirectoryService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def listing(self, root: str) -> list[FeedListing]:
+        site = self.ctx.settings.site_title
+        entries: list[tuple[FeedKey, str, str, str]] = [
+            (FeedKey(FeedKind.ALL), "General", f"{site}: everything", "Every published article"),
+            (
+                FeedKey(FeedKind.TRENDING),
+                "General",
+                f"{site}: Trending",
+                f"Most read in the last {self.ctx.settings.trending_window_hours} hours",
+            ),
+        ]
+        with self.ctx.store.read() as conn:
+            for section in section_store.all_sections(conn):
+                entries.append(
+                    (
+                        FeedKey(FeedKind.SECTION, section.slug),
+                        "Sections",
+                        f"{site}: {section.title}",
+                        section.description,
+                    )
+                )
+            for feed in tagfeed_store.all_feeds(conn):
+                entries.append(
+                    (
+                        FeedKey(FeedKind.CUSTOM, feed.slug),
+                        "Topics",
+                        f"{site}: {feed.title}",
+                        feed.description,
+                    )
+                )
+            for tag, count in hashtag_store.all_in_use(conn):
+                entries.append(
+                    (
+                        FeedKey(FeedKind.TAG, tag.key),
+                        "Hashtags",
+                        f"{site}: #{tag.display}",
+                        f"{count} article{'s' if count != 1 else ''} tagged #{tag.display}",
+                    )
+                )
+        return [
+            FeedListing(
+                key=key,
+                group=group,
+                title=title,
+                description=description,
+                urls=tuple((fmt, root + feed_path(key, fmt)) for fmt in FeedFormat),
+            )
+            for key, group, title, description in entries
+        ]
+
+    def opml(self, root: str) -> bytes:
+        home = self.ctx.settings.site_url or root + "feeds/"
+        outlines = [
+            OpmlOutline(
+                text=entry.title,
+                title=entry.title,
+                xml_url=entry.url_of["rss"],
+                html_url=home,
+                description=entry.description or None,
+                category="/" + entry.group,
+            )
+            for entry in self.listing(root)
+        ]
+        return render_opml(f"{self.ctx.settings.site_title}: all feeds", outlines)

@@ -1,0 +1,226 @@
+"""Serving feeds: resolve a key, read its version, render on a cache miss only."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from sqlalchemy import Connection
+
+import feeds
+from feeds.errors import NotFound
+from feeds.feedcache import CachedFeed
+from feeds.models import Article, FeedFormat, FeedKey, FeedKind, FeedVersion, TagFeed
+from feeds.render.atom import render_atom
+from feeds.render.content import absolute_url, absolutize_html
+from feeds.render.document import FeedDocument, FeedItem, ItemSource
+from feeds.render.jsonfeed import render_json
+from feeds.render.rss import render_rss
+from feeds.service.context import Context
+from feeds.service.feedkeys import query_for
+from feeds.store import feedquery
+from feeds.store import hashtags as hashtag_store
+from feeds.store import sections as section_store
+from feeds.store import tagfeeds as tagfeed_store
+from feeds.store import versions as version_store
+
+# A feed that has never held anything still needs a Last-Modified that never moves.
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+WRITERS = {FeedFormat.RSS: render_rss, FeedFormat.ATOM: render_atom, FeedFormat.JSON: render_json}
+# feedgen formats RSS dates by switching the process-wide locale for a moment, so two
+# threads rendering at once could corrupt each other's dates. Renders happen only on
+# cache misses, so serialising them costs little.
+RENDER_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    key: FeedKey
+    format: FeedFormat
+    root_url: str  # scheme://host/ with a trailing slash
+    limit: int | None = None
+
+    def path(self) -> str:
+        return feed_path(self.key, self.format)
+
+    def self_url(self) -> str:
+        url = self.root_url + self.path()
+        return url if self.limit is None else f"{url}?limit={self.limit}"
+
+
+def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
+    ext = FeedFormat(fmt).value
+    if key.kind is FeedKind.ALL:
+        return f"feeds/all.{ext}"
+    if key.kind is FeedKind.TRENDING:
+        return f"feeds/trending.{ext}"
+    folder = {FeedKind.SECTION: "sections", FeedKind.TAG: "tags", FeedKind.CUSTOM: "custom"}
+    return f"feeds/{folder[key.kind]}/{quote(key.value, safe='')}.{ext}"
+
+
+class FeedService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # -- versions -------------------------------------------------------------------
+
+    def version(self, key: FeedKey) -> FeedVersion:
+        """The feed's current version; NotFound for a feed that does not exist."""
+        now = self.ctx.now()
+        with self.ctx.store.read() as conn:
+            current = version_store.get(conn, key)
+        if current is not None and (current.next_change_at is None or current.next_change_at > now):
+            return current
+        with self.ctx.store.begin() as conn:
+            tag_feed = self._resolve(conn, key)
+            spec = query_for(key, self.ctx.settings, now, tag_feed)
+            pending = feedquery.next_pending(conn, spec, now)
+            if current is None:
+                changed = feedquery.newest_change(conn, spec, now) or EPOCH
+                version_store.create(conn, key, changed, pending)
+            else:
+                version_store.advance(conn, key, current, pending)
+            fresh = version_store.get(conn, key)
+        assert fresh is not None
+        return fresh
+
+    def _resolve(self, conn: Connection, key: FeedKey) -> TagFeed | None:
+        """Check the feed exists; return the tag feed for custom feeds."""
+        if key.kind is FeedKind.SECTION and section_store.get(conn, key.value) is None:
+            raise NotFound(f"no section {key.value!r}")
+        if key.kind is FeedKind.TAG and hashtag_store.get(conn, key.value) is None:
+            raise NotFound(f"no hashtag {key.value!r}")
+        if key.kind is FeedKind.CUSTOM:
+            tag_feed = tagfeed_store.get(conn, key.value)
+            if tag_feed is None:
+                raise NotFound(f"no tag feed {key.value!r}")
+            return tag_feed
+        return None
+
+    def _trending_bucket(self, now: datetime) -> datetime:
+        step = self.ctx.settings.trending_refresh_seconds
+        return datetime.fromtimestamp(int(now.timestamp()) // step * step, UTC)
+
+    # -- rendering ------------------------------------------------------------------
+
+    def get(self, request: FeedRequest) -> CachedFeed:
+        """The rendered feed, from the cache when its version has not moved."""
+        version = self.version(request.key)
+        now = self.ctx.now()
+        token: tuple[object, ...] = (version.version,)
+        changed_at = version.changed_at
+        if request.key.kind is FeedKind.TRENDING:
+            bucket = self._trending_bucket(now)
+            token = (version.version, bucket)
+            changed_at = max(changed_at, bucket)
+        cache_key = (request.key, request.format, request.limit, request.root_url, token)
+        cached = self.ctx.cache.get(cache_key)
+        if cached is not None:
+            return cached
+        if request.key.kind is FeedKind.TRENDING:
+            # The window is pinned to the bucket so every render in it agrees.
+            now = self._trending_bucket(now)
+        document = self.document(request, changed_at, now)
+        with RENDER_LOCK:
+            body = WRITERS[request.format](document)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+        entry = CachedFeed(
+            body=body,
+            etag=etag,
+            last_modified=changed_at.replace(microsecond=0),
+            media_type=request.format.media_type,
+        )
+        return self.ctx.cache.put(cache_key, entry)
+
+    def document(self, request: FeedRequest, changed_at: datetime, now: datetime) -> FeedDocument:
+        settings = self.ctx.settings
+        with self.ctx.store.read() as conn:
+            tag_feed = self._resolve(conn, request.key)
+            default_limit = tag_feed.limit if tag_feed else settings.feed_limit
+            limit = min(request.limit or default_limit, settings.feed_limit_max)
+            spec = query_for(request.key, settings, now, tag_feed)
+            found = feedquery.visible(conn, spec, now, limit)
+            title, description = self._describe(conn, request.key, tag_feed)
+            section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
+        root = request.root_url
+        home = settings.site_url or root + "feeds/"
+        return FeedDocument(
+            id=f"tag:{settings.guid_authority}:{request.path().rsplit('.', 1)[0]}",
+            title=title,
+            description=description,
+            home_url=home,
+            self_url=request.self_url(),
+            language=settings.language,
+            updated=changed_at.replace(microsecond=0),
+            ttl_minutes=max(1, settings.cache_max_age // 60),
+            generator="Feeds",
+            generator_version=feeds.__version__,
+            items=tuple(self.item(a, root, section_titles) for a in found),
+            stylesheet_url=root + "feeds/feed.xsl",
+            hub_url=settings.websub_hub or None,
+        )
+
+    def _describe(
+        self, conn: Connection, key: FeedKey, tag_feed: TagFeed | None
+    ) -> tuple[str, str]:
+        site = self.ctx.settings.site_title
+        if key.kind is FeedKind.SECTION:
+            section = section_store.get(conn, key.value)
+            assert section is not None
+            return f"{site}: {section.title}", section.description or section.title
+        if key.kind is FeedKind.TAG:
+            tag = hashtag_store.get(conn, key.value)
+            assert tag is not None
+            return f"{site}: #{tag.display}", f"Articles tagged #{tag.display}"
+        if tag_feed is not None:
+            return f"{site}: {tag_feed.title}", tag_feed.description or tag_feed.title
+        if key.kind is FeedKind.TRENDING:
+            hours = self.ctx.settings.trending_window_hours
+            return f"{site}: Trending", f"The most read articles of the last {hours} hours"
+        return site, self.ctx.settings.site_description
+
+    def item(self, article: Article, root: str, section_titles: dict[str, str]) -> FeedItem:
+        link = article_url(article, root)
+        categories = [section_titles.get(article.section, article.section)]
+        categories.extend(tag.display for tag in article.hashtags)
+        if article.sponsored:
+            categories.append("Sponsored")
+        image = article.image
+        if image is not None:
+            image = type(image)(
+                url=absolute_url(image.url, link),
+                mime_type=image.mime_type,
+                length=image.length,
+                alt=image.alt,
+            )
+        source = None
+        if article.origin is not None:
+            origin = article.origin
+            source = ItemSource(
+                title=origin.source_title, feed_url=origin.feed_url, link=origin.link
+            )
+        return FeedItem(
+            id=article.guid,
+            title=article.title,
+            url=link,
+            summary=article.summary,
+            content_html=absolutize_html(article.content_html, link),
+            author=article.author,
+            categories=tuple(dict.fromkeys(categories)),
+            published=article.published_at,
+            updated=article.updated_at,
+            image=image,
+            language=article.language,
+            source=source,
+        )
+
+
+def article_url(article: Article, root: str) -> str:
+    """The canonical URL, or our own minimal article page when the newsroom has none."""
+    if article.url:
+        return article.url
+    return f"{root}articles/{article.slug}"

@@ -1,0 +1,175 @@
+"""The articles table: rows to Article and back, lookups, filtered lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, exists, func, insert, select, update
+
+from feeds.models import Article, ArticleFilter, Image, Origin, Status
+from feeds.store import hashtags as hashtag_store
+from feeds.store.schema import article_hashtags, articles, hashtags, sources
+
+
+def _values(article: Article) -> dict[str, Any]:
+    image = article.image
+    origin = article.origin
+    return {
+        "guid": article.guid,
+        "slug": article.slug,
+        "title": article.title,
+        "summary": article.summary,
+        "content_html": article.content_html,
+        "author": article.author,
+        "section": article.section,
+        "url": article.url,
+        "image_url": image.url if image else None,
+        "image_type": image.mime_type if image else None,
+        "image_length": image.length if image else None,
+        "image_alt": image.alt if image else None,
+        "views": article.views,
+        "sponsored": article.sponsored,
+        "status": article.status.value,
+        "language": article.language,
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "source_id": origin.source_id if origin else None,
+        "origin_id": origin.origin_id if origin else None,
+        "origin_link": origin.link if origin else None,
+        "origin_date": origin.original_date if origin else None,
+    }
+
+
+def insert_article(conn: Connection, article: Article, *, content_hash: str | None = None) -> int:
+    values = _values(article) | {"content_hash": content_hash}
+    article_id: int = conn.execute(
+        insert(articles).values(**values).returning(articles.c.id)
+    ).scalar_one()
+    hashtag_store.set_for_article(conn, article_id, article.hashtags)
+    return article_id
+
+
+def update_article(
+    conn: Connection, article_id: int, article: Article, *, content_hash: str | None = None
+) -> None:
+    values = _values(article) | {"content_hash": content_hash}
+    values.pop("guid")  # a GUID never changes
+    conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+    hashtag_store.set_for_article(conn, article_id, article.hashtags)
+
+
+def _select() -> Select[Any]:
+    return select(
+        articles, sources.c.name.label("source_name"), sources.c.url.label("feed_url")
+    ).outerjoin(sources, sources.c.id == articles.c.source_id)
+
+
+def _from_row(row: Row[Any], tags: tuple[Any, ...]) -> Article:
+    image = None
+    if row.image_url:
+        image = Image(
+            url=row.image_url,
+            mime_type=row.image_type or "",
+            length=row.image_length or 0,
+            alt=row.image_alt or "",
+        )
+    origin = None
+    if row.source_id is not None:
+        origin = Origin(
+            source_id=row.source_id,
+            source_title=row.source_name or "",
+            feed_url=row.feed_url or "",
+            origin_id=row.origin_id or "",
+            link=row.origin_link,
+            original_date=row.origin_date,
+        )
+    return Article(
+        id=row.id,
+        guid=row.guid,
+        slug=row.slug,
+        title=row.title,
+        summary=row.summary,
+        content_html=row.content_html,
+        author=row.author,
+        section=row.section,
+        hashtags=tags,
+        published_at=row.published_at,
+        updated_at=row.updated_at,
+        url=row.url,
+        image=image,
+        views=row.views,
+        sponsored=row.sponsored,
+        status=Status(row.status),
+        language=row.language,
+        origin=origin,
+    )
+
+
+def load(conn: Connection, query: Select[Any]) -> list[Article]:
+    rows = conn.execute(query).all()
+    tags = hashtag_store.for_articles(conn, [row.id for row in rows])
+    return [_from_row(row, tags.get(row.id, ())) for row in rows]
+
+
+def get_by(conn: Connection, **where: Any) -> Article | None:
+    query = _select()
+    for column, value in where.items():
+        query = query.where(articles.c[column] == value)
+    found = load(conn, query.limit(1))
+    return found[0] if found else None
+
+
+def content_hash_of(conn: Connection, article_id: int) -> str | None:
+    value: str | None = conn.execute(
+        select(articles.c.content_hash).where(articles.c.id == article_id)
+    ).scalar_one_or_none()
+    return value
+
+
+def has_tag(key: str) -> Any:
+    return exists(
+        select(article_hashtags.c.article_id)
+        .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
+        .where(article_hashtags.c.article_id == articles.c.id, hashtags.c.key == key)
+    )
+
+
+def has_any_tag(keys: Sequence[str]) -> Any:
+    return exists(
+        select(article_hashtags.c.article_id)
+        .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
+        .where(article_hashtags.c.article_id == articles.c.id, hashtags.c.key.in_(list(keys)))
+    )
+
+
+def list_articles(conn: Connection, flt: ArticleFilter) -> list[Article]:
+    query = _select()
+    if flt.section:
+        query = query.where(articles.c.section == flt.section)
+    if flt.hashtag:
+        query = query.where(has_tag(flt.hashtag))
+    if flt.status:
+        query = query.where(articles.c.status == flt.status.value)
+    if flt.since:
+        query = query.where(articles.c.updated_at >= flt.since)
+    if flt.query:
+        pattern = "%" + flt.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(articles.c.title.ilike(pattern + "%", escape="\\"))
+    query = query.order_by(articles.c.published_at.desc(), articles.c.id.desc())
+    return load(conn, query.limit(flt.limit).offset(flt.offset))
+
+
+def slug_taken(conn: Connection, slug: str) -> bool:
+    return conn.execute(select(articles.c.id).where(articles.c.slug == slug)).first() is not None
+
+
+def count(conn: Connection) -> int:
+
+    return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+
+def ingested_before(conn: Connection, source_id: int, cutoff: datetime) -> list[Article]:
+    query = _select().where(articles.c.source_id == source_id, articles.c.updated_at < cutoff)
+    return load(conn, query)

@@ -1,0 +1,103 @@
+"""Engine, connections, migrations, and translation of driver errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from feeds.errors import Conflict, StorageError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while the scheduler writes; the busy timeout makes a writer
+    # wait for the lock instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False}
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """Owns the engine. Every write goes through `begin()`: one transaction, all or nothing."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (safe to run on every start)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    # Two processes starting together must not both create the tables.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7305512)"))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except DBAPIError as exc:
+            raise StorageError(f"migrating the store failed: {exc.orig}") from exc
+
+    def is_migrated(self) -> bool:
+        return "alembic_version" in inspect(self.engine).get_table_names()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except IntegrityError as exc:
+            raise Conflict(_integrity_message(exc)) from exc
+        except OperationalError as exc:
+            raise StorageError(f"the store is unavailable: {exc.orig}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageError(f"the store is unavailable: {exc.orig}") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _integrity_message(exc: IntegrityError) -> str:
+    detail = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+    return f"conflicts with stored data: {detail}"

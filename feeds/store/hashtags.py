@@ -1,0 +1,74 @@
+"""The hashtag table: one row per normalised key, the first display form kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from feeds.models import Hashtag
+from feeds.store.schema import article_hashtags, hashtags
+
+
+def ensure(conn: Connection, tags: Iterable[Hashtag]) -> dict[str, int]:
+    """Ids of the given tags, inserting the keys that are new."""
+    wanted = {tag.key: tag for tag in tags}
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(hashtags.c.key, hashtags.c.id).where(hashtags.c.key.in_(list(wanted)))
+    ).all()
+    ids = {key: id_ for key, id_ in rows}
+    for key, tag in wanted.items():
+        if key not in ids:
+            ids[key] = conn.execute(
+                insert(hashtags).values(key=key, display=tag.display).returning(hashtags.c.id)
+            ).scalar_one()
+    return ids
+
+
+def set_for_article(conn: Connection, article_id: int, tags: Sequence[Hashtag]) -> None:
+    ids = ensure(conn, tags)
+    conn.execute(delete(article_hashtags).where(article_hashtags.c.article_id == article_id))
+    if tags:
+        conn.execute(
+            insert(article_hashtags),
+            [
+                {"article_id": article_id, "hashtag_id": ids[tag.key], "position": position}
+                for position, tag in enumerate(tags)
+            ],
+        )
+
+
+def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tuple[Hashtag, ...]]:
+    if not article_ids:
+        return {}
+    rows = conn.execute(
+        select(article_hashtags.c.article_id, hashtags.c.key, hashtags.c.display)
+        .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
+        .where(article_hashtags.c.article_id.in_(list(article_ids)))
+        .order_by(article_hashtags.c.article_id, article_hashtags.c.position)
+    ).all()
+    out: dict[int, list[Hashtag]] = {}
+    for article_id, key, display in rows:
+        out.setdefault(article_id, []).append(Hashtag(key=key, display=display))
+    return {article_id: tuple(tags) for article_id, tags in out.items()}
+
+
+def get(conn: Connection, key: str) -> Hashtag | None:
+    row = conn.execute(
+        select(hashtags.c.key, hashtags.c.display).where(hashtags.c.key == key)
+    ).first()
+    return Hashtag(key=row.key, display=row.display) if row else None
+
+
+def all_in_use(conn: Connection) -> list[tuple[Hashtag, int]]:
+    """Every hashtag with at least one article, with its article count."""
+    count = func.count(article_hashtags.c.article_id)
+    rows = conn.execute(
+        select(hashtags.c.key, hashtags.c.display, count.label("n"))
+        .join(article_hashtags, article_hashtags.c.hashtag_id == hashtags.c.id)
+        .group_by(hashtags.c.key, hashtags.c.display)
+        .order_by(hashtags.c.key)
+    ).all()
+    return [(Hashtag(key=row.key, display=row.display), row.n) for row in rows]

@@ -1,0 +1,167 @@
+"""Table definitions. Alembic migrations create them; a test checks the two agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from feeds.store.types import JSONList, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sections = Table(
+    "sections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("section", String(100), ForeignKey("sections.slug"), nullable=False),
+    Column("hashtags", JSONList, nullable=False, default=list),
+    Column("category_mode", String(10), nullable=False, default="none"),
+    Column("category_map", JSONList, nullable=False, default=list),
+    Column("interval_seconds", Integer, nullable=False, default=900),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("retention_days", Integer, nullable=False, default=30),
+    Column("max_items", Integer, nullable=False, default=100),
+    Column("managed_by", String(200)),
+    # Fetch state
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("last_fetch_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_check_at", UTCDateTime),
+    Column("items_new", Integer, nullable=False, default=0),
+    Column("items_updated", Integer, nullable=False, default=0),
+    Column("items_unchanged", Integer, nullable=False, default=0),
+    Column("redirect_target", Text),
+    Column("redirect_seen", Integer, nullable=False, default=0),
+    Column("lease_until", UTCDateTime),
+    Index("ix_sources_due", "enabled", "next_check_at"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("guid", String(200), nullable=False, unique=True),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("content_html", Text, nullable=False, default=""),
+    Column("author", String(200), nullable=False, default=""),
+    Column("section", String(100), ForeignKey("sections.slug"), nullable=False),
+    Column("url", Text),
+    Column("image_url", Text),
+    Column("image_type", String(100)),
+    Column("image_length", Integer),
+    Column("image_alt", Text),
+    Column("views", Integer, nullable=False, default=0),
+    Column("sponsored", Boolean, nullable=False, default=False),
+    Column("status", String(10), nullable=False),
+    Column("language", String(35), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE")),
+    Column("origin_id", Text),
+    Column("origin_link", Text),
+    Column("origin_date", Text),
+    Column("content_hash", String(64)),
+    UniqueConstraint("source_id", "origin_id", name="uq_articles_source_origin"),
+    Index("ix_articles_status_published", "status", "published_at"),
+    Index("ix_articles_section_published", "section", "published_at"),
+)
+
+hashtags = Table(
+    "hashtags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("display", String(400), nullable=False),
+)
+
+article_hashtags = Table(
+    "article_hashtags",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "hashtag_id",
+        Integer,
+        ForeignKey("hashtags.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Index("ix_article_hashtags_hashtag", "hashtag_id", "article_id"),
+)
+
+tag_feeds = Table(
+    "tag_feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("any_of", JSONList, nullable=False, default=list),
+    Column("all_of", JSONList, nullable=False, default=list),
+    Column("none_of", JSONList, nullable=False, default=list),
+    Column("sections", JSONList, nullable=False, default=list),
+    Column("include_sponsored", Boolean, nullable=False, default=False),
+    Column("item_limit", Integer, nullable=False, default=50),
+    Column("managed_by", String(200)),
+)
+
+feed_versions = Table(
+    "feed_versions",
+    metadata,
+    Column("key", String(500), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("next_change_at", UTCDateTime),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", JSONList, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)

@@ -1,0 +1,103 @@
+"""Feed versions: a counter per feed that moves exactly when the feed's content changes.
+
+The web layer keys its cache on (feed, format, version), so reading the version is the
+only database work a cache hit does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, case, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from feeds.models import FeedKey, FeedVersion
+from feeds.store.schema import feed_versions
+
+
+def get(conn: Connection, key: FeedKey) -> FeedVersion | None:
+    row = conn.execute(select(feed_versions).where(feed_versions.c.key == key.storage_key)).first()
+    if row is None:
+        return None
+    return FeedVersion(
+        key=key, version=row.version, changed_at=row.changed_at, next_change_at=row.next_change_at
+    )
+
+
+def create(
+    conn: Connection, key: FeedKey, changed_at: datetime, next_change_at: datetime | None
+) -> None:
+    """Insert a first version; a concurrent creator winning the race is fine."""
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(feed_versions).values(
+                    key=key.storage_key,
+                    version=1,
+                    changed_at=changed_at,
+                    next_change_at=next_change_at,
+                )
+            )
+    except IntegrityError:
+        pass
+
+
+def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
+    """Mark feeds changed. Feeds never read yet have no row and need none."""
+    storage_keys = sorted({key.storage_key for key in keys})
+    if not storage_keys:
+        return
+    conn.execute(
+        update(feed_versions)
+        .where(feed_versions.c.key.in_(storage_keys))
+        .values(
+            version=feed_versions.c.version + 1,
+            # Last-Modified must never go backwards, even if clocks disagree.
+            changed_at=case(
+                (feed_versions.c.changed_at > changed_at, feed_versions.c.changed_at),
+                else_=changed_at,
+            ),
+        )
+    )
+
+
+def expect_change(conn: Connection, keys: Iterable[FeedKey], at: datetime) -> None:
+    """Record that these feeds will change at `at` (a scheduled article comes due)."""
+    storage_keys = sorted({key.storage_key for key in keys})
+    if not storage_keys:
+        return
+    conn.execute(
+        update(feed_versions)
+        .where(feed_versions.c.key.in_(storage_keys))
+        .values(
+            next_change_at=case(
+                (feed_versions.c.next_change_at.is_(None), at),
+                (feed_versions.c.next_change_at > at, at),
+                else_=feed_versions.c.next_change_at,
+            )
+        )
+    )
+
+
+def advance(
+    conn: Connection, key: FeedKey, seen: FeedVersion, next_change_at: datetime | None
+) -> None:
+    """A scheduled change came due: move the version once, whoever gets here first."""
+    changed_at = max(seen.changed_at, seen.next_change_at or seen.changed_at)
+    conn.execute(
+        update(feed_versions)
+        .where(
+            feed_versions.c.key == key.storage_key,
+            feed_versions.c.version == seen.version,
+        )
+        .values(
+            version=feed_versions.c.version + 1,
+            changed_at=changed_at,
+            next_change_at=next_change_at,
+        )
+    )
+
+
+def forget(conn: Connection, key: FeedKey) -> None:
+    conn.execute(delete(feed_versions).where(feed_versions.c.key == key.storage_key))

@@ -1,0 +1,42 @@
+"""Bearer-token checks for the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from feeds.web import service
+from feeds.web.errors import error_response
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require(scope: str | None = None) -> Callable[[F], F]:
+    """Refuse the request without a valid token (401) or without `scope` (403).
+
+    `scope=None` admits any valid token: reading needs identification, not a grant.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            kind, _, raw = header.partition(" ")
+            record = service().tokens.check(raw.strip()) if kind.lower() == "bearer" else None
+            if record is None:
+                response = error_response(401, "a valid bearer token is required")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="feeds"'
+                return response
+            if scope is not None and scope not in record.scopes:
+                return error_response(403, f"this token lacks the {scope!r} scope")
+            g.token = record
+            return view(*args, **kwargs)
+
+        wrapper.required_scope = scope  # type: ignore[attr-defined]
+        wrapper.requires_token = True  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

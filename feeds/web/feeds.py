@@ -1,0 +1,126 @@
+"""Public feeds, the feed directory, OPML, and the minimal article page."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
+
+from feeds.errors import NotFound
+from feeds.hashtags import normalize_key
+from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.service.feeds import FeedRequest, feed_path
+from feeds.web import service
+from feeds.web.httpcache import feed_response
+
+blueprint = Blueprint("feeds", __name__)
+FORMAT = "<any(rss,atom,json):fmt>"
+
+
+def _limit() -> int | None:
+    raw = request.args.get("limit")
+    if raw is None:
+        return None
+    settings = service().settings
+    if not raw.isdigit() or int(raw) < 1:
+        abort(400, f"limit must be a whole number from 1 to {settings.feed_limit_max}")
+    return min(int(raw), settings.feed_limit_max)
+
+
+def _serve(key: FeedKey, fmt: str) -> Response:
+    svc = service()
+    feed_request = FeedRequest(key, FeedFormat(fmt), request.url_root, _limit())
+    try:
+        entry = svc.feeds.get(feed_request)
+    except NotFound as exc:
+        abort(404, str(exc))
+    return feed_response(request, entry, svc.ctx.cache, svc.settings.cache_max_age)
+
+
+@blueprint.get(f"/feeds/all.{FORMAT}")
+def all_feed(fmt: str) -> Response:
+    return _serve(FeedKey(FeedKind.ALL), fmt)
+
+
+@blueprint.get(f"/feeds/trending.{FORMAT}")
+def trending_feed(fmt: str) -> Response:
+    return _serve(FeedKey(FeedKind.TRENDING), fmt)
+
+
+@blueprint.get(f"/feeds/sections/<slug>.{FORMAT}")
+def section_feed(slug: str, fmt: str) -> Response:
+    return _serve(FeedKey(FeedKind.SECTION, slug), fmt)
+
+
+@blueprint.get(f"/feeds/tags/<tag>.{FORMAT}")
+def tag_feed(tag: str, fmt: str) -> Response:
+    key = normalize_key(tag)
+    if not key:
+        abort(404, "empty hashtag")
+    if key != tag:
+        # One URL per feed: readers and caches then see #SouthKorea and #southkorea as
+        # the same subscription, and the self link equals the URL actually fetched.
+        target = "/" + feed_path(FeedKey(FeedKind.TAG, key), fmt)
+        query = request.query_string.decode("latin-1")
+        return redirect(target + (f"?{query}" if query else ""), code=301)  # type: ignore[return-value]
+    return _serve(FeedKey(FeedKind.TAG, key), fmt)
+
+
+@blueprint.get(f"/feeds/custom/<slug>.{FORMAT}")
+def custom_feed(slug: str, fmt: str) -> Response:
+    return _serve(FeedKey(FeedKind.CUSTOM, slug), fmt)
+
+
+@blueprint.get("/feeds/feed.xsl")
+def stylesheet() -> Response:
+    data = resources.files("feeds.web").joinpath("static/feed.xsl").read_bytes()
+    response = Response(data, content_type="text/xsl; charset=utf-8")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/feeds/")
+def directory() -> str:
+    listing = service().directory.listing(request.url_root)
+    return render_template("directory.html", listing=listing, settings=service().settings)
+
+
+@blueprint.get("/feeds.opml")
+def opml() -> Response:
+    body = service().directory.opml(request.url_root)
+    response = Response(body, content_type="text/x-opml; charset=utf-8")
+    response.headers["Content-Disposition"] = 'inline; filename="feeds.opml"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@blueprint.get("/media/<path:name>")
+def media(name: str) -> Response:
+    folder = Path(service().settings.media_dir).resolve()
+    # send_from_directory refuses paths that climb out of the folder.
+    response = send_from_directory(folder, name, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/articles/<slug>")
+def article_page(slug: str) -> str:
+    svc = service()
+    try:
+        article = svc.articles.get_by_slug(slug)
+    except NotFound:
+        abort(404)
+    if not article.visible_at(svc.ctx.now()):
+        abort(410 if article.status.value == "withdrawn" else 404)
+    return render_template("article.html", article=article, settings=svc.settings)

@@ -1,0 +1,65 @@
+"""Conditional GET, compression and the caching headers every feed response carries."""
+
+from __future__ import annotations
+
+from flask import Request, Response
+
+from feeds.feedcache import CachedFeed, FeedCache
+
+# A suffix per content coding keeps each representation's ETag distinct (a strong
+# validator must be), while 304 decisions compare the shared content hash.
+CODING_SUFFIX = {"identity": "", "gzip": "-gzip", "br": "-br"}
+
+
+def choose_coding(request: Request) -> str:
+    accept = request.accept_encodings
+    for coding in ("br", "gzip"):
+        if accept.quality(coding) > 0:
+            return coding
+    return "identity"
+
+
+def _variant_etag(etag: str, coding: str) -> str:
+    return etag[:-1] + CODING_SUFFIX[coding] + '"'
+
+
+def _base_hashes(request: Request) -> set[str]:
+    hashes = set()
+    for tag in request.if_none_match.as_set(include_weak=True):
+        for suffix in ("-gzip", "-br"):
+            if tag.endswith(suffix):
+                tag = tag[: -len(suffix)]
+        hashes.add(tag)
+    return hashes
+
+
+def not_modified(request: Request, entry: CachedFeed) -> bool:
+    if request.if_none_match:
+        if request.if_none_match.star_tag:
+            return True
+        return entry.etag.strip('"') in _base_hashes(request)
+    since = request.if_modified_since
+    return since is not None and entry.last_modified <= since
+
+
+def feed_response(request: Request, entry: CachedFeed, cache: FeedCache, max_age: int) -> Response:
+    coding = choose_coding(request)
+    headers = {
+        "ETag": _variant_etag(entry.etag, coding),
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "ETag, Last-Modified",
+        "X-Content-Type-Options": "nosniff",
+    }
+    response = Response(status=304, headers=headers)
+    response.last_modified = entry.last_modified
+    if not_modified(request, entry):
+        return response
+    body = cache.encoded(entry, coding)
+    response.status_code = 200
+    response.set_data(body)
+    response.content_type = entry.media_type
+    if coding != "identity":
+        response.headers["Content-Encoding"] = coding
+    return response

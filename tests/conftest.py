@@ -1,0 +1,175 @@
+"""Fixtures: an app on a fresh store per test (SQLite, or PostgreSQL when asked).
+
+Set FEEDS_TEST_DATABASE_URL=postgresql+psycopg://... to run the whole suite on
+PostgreSQL: the session gets a schema of its own, and each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from feeds import create_app
+from feeds.service import Service
+from feeds.store import Store
+from feeds.store.schema import metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config"
+PG_URL = os.environ.get("FEEDS_TEST_DATABASE_URL", "")
+
+
+@dataclass
+class FakeClock:
+    """A clock the test moves by hand; starts at the real present."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database that each test copies (SQLite) or empties (PostgreSQL)."""
+    if PG_URL:
+        schema = f"feeds_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+        store = Store.from_url(url)
+        store.migrate()
+        store.dispose()
+        yield url
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "feeds.db"
+        store = Store.from_url(f"sqlite:///{path}")
+        store.migrate()
+        store.dispose()
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    if PG_URL:
+        engine = create_engine(database_template)
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return database_template
+    copy = tmp_path / "feeds.db"
+    shutil.copy(database_template, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+def make_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
+    settings: dict[str, Any] = {
+        "database_url": database_url,
+        "config_dir": str(CONFIG),
+        "media_dir": str(CONFIG / "demo" / "media"),
+        "load_demo": False,
+        "secret_key": "test-secret",
+        "scheduler_enabled": False,
+    }
+    settings.update(overrides)
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    svc: Service = app.extensions["feeds"]
+    svc.set_clock(clock)
+    svc.setup.init()
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
+    app = make_app(database_url, clock)
+    yield app
+    app.extensions["feeds"].ctx.store.dispose()
+
+
+@pytest.fixture
+def demo_app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
+    app = make_app(database_url, clock, load_demo=True)
+    yield app
+    app.extensions["feeds"].ctx.store.dispose()
+
+
+@pytest.fixture
+def service(app: Flask) -> Service:
+    svc: Service = app.extensions["feeds"]
+    return svc
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def demo_client(demo_app: Flask) -> FlaskClient:
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def writer_token(service: Service) -> dict[str, str]:
+    raw = service.tokens.create("newsroom", ("articles:write",))
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def admin_token(service: Service) -> dict[str, str]:
+    raw = service.tokens.create("admin", ("articles:write", "admin"))
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def article_payload(**changes: Any) -> dict[str, Any]:
+    """A valid article payload for the API; keyword arguments replace fields."""
+    payload: dict[str, Any] = {
+        "title": "Harbour Cranes Return to Work",
+        "author": "Min-ji Park",
+        "section": "world",
+        "summary": "Cranes moved again after a three-day stoppage.",
+        "content_html": '<p>Work resumed. <a href="/more">More</a> <img src="pic.jpg"></p>',
+        "hashtags": ["SouthKorea", "Shipping"],
+        "published_at": "2026-01-12T17:23:00+09:00",
+        "url": "https://news.example.com/world/harbour-cranes",
+        "image": {
+            "url": "https://img.example.com/cranes.jpg",
+            "mime_type": "image/jpeg",
+            "length": 48213,
+            "alt": "Cranes",
+        },
+    }
+    payload.update(changes)
+    return payload
