@@ -1,0 +1,165 @@
+"""Make outside HTML safe to republish (nh3), with every URL absolute.
+
+This is the one place ingested HTML is made safe: feedparser's own sanitiser is turned
+off in parse.py (it lets `JaVaScRiPt&#58;` through without a base URL and costs 4x).
+nh3 parses like a browser, so entity-encoded or whitespace-broken schemes are decoded
+before the URL check below sees them; the check then works on the resolved URL.
+
+What this module does not do: decide which HTML field to keep or how long it may be
+(normalize.py does).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import nh3
+
+from feeds.render.content import absolute_url
+
+TAGS = frozenset(
+    {
+        "a", "abbr", "acronym", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite",
+        "code", "col", "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em",
+        "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
+        "kbd", "li", "mark", "ol", "p", "picture", "pre", "q", "rp", "rt", "ruby", "s",
+        "samp", "small", "source", "span", "strike", "strong", "sub", "summary", "sup",
+        "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "wbr",
+    }
+)  # fmt: skip
+# Removed together with everything inside them: their content is code, not text.
+DROP_WITH_CONTENT = frozenset(
+    {"script", "style", "template", "svg", "math", "iframe", "object", "embed", "noembed",
+     "noframes", "noscript", "textarea", "select", "xmp", "plaintext"}
+)  # fmt: skip
+ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"lang", "dir", "title"},
+    "a": {"href", "hreflang"},
+    "abbr": set(),
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "img": {"src", "alt", "width", "height", "srcset", "sizes"},
+    "source": {"srcset", "sizes", "type", "media"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "td": {"colspan", "rowspan", "headers"},
+    "th": {"colspan", "rowspan", "headers", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "time": {"datetime"},
+    "details": {"open"},
+}
+URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+SCHEMES = frozenset({"http", "https"})
+LINK_SCHEMES = SCHEMES | {"mailto"}
+
+# Characters XML 1.0 forbids (lxml refuses them when the feed is written), plus the
+# noncharacters U+FFFE/U+FFFF and lone surrogates left by a bad decode.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Browsers ignore tab and newlines anywhere in a URL and C0 controls/spaces at its ends,
+# which is how `java&#x09;script:` hides its scheme from naive checks.
+_URL_IGNORED = re.compile("[\t\n\r]")
+_URL_EDGES = "".join(chr(c) for c in range(0x21))
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str, *, collapse: bool = False) -> str:
+    """*text* without XML-invalid characters; with *collapse*, whitespace runs become one space."""
+    text = _XML_INVALID.sub("", text)
+    return _SPACE.sub(" ", text).strip() if collapse else text
+
+
+def html_to_text(fragment: str) -> str:
+    """The plain text of an HTML fragment (tags dropped, entities decoded, spaces collapsed)."""
+    stripped = nh3.clean(
+        clean_text(fragment), tags=set(), clean_content_tags=set(DROP_WITH_CONTENT)
+    )
+    return clean_text(html.unescape(stripped), collapse=True)
+
+
+def safe_url(value: str, base_url: str, schemes: frozenset[str] = SCHEMES) -> str | None:
+    """*value* made absolute against *base_url*, or None when its scheme is not allowed."""
+    candidate = _URL_IGNORED.sub("", value).strip(_URL_EDGES)
+    if not candidate:
+        return None
+    resolved = absolute_url(candidate, base_url)
+    try:
+        parts = urlsplit(resolved)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in schemes or (
+        parts.scheme.lower() in SCHEMES and not parts.netloc
+    ):
+        return None
+    return resolved
+
+
+def safe_srcset(value: str, base_url: str) -> str | None:
+    """Each srcset candidate made absolute; unsafe candidates are dropped."""
+    kept = []
+    for url, descriptor in _split_srcset(value):
+        resolved = safe_url(url, base_url)
+        if resolved is not None:
+            # Commas inside a URL are fine; a trailing one would end the candidate early.
+            if resolved.endswith(","):
+                resolved = resolved[:-1] + "%2C"
+            kept.append(f"{resolved} {descriptor}".strip())
+    return ", ".join(kept) or None
+
+
+def _split_srcset(value: str) -> list[tuple[str, str]]:
+    """(url, descriptor) pairs: a URL is a run of non-spaces, descriptors run to a comma."""
+    pairs: list[tuple[str, str]] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        while pos < end and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < end and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        if not url:
+            break
+        if url.endswith(","):
+            pairs.append((url.rstrip(","), ""))
+            continue
+        start = pos
+        while pos < end and value[pos] != ",":
+            pos += 1
+        pairs.append((url, " ".join(value[start:pos].split())))
+        pos += 1
+    return pairs
+
+
+def _attribute_filter(base_url: str) -> Callable[[str, str, str], str | None]:
+    def check(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in URL_ATTRIBUTES:
+            return safe_url(value, base_url, LINK_SCHEMES if tag == "a" else SCHEMES)
+        if attribute == "srcset":
+            return safe_srcset(value, base_url)
+        return value
+
+    return check
+
+
+def sanitize_html(fragment: str, base_url: str) -> str:
+    """Allow-listed HTML: no scripts, handlers or unsafe URLs; links get noopener."""
+    if not fragment:
+        return ""
+    cleaned = nh3.clean(
+        clean_text(fragment),
+        tags=set(TAGS),
+        clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
+        attribute_filter=_attribute_filter(base_url),
+        url_schemes=set(LINK_SCHEMES),
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+    # A character reference such as &#1; decodes to a control character during parsing.
+    return clean_text(cleaned).strip()
