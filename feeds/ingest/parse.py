@@ -1,0 +1,336 @@
+"""Bytes -> ParsedFeed. The only module in the project that imports feedparser.
+
+Before feedparser sees a document it is refused when its DTD declares entities
+(billion laughs, one big entity used thousands of times, SYSTEM entities reading local
+files or internal URLs): feedparser's lenient parser expands flat entities itself.
+feedparser is only ever given an in-memory stream: it opens a str, and even bytes, as a path or URL.
+
+Encoding: a document that says (or is assumed to be) UTF-8 but is not valid UTF-8 is
+repaired byte by byte: each invalid byte is read as Windows-1252. A cp1252 document
+mislabelled UTF-8 then reads right, and a UTF-8 document with one stray byte keeps all
+its other characters (feedparser would re-read the whole document as cp1252 and turn
+every accented letter into mojibake).
+
+feedparser's sanitiser and relative-URI resolver are turned off (together 2-3x slower):
+sanitize.py makes HTML safe and absolute later, using the xml:base feedparser records
+for each content element. Plain values come out: no sanitising and no date policy here
+(normalize.py decides what a bad date means).
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import html
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+from feedparser.encodings import convert_to_utf8
+from feedparser.exceptions import ThingsNobodyCaresAboutButMe
+
+from feeds.errors import ParseError
+from feeds.ingest.sanitize import html_to_text
+from feeds.render.content import absolute_url
+
+_ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
+_CHALLENGE = re.compile(
+    rb"cf-chl|challenge-platform|just a moment\.\.\.|attention required|captcha|"
+    rb"enable javascript and cookies",
+    re.IGNORECASE,
+)
+_UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+@dataclass(frozen=True)
+class DateValue:
+    """A date as the feed wrote it, and as parsed (None when it could not be)."""
+
+    value: datetime | None
+    raw: str | None
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    url: str
+    type: str = ""
+    length: int = 0
+    medium: str = ""
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    id: str | None
+    link: str | None
+    title: str
+    # HTML as the feed gave it (plain text is escaped into HTML), with the base URL in
+    # effect for it (xml:base aware): sanitise and absolutise against that base.
+    summary: str
+    summary_base: str
+    content_html: str
+    content_base: str
+    author: str
+    categories: tuple[str, ...]
+    published: DateValue
+    updated: DateValue
+    enclosures: tuple[MediaRef, ...] = ()
+    media_content: tuple[MediaRef, ...] = ()
+    media_thumbnails: tuple[MediaRef, ...] = ()
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    link: str | None
+    version: str
+    entries: tuple[ParsedEntry, ...]
+    # Why the strict XML parse failed when the lenient one was used instead, else None.
+    problem: str | None = None
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("feeds-cp1252", _cp1252_fallback)
+
+
+def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> ParsedFeed:
+    """Parse an RSS, Atom, RDF or JSON Feed document; raise ParseError when it is not one."""
+    if not body.strip():
+        raise ParseError("not a feed: the response body is empty")
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if body.lstrip()[:1] in (b"{", b"[") or media_type.endswith("json"):
+        return parse_json_feed(body, base_url=base_url)
+    refuse_entities(body, content_type)
+    body = repair_utf8(body, content_type)
+    headers = {"content-location": base_url}
+    if content_type:
+        headers["content-type"] = content_type
+    # A stream, not bytes: feedparser tries open() on bytes too, so a body that happens
+    # to be a local path ("/etc/passwd") would be read from disk.
+    result = feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    version = result.get("version") or ""
+    if not version:
+        raise ParseError(f"not a feed: {_describe(body, media_type, result)}")
+    feed = result.get("feed", {})
+    problem = result.get("bozo_exception") if result.get("bozo") else None
+    if isinstance(problem, ThingsNobodyCaresAboutButMe):
+        problem = None  # a mislabelled Content-Type or charset, not a broken document
+    return ParsedFeed(
+        title=_text(feed, "title"),
+        link=feed.get("link") or None,
+        version=version,
+        entries=tuple(_entry(entry, base_url) for entry in result.get("entries", [])),
+        problem=f"{type(problem).__name__}: {problem}" if problem else None,
+    )
+
+
+def refuse_entities(body: bytes, content_type: str | None) -> None:
+    """Raise ParseError when a DTD may declare entities, in any encoding feedparser reads."""
+    converted = convert_to_utf8({"content-type": content_type or ""}, body, {})
+    # UTF-16/32 put NUL bytes between the ASCII of `<!ENTITY`; dropping them finds it.
+    for view in (body.replace(b"\x00", b""), converted):
+        if _DOCTYPE.search(view) and _ENTITY.search(view):
+            raise ParseError(
+                "refused: the document's DTD declares XML entities (<!ENTITY>), which can "
+                "expand without limit or read local files and internal URLs"
+            )
+
+
+def repair_utf8(body: bytes, content_type: str | None) -> bytes:
+    """Valid UTF-8 for a document meant to be UTF-8; other encodings are left alone."""
+    if body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in body[:4]:
+        return body
+    declared = set()
+    if match := _XML_ENCODING.match(body[:512]):
+        declared.add(match.group(1).decode("ascii").lower())
+    if charset := _CHARSET.search(content_type or ""):
+        declared.add(charset.group(1).lower())
+    if declared - _UTF8_NAMES:
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        body = body.decode("utf-8", errors="feeds-cp1252").encode("utf-8")
+    # Control characters make the strict XML parser give up on the whole document;
+    # in UTF-8 these bytes are never part of a multi-byte character.
+    return _CONTROL_BYTES.sub(b"", body)
+
+
+def _describe(body: bytes, media_type: str, result: Any) -> str:
+    head = body[:4096]
+    if "html" in media_type or _HTML_START.match(head):
+        if _CHALLENGE.search(body[:65536]):
+            return "an HTML bot-challenge page (the site blocks automated readers)"
+        return "an HTML page, not RSS, Atom or JSON Feed (is the URL the site's home page?)"
+    reason = result.get("bozo_exception")
+    return "no RSS, Atom or RDF root element" + (f" ({reason})" if reason else "")
+
+
+def _text(node: Any, key: str) -> str:
+    """A text construct as plain text, whatever type the feed declared."""
+    detail = node.get(f"{key}_detail") or {}
+    value = node.get(key) or ""
+    if "html" in (detail.get("type") or ""):
+        return html_to_text(value)
+    return " ".join(str(value).split())
+
+
+def _as_html(detail: Any, value: str) -> str:
+    kind = (detail or {}).get("type") or "text/html"
+    return value if "html" in kind else html.escape(value)
+
+
+def _entry(entry: Any, base_url: str) -> ParsedEntry:
+    summary_detail = entry.get("summary_detail") or {}
+    summary = _as_html(summary_detail, entry.get("summary") or "")
+    contents = entry.get("content") or []
+    # Prefer an HTML body when a feed offers several alternatives.
+    chosen = next((c for c in contents if "html" in (c.get("type") or "")), None) or (
+        contents[0] if contents else None
+    )
+    author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
+    source = entry.get("source") or {}
+    return ParsedEntry(
+        id=(str(entry.get("id")).strip() or None) if entry.get("id") else None,
+        link=entry.get("link") or None,
+        title=_text(entry, "title"),
+        summary=summary,
+        summary_base=summary_detail.get("base") or base_url,
+        content_html=_as_html(chosen, chosen.get("value") or "") if chosen else "",
+        content_base=(chosen.get("base") if chosen else None) or base_url,
+        author=" ".join(str(author).split()),
+        categories=tuple(
+            dict.fromkeys(
+                str(tag.get("term") or tag.get("label") or "").strip()
+                for tag in entry.get("tags") or []
+                if (tag.get("term") or tag.get("label"))
+            )
+        ),
+        published=_date(entry, "published"),
+        updated=_date(entry, "updated"),
+        enclosures=tuple(_media(e, "href", "length") for e in entry.get("enclosures") or []),
+        media_content=tuple(_media(m, "url", "filesize") for m in entry.get("media_content") or []),
+        media_thumbnails=tuple(_media(m, "url", "") for m in entry.get("media_thumbnail") or []),
+        source=SourceRef(str(source.get("title") or ""), str(source.get("href") or ""))
+        if source.get("title") or source.get("href")
+        else None,
+    )
+
+
+def _date(entry: Any, key: str) -> DateValue:
+    # dict.get: feedparser's own get() falls back from `updated` to `published`, warning.
+    raw = dict.get(entry, key)
+    parsed = dict.get(entry, f"{key}_parsed")
+    value = datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    return DateValue(value, str(raw).strip() if raw else None)
+
+
+def _media(node: Any, url_key: str, length_key: str) -> MediaRef:
+    length = str(node.get(length_key) or "").strip() if length_key else ""
+    return MediaRef(
+        url=str(node.get(url_key) or "").strip(),
+        type=str(node.get("type") or "").strip().lower(),
+        length=int(length) if length.isdigit() else 0,
+        medium=str(node.get("medium") or "").strip().lower(),
+    )
+
+
+def parse_json_feed(body: bytes, *, base_url: str) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (feedparser 6 does not read it), into the same plain values."""
+    try:
+        doc = json.loads(body.decode("utf-8-sig", errors="feeds-cp1252"))
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"not a feed: invalid JSON ({exc})") from exc
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        raise ParseError("not a feed: JSON without a JSON Feed version")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise ParseError("not a feed: JSON Feed without an items list")
+    return ParsedFeed(
+        title=" ".join(_json_str(doc, "title").split()),
+        link=_json_url(doc, "home_page_url", base_url),
+        version="json" + str(doc["version"]).rsplit("/", 1)[-1].replace(".", ""),
+        entries=tuple(_json_item(item, base_url) for item in items if isinstance(item, dict)),
+    )
+
+
+def _json_str(node: dict[str, Any], key: str) -> str:
+    value = node.get(key)
+    return str(value) if isinstance(value, str | int | float) else ""
+
+
+def _json_url(node: dict[str, Any], key: str, base_url: str) -> str | None:
+    value = _json_str(node, key).strip()
+    return absolute_url(value, base_url) if value else None
+
+
+def _json_date(node: dict[str, Any], key: str) -> DateValue:
+    raw = _json_str(node, key).strip() or None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+    except ValueError:
+        value = None
+    if value is not None:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return DateValue(value, raw)
+
+
+def _json_item(item: dict[str, Any], base_url: str) -> ParsedEntry:
+    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+    author = next(
+        (str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")), ""
+    )
+    content = _json_str(item, "content_html") or html.escape(_json_str(item, "content_text"))
+    images = [
+        MediaRef(url, medium="image")
+        for key in ("image", "banner_image")
+        if (url := _json_url(item, key, base_url))
+    ]
+    attachments = [
+        MediaRef(url, _json_str(a, "mime_type").lower(), int(a.get("size_in_bytes") or 0))
+        for a in item.get("attachments") or []
+        if isinstance(a, dict) and (url := _json_url(a, "url", base_url))
+        and isinstance(a.get("size_in_bytes") or 0, int)
+    ]  # fmt: skip
+    return ParsedEntry(
+        id=_json_str(item, "id").strip() or None,
+        link=_json_url(item, "url", base_url) or _json_url(item, "external_url", base_url),
+        title=" ".join(_json_str(item, "title").split()),
+        summary=html.escape(_json_str(item, "summary")),
+        summary_base=base_url,
+        content_html=content,
+        content_base=base_url,
+        author=" ".join(author.split()),
+        categories=tuple(str(t) for t in item.get("tags") or [] if isinstance(t, str)),
+        published=_json_date(item, "date_published"),
+        updated=_json_date(item, "date_modified"),
+        enclosures=tuple(attachments),
+        media_content=tuple(images),
+    )
