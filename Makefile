@@ -24,8 +24,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs on SQLite; when FEEDS_TEST_DATABASE_URL names a PostgreSQL database it
+# runs a second time there.
 test: lint typecheck
-	$(BIN)/pytest
+	FEEDS_TEST_DATABASE_URL= $(BIN)/pytest
+	@if [ -n "$$FEEDS_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		$(BIN)/pytest; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/serve.py

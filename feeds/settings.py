@@ -240,3 +240,18 @@ def _from_string(name: str, raw: str, *, origin: str) -> Any:
     except ValueError:
         raise ConfigError(f"{origin}: cannot read {raw!r} as {kind.__name__}") from None
     return raw
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from the declarations above."""
+    rows = ["| Setting | Environment variable | Default | What it does |", "|---|---|---|---|"]
+    for name, default, help_text in setting_docs():
+        shown = repr(default)
+        if name == "secret_key":
+            shown = "(random per process)"
+        elif isinstance(default, tuple):
+            shown = repr(list(default))
+        elif isinstance(default, bool):
+            shown = str(default).lower()
+        rows.append(f"| `{name}` | `FEEDS_{name.upper()}` | `{shown}` | {help_text} |")
+    return "\n".join(rows)

@@ -22,7 +22,7 @@ from feeds.service.feeds import FeedRequest, feed_path
 from feeds.web import service
 from feeds.web.httpcache import feed_response
 
-blueprint = Blueprint("feeds", __name__)
+blueprint = Blueprint("feeds", __name__, template_folder="templates")
 FORMAT = "<any(rss,atom,json):fmt>"
 
 
