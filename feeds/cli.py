@@ -142,3 +142,10 @@ def main() -> None:
 
     cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
     cli.main(args=["feeds", *sys.argv[1:]], prog_name="feeds")
+
+
+# Admin commands live in their own module; `feeds users ...` and `feeds config ...`.
+from feeds.cli_admin import config_group, users_group  # noqa: E402
+
+for _group in (users_group, config_group):
+    feeds_cli.add_command(_group)

@@ -7,12 +7,14 @@ from datetime import datetime
 
 from feeds.feedcache import FeedCache
 from feeds.service.articles import ArticleService
+from feeds.service.audit import AuditService
 from feeds.service.catalog import CatalogService
 from feeds.service.context import Context, utcnow
 from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
 from feeds.service.setup import Setup
 from feeds.service.tokens import TokenService
+from feeds.service.users import UserService
 from feeds.settings import Settings
 from feeds.store import Store
 
@@ -30,6 +32,8 @@ class Service:
         self.tokens = TokenService(self.ctx)
         self.directory = DirectoryService(self.ctx)
         self.setup = Setup(self.ctx, self.catalog, self.articles)
+        self.users = UserService(self.ctx)
+        self.audit = AuditService(self.ctx, self.catalog, self.articles)
 
     @property
     def settings(self) -> Settings:

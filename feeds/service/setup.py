@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from feeds.errors import ConfigError, FeedsError, ValidationError
+from feeds.errors import ConfigError, Conflict, FeedsError
 from feeds.models import Section
 from feeds.service.articles import ArticleService
-from feeds.service.catalog import CatalogService, parse_tag_feed
+from feeds.service.catalog import CatalogService
+from feeds.service.configcheck import (
+    ConfigFiles,
+    ConfigInvalid,
+    ConfigProblem,
+    check_sections,
+    read_config,
+)
 from feeds.service.context import Context
 from feeds.store import tagfeeds as tagfeed_store
+
+log = logging.getLogger(__name__)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -26,21 +37,36 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_sections(path: Path) -> list[Section]:
-    if not path.exists():
-        return []
-    data = read_toml(path)
-    out: list[Section] = []
-    for number, entry in enumerate(data.get("section", []), start=1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("slug"), str):
-            raise ConfigError(f"{path}: section #{number}: slug is required")
-        title = entry.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise ConfigError(f"{path}: section {entry['slug']!r}: title is required")
-        description = entry.get("description", "")
-        if not isinstance(description, str):
-            raise ConfigError(f"{path}: section {entry['slug']!r}: description must be text")
-        out.append(Section(slug=entry["slug"], title=title.strip(), description=description))
-    return out
+    """The sections the file lists; ConfigInvalid names every problem."""
+    files = ConfigFiles()
+    check_sections(path, files)
+    if files.problems:
+        raise ConfigInvalid(files.problems)
+    return files.sections
+
+
+@dataclass(frozen=True)
+class ConfigStatus:
+    """Whether the config files are good now, and when this process last applied them."""
+
+    ok: bool
+    problems: tuple[ConfigProblem, ...]
+    applied_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.ok else "invalid",
+            "problems": [str(p) for p in self.problems],
+            "applied_at": self.applied_at.isoformat() if self.applied_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    sections: int
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
 
 
 class Setup:
@@ -48,47 +74,118 @@ class Setup:
         self.ctx = ctx
         self.catalog = catalog
         self.articles = articles
+        self._status: ConfigStatus | None = None
+        self._stamp: tuple[float | None, ...] = ()
 
     @property
     def config_dir(self) -> Path:
         return Path(self.ctx.settings.config_dir)
 
+    @property
+    def tag_feeds_path(self) -> Path:
+        return self.config_dir / "tag_feeds.toml"
+
     def init(self) -> None:
-        """Migrate, apply the config files, and load the demo into an empty store."""
+        """Migrate, apply the config files, and load the demo into an empty store.
+
+        An invalid config file is logged and leaves the store as it was: the service
+        goes on with its last good configuration, and /healthz says why.
+        """
         self.ctx.store.migrate()
-        self.apply_sections()
-        self.apply_tag_feeds()
+        try:
+            self.apply_config()
+        except ConfigError as exc:
+            log.error("config files not applied; keeping the last good configuration: %s", exc)
+            return
         if self.ctx.settings.load_demo and self.articles.count() == 0:
             self.load_demo()
 
-    def apply_sections(self) -> None:
-        sections = load_sections(self.config_dir / "sections.toml")
-        with self.ctx.store.begin() as conn:
-            for section in sections:
-                self.catalog.save_section(section, conn)
+    def check_config(self) -> ConfigFiles:
+        """Read and check the files; the store is not touched."""
+        return read_config(self.config_dir, max_limit=self.ctx.settings.feed_limit_max)
 
-    def apply_tag_feeds(self) -> None:
-        path = self.config_dir / "tag_feeds.toml"
-        if not path.exists():
-            return
-        data = read_toml(path)
-        owner = str(path)
-        feeds = []
-        for number, entry in enumerate(data.get("tag_feed", []), start=1):
-            try:
-                feeds.append(
-                    parse_tag_feed(
-                        entry, max_limit=self.ctx.settings.feed_limit_max, managed_by=owner
-                    )
-                )
-            except ValidationError as exc:
-                raise ConfigError(f"{path}: tag_feed #{number}: {exc}") from exc
+    def apply_config(self) -> ApplyReport:
+        """Make the store match the files in one transaction, or change nothing.
+
+        Sections are created and updated. Tag feeds from the file are created, updated,
+        and removed when the file no longer lists them; tag feeds made in the admin UI or
+        API (no `managed_by`) are never touched.
+        """
+        stamp = self._file_stamp()
+        files = self.check_config()
+        if files.problems:
+            self._remember(ConfigStatus(False, tuple(files.problems), self._applied_at()), stamp)
+            raise ConfigInvalid(files.problems)
+        try:
+            report = self._apply(files)
+        except Conflict:
+            # Two workers starting at once can race to create the same entry; the
+            # second attempt sees the first one's rows and updates them instead.
+            report = self._apply(files)
+        except ConfigInvalid as exc:
+            self._remember(ConfigStatus(False, exc.problems, self._applied_at()), stamp)
+            raise
+        self._remember(ConfigStatus(True, (), self.ctx.now()), stamp)
+        return report
+
+    def _apply(self, files: ConfigFiles) -> ApplyReport:
+        path = str(self.tag_feeds_path)
+        created: list[str] = []
+        updated: list[str] = []
+        removed: list[str] = []
         with self.ctx.store.begin() as conn:
-            for feed in feeds:
-                if tagfeed_store.get(conn, feed.slug) is None:
+            for section in files.sections:
+                self.catalog.save_section(section, conn)
+            listed = {feed.slug for feed in files.tag_feeds}
+            for feed in files.tag_feeds:
+                current = tagfeed_store.get(conn, feed.slug)
+                if current is None:
                     self.catalog.create_tag_feed(feed, conn)
-                else:
-                    self.catalog.update_tag_feed(feed.slug, feed, conn)
+                    created.append(feed.slug)
+                elif current.managed_by is None:
+                    line = files.tag_feed_lines.get(feed.slug)
+                    message = (
+                        f"{feed.slug!r} was created in the admin UI or API; "
+                        "rename it in the file or delete the other one first"
+                    )
+                    raise ConfigInvalid([ConfigProblem(path, line, "slug", message)])
+                elif self.catalog.update_tag_feed(feed.slug, feed, conn) != current:
+                    updated.append(feed.slug)
+            for current in tagfeed_store.all_feeds(conn):
+                if current.managed_by is not None and current.slug not in listed:
+                    self.catalog.delete_tag_feed(current.slug, conn)
+                    removed.append(current.slug)
+        return ApplyReport(len(files.sections), tuple(created), tuple(updated), tuple(removed))
+
+    # -- status for /healthz ----------------------------------------------------------
+
+    def _file_stamp(self) -> tuple[float | None, ...]:
+        stamps: list[float | None] = []
+        for name in ("sections.toml", "tag_feeds.toml"):
+            try:
+                stamps.append((self.config_dir / name).stat().st_mtime)
+            except OSError:
+                stamps.append(None)
+        return tuple(stamps)
+
+    def _applied_at(self) -> datetime | None:
+        return self._status.applied_at if self._status else None
+
+    def _remember(self, status: ConfigStatus, stamp: tuple[float | None, ...]) -> None:
+        self._status, self._stamp = status, stamp
+
+    def config_status(self) -> ConfigStatus:
+        """Cheap enough for /healthz: two stat() calls, a re-check only when a file changed.
+
+        A file fixed or broken since this process applied it shows up here; applying it
+        is `feeds config apply` (or a restart).
+        """
+        stamp = self._file_stamp()
+        if self._status is None or stamp != self._stamp:
+            problems = tuple(self.check_config().problems)
+            self._remember(ConfigStatus(not problems, problems, self._applied_at()), stamp)
+        assert self._status is not None
+        return self._status
 
     def load_demo(self) -> int:
         """Import the demo articles, shifting their dates so they look fresh.

@@ -165,3 +165,38 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime),
     Column("last_used_at", UTCDateTime),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("target_kind", String(50), nullable=False),
+    Column("target_id", String(200), nullable=False),
+    # JSON documents as text, like JSONList: both databases store and return them alike.
+    Column("before", Text),
+    Column("after", Text),
+    Index("ix_audit_log_at", "at"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    # One row per client address; kept in the store so every worker sees the same count.
+    Column("address", String(100), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+)

@@ -1,0 +1,168 @@
+"""Admin changes that leave a trace: every write here records who, when, before and after.
+
+The admin UI and the admin API both call these methods rather than the catalog or the
+article service directly, so neither can forget the audit entry or the file-managed
+check. Config-file applies are not audited here: the file's history is in version control.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from feeds.errors import Conflict, NotFound
+from feeds.models import Article, TagFeed
+from feeds.service.articles import ArticleService
+from feeds.service.catalog import CatalogService, parse_tag_feed, tag_feed_to_dict
+from feeds.service.context import Context
+from feeds.store import audit as audit_store
+from feeds.store import tagfeeds as tagfeed_store
+from feeds.store.audit import AuditEntry
+
+READ_ONLY = ("id", "managed_by")
+
+
+def file_managed(feed: TagFeed) -> Conflict:
+    return Conflict(
+        f"tag feed {feed.slug!r} is managed by {feed.managed_by}; "
+        "change it there and run `feeds config apply`"
+    )
+
+
+def _article_state(article: Article) -> dict[str, Any]:
+    # The fields an admin changes; the body would bloat the log without helping anyone.
+    return {
+        "title": article.title,
+        "slug": article.slug,
+        "status": article.status.value,
+        "section": article.section,
+        "updated_at": article.updated_at.isoformat(),
+    }
+
+
+class AuditService:
+    def __init__(self, ctx: Context, catalog: CatalogService, articles: ArticleService) -> None:
+        self.ctx = ctx
+        self.catalog = catalog
+        self.articles = articles
+
+    # -- the log ----------------------------------------------------------------------
+
+    def record(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        action: str,
+        target_kind: str,
+        target_id: str,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        """Append an entry inside the caller's transaction (sources use this too)."""
+        audit_store.record(
+            conn,
+            at=self.ctx.now(),
+            actor=actor,
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            before=before,
+            after=after,
+        )
+
+    def entries(
+        self, limit: int = 100, offset: int = 0, target_kind: str | None = None
+    ) -> list[AuditEntry]:
+        with self.ctx.store.read() as conn:
+            return audit_store.entries(conn, limit=limit, offset=offset, target_kind=target_kind)
+
+    # -- tag feeds --------------------------------------------------------------------
+
+    def _parse(self, payload: Any) -> TagFeed:
+        return parse_tag_feed(payload, max_limit=self.ctx.settings.feed_limit_max)
+
+    def create_tag_feed(self, actor: str, payload: Any) -> TagFeed:
+        feed = self._parse(payload)
+        with self.ctx.store.begin() as conn:
+            stored = self.catalog.create_tag_feed(feed, conn)
+            self.record(
+                conn,
+                actor=actor,
+                action="create",
+                target_kind="tag_feed",
+                target_id=stored.slug,
+                after=tag_feed_to_dict(stored),
+            )
+        return stored
+
+    def update_tag_feed(
+        self, actor: str, slug: str, payload: Any, *, partial: bool = False
+    ) -> TagFeed:
+        """Replace (or with `partial`, merge into) a tag feed; file-managed ones refuse."""
+        with self.ctx.store.begin() as conn:
+            current = self._editable(conn, slug)
+            if isinstance(payload, dict):
+                base = tag_feed_to_dict(current) if partial else {"slug": slug}
+                payload = {k: v for k, v in (base | payload).items() if k not in READ_ONLY}
+            feed = self._parse(payload)
+            stored = self.catalog.update_tag_feed(slug, feed, conn)
+            if stored != current:
+                self.record(
+                    conn,
+                    actor=actor,
+                    action="update",
+                    target_kind="tag_feed",
+                    target_id=slug,
+                    before=tag_feed_to_dict(current),
+                    after=tag_feed_to_dict(stored),
+                )
+        return stored
+
+    def delete_tag_feed(self, actor: str, slug: str) -> None:
+        with self.ctx.store.begin() as conn:
+            current = self._editable(conn, slug)
+            self.catalog.delete_tag_feed(slug, conn)
+            self.record(
+                conn,
+                actor=actor,
+                action="delete",
+                target_kind="tag_feed",
+                target_id=slug,
+                before=tag_feed_to_dict(current),
+            )
+
+    def _editable(self, conn: Connection, slug: str) -> TagFeed:
+        current = tagfeed_store.get(conn, slug)
+        if current is None:
+            raise NotFound(f"no tag feed {slug!r}")
+        if current.managed_by:
+            raise file_managed(current)
+        return current
+
+    # -- articles ---------------------------------------------------------------------
+
+    def withdraw_article(self, actor: str, article_id: int) -> Article:
+        return self._article_change(actor, article_id, "withdraw", self.articles.withdraw)
+
+    def restore_article(self, actor: str, article_id: int) -> Article:
+        return self._article_change(actor, article_id, "restore", self.articles.restore)
+
+    def _article_change(self, actor: str, article_id: int, action: str, change: Any) -> Article:
+        # ArticleService runs its own transaction, so the entry is written just after
+        # it: a crash in between loses one log line, never the change itself.
+        before = self.articles.get(article_id)
+        after: Article = change(article_id)
+        if after != before:
+            with self.ctx.store.begin() as conn:
+                self.record(
+                    conn,
+                    actor=actor,
+                    action=action,
+                    target_kind="article",
+                    target_id=str(article_id),
+                    before=_article_state(before),
+                    after=_article_state(after),
+                )
+        return after
