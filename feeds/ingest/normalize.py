@@ -1,0 +1,256 @@
+"""ParsedFeed -> IngestedItems: identity, safe HTML, trusted dates, hashtags, one image.
+
+Identity (`origin_id`) is the entry's id, else its link, else a sha256 of title and
+content. URL-shaped ids are compared with the scheme set to https and the host in lower
+case: feeds that move to https rewrite their guids from `http://x/1` to `https://x/1`,
+and the newsroom prefers missing the rare site serving different articles on http and
+https over republishing every article once more. Other ids are kept exactly.
+
+Dates are trusted only when the raw string describes a real instant: feedparser turns
+2024-02-30 into 1 March and accepts a +2500 offset, so the raw text is checked here.
+Untrusted or missing dates become the fetch time; dates further ahead than the window
+are clamped to it. The raw string is kept as `original_date`.
+
+What this module does not do: touch the store, or decide whether an item is new (the
+caller compares `content_hash` with what it stored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import mimetypes
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from feeds.hashtags import hashtag, merge, normalize_key
+from feeds.ingest.parse import DateValue, MediaRef, ParsedEntry, ParsedFeed
+from feeds.ingest.sanitize import clean_text, html_to_text, safe_url, sanitize_html
+from feeds.models import CategoryMode, CategoryRule, Hashtag, Image, Source, require_utc
+from feeds.settings import Settings
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_RFC822 = re.compile(
+    r"(\d{1,2})[\s-]+([A-Za-z]{3})[a-z]*\.?[\s-]+(\d{2,4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})\s*$")
+# Sanitised HTML always quotes attribute values with ", so plain patterns can read it.
+_IMG = re.compile(r"<img\b[^>]*>")
+_SRC = re.compile(r'\ssrc="([^"]+)"')
+_ALT = re.compile(r'\salt="([^"]*)"')
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg")
+_WORD = re.compile(r"[\w]+")
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    future_window_seconds: int = 3600
+    title_max: int = 300
+    summary_max: int = 1000
+    author_max: int = 200
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NormalizeOptions:
+        return cls(future_window_seconds=settings.future_date_window_seconds)
+
+
+@dataclass(frozen=True)
+class IngestedItem:
+    origin_id: str
+    title: str
+    summary: str  # plain text
+    content_html: str  # sanitised, absolute URLs
+    author: str
+    link: str | None
+    published_at: datetime
+    updated_at: datetime
+    original_date: str | None
+    hashtags: tuple[Hashtag, ...]
+    image: Image | None
+    content_hash: str
+
+
+def normalize(
+    feed: ParsedFeed,
+    source: Source,
+    fetched_at: datetime,
+    options: NormalizeOptions = NormalizeOptions(),
+) -> tuple[IngestedItem, ...]:
+    """The newest `source.max_items` entries, first occurrence of each identity kept."""
+    fetched_at = require_utc(fetched_at, "fetched_at")
+    items: dict[str, IngestedItem] = {}
+    for entry in feed.entries:
+        item = normalize_entry(entry, source, fetched_at, options)
+        items.setdefault(item.origin_id, item)
+    newest = sorted(items.values(), key=lambda item: item.published_at, reverse=True)
+    return tuple(newest[: max(source.max_items, 0)])
+
+
+def normalize_entry(
+    entry: ParsedEntry, source: Source, fetched_at: datetime, options: NormalizeOptions
+) -> IngestedItem:
+    content_html = sanitize_html(
+        entry.content_html or entry.summary,
+        entry.content_base if entry.content_html else entry.summary_base,
+    )
+    summary_text = html_to_text(entry.summary) or html_to_text(content_html)
+    title = truncate(clean_text(entry.title, collapse=True), options.title_max) or truncate(
+        summary_text, 100
+    )
+    link = safe_url(entry.link, source.url) if entry.link else None
+    published, updated = entry_dates(entry, fetched_at, options.future_window_seconds)
+    hashtags = merge(source.hashtags, category_hashtags(entry.categories, source.categories))
+    image = pick_image(entry, content_html)
+    item = IngestedItem(
+        origin_id=origin_id(entry, link, title, content_html),
+        title=title,
+        summary=truncate(summary_text, options.summary_max),
+        content_html=content_html,
+        author=truncate(clean_text(entry.author, collapse=True), options.author_max),
+        link=link,
+        published_at=published,
+        updated_at=updated,
+        original_date=entry.published.raw or entry.updated.raw,
+        hashtags=hashtags,
+        image=image,
+        content_hash="",
+    )
+    # Raw date strings, not the resolved datetimes: a missing date resolves to the fetch
+    # time, which would make an untouched entry look changed on every fetch.
+    fingerprint = [item.origin_id, item.title, item.summary, item.content_html, item.author,
+                   item.link, entry.published.raw, entry.updated.raw,
+                   [tag.key for tag in hashtags], image.url if image else None]  # fmt: skip
+    digest = hashlib.sha256(json.dumps(fingerprint, ensure_ascii=False).encode()).hexdigest()
+    return replace(item, content_hash=digest)
+
+
+def origin_id(entry: ParsedEntry, link: str | None, title: str, content_html: str) -> str:
+    raw = clean_text(entry.id or "", collapse=True)
+    if raw:
+        return identity_url(raw)
+    if link:
+        return identity_url(link)
+    return "sha256:" + hashlib.sha256(f"{title}\n{content_html}".encode()).hexdigest()
+
+
+def identity_url(value: str) -> str:
+    """http and https forms of a URL-shaped id are one identity (see the module docstring)."""
+    if not re.match(r"(?i)https?://", value):
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value
+    rest = value[len(parts.scheme) + 3 + len(parts.netloc) :]
+    return f"https://{parts.netloc.lower()}{rest}"
+
+
+def trusted_date(date: DateValue) -> datetime | None:
+    """feedparser's value, unless the raw string shows it rolled over or is out of range."""
+    if date.value is None:
+        return None
+    raw = date.raw or ""
+    offset = _OFFSET.search(raw)
+    if offset and (int(offset.group(2)) > 14 or int(offset.group(3)) > 59):
+        return None
+    iso, rfc = _ISO.search(raw), _RFC822.search(raw)
+    if iso:
+        year, month, day = (int(g) for g in iso.group(1, 2, 3))
+        clock = iso.group(4, 5, 6)
+    elif rfc and rfc.group(2).lower() in _MONTHS:
+        year, month, day = int(rfc.group(3)), _MONTHS[rfc.group(2).lower()], int(rfc.group(1))
+        year += (2000 if year < 50 else 1900) if year < 100 else 0
+        clock = rfc.group(4, 5, 6)
+    else:
+        return date.value
+    hour, minute, second = (int(part or 0) for part in clock)
+    try:
+        datetime(year, month, day, hour, minute, min(second, 59))  # noqa: DTZ001 (validity only)
+    except ValueError:
+        return None
+    return date.value
+
+
+def entry_dates(
+    entry: ParsedEntry, fetched_at: datetime, window_seconds: int
+) -> tuple[datetime, datetime]:
+    limit = fetched_at + timedelta(seconds=window_seconds)
+
+    def settle(value: datetime | None) -> datetime | None:
+        return None if value is None else (fetched_at if value > limit else value)
+
+    published = settle(trusted_date(entry.published))
+    updated = settle(trusted_date(entry.updated))
+    published = published or updated or fetched_at
+    return published, max(updated or published, published)
+
+
+def category_hashtags(categories: tuple[str, ...], rule: CategoryRule) -> tuple[Hashtag, ...]:
+    if rule.mode is CategoryMode.NONE:
+        return ()
+    if rule.mode is CategoryMode.MAP:
+        wanted = {normalize_key(outside): display for outside, display in rule.mapping}
+        found = (wanted.get(normalize_key(category)) for category in categories)
+        return merge(*(_tag(display) for display in found if display))
+    return merge(*(_tag(category) for category in categories))
+
+
+def _tag(text: str) -> tuple[Hashtag, ...]:
+    """A category as one hashtag: "South Korea" -> #SouthKorea; nothing if it has no word."""
+    words = _WORD.findall(text)
+    if not words:
+        return ()
+    joined = words[0] + "".join(word[:1].upper() + word[1:] for word in words[1:])
+    try:
+        return (hashtag(joined),)
+    except ValueError:
+        return ()
+
+
+def pick_image(entry: ParsedEntry, content_html: str) -> Image | None:
+    """Enclosure, then media:content, then media:thumbnail, then the first <img>."""
+    candidates = [m for m in entry.enclosures if _is_image(m)]
+    candidates += [m for m in entry.media_content if _is_image(m)]
+    candidates += list(entry.media_thumbnails)
+    for media in candidates:
+        url = safe_url(media.url, entry.content_base)
+        if url:
+            return Image(url=url, mime_type=media.type or _guess_type(url), length=media.length)
+    for tag in _IMG.findall(content_html):
+        src, alt = _SRC.search(tag), _ALT.search(tag)
+        if src:
+            url = html.unescape(src.group(1))
+            alt_text = html.unescape(alt.group(1)) if alt else ""
+            return Image(url=url, mime_type=_guess_type(url), length=0, alt=alt_text)
+    return None
+
+
+def _is_image(media: MediaRef) -> bool:
+    if media.medium or media.type:
+        return media.medium == "image" or media.type.startswith("image/")
+    return urlsplit(media.url).path.lower().endswith(_IMAGE_EXTENSIONS)
+
+
+def _guess_type(url: str) -> str:
+    # An image whose type nobody stated: JPEG is by far the most common, and readers sniff.
+    return mimetypes.guess_type(urlsplit(url).path)[0] or "image/jpeg"
+
+
+def truncate(text: str, limit: int) -> str:
+    """*text* cut to at most *limit* characters, at a word boundary when one is near."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + "…"

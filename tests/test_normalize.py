@@ -1,0 +1,195 @@
+"""normalize: identities, dates, hashtags, images and bounds of ingested items."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.hashtags import hashtag
+from feeds.ingest.normalize import (
+    IngestedItem,
+    NormalizeOptions,
+    identity_url,
+    normalize,
+    trusted_date,
+)
+from feeds.ingest.parse import DateValue, MediaRef, ParsedEntry, ParsedFeed, parse_feed
+from feeds.models import CategoryMode, CategoryRule, Image, Source
+
+DATA = Path(__file__).parent / "data" / "ingest"
+FETCHED = datetime(2026, 1, 12, 12, 0, tzinfo=UTC)
+SOURCE = Source(url="https://wire.example/rss", name="Wire", section="world",
+                hashtags=(hashtag("Wire"),))  # fmt: skip
+NO_DATE = DateValue(None, None)
+
+
+def entry(**fields: object) -> ParsedEntry:
+    values: dict[str, object] = {
+        "id": None, "link": None, "title": "Title", "summary": "", "summary_base": SOURCE.url,
+        "content_html": "<p>Body</p>", "content_base": SOURCE.url, "author": "",
+        "categories": (), "published": NO_DATE, "updated": NO_DATE,
+    }  # fmt: skip
+    values.update(fields)
+    return ParsedEntry(**values)  # type: ignore[arg-type]
+
+
+def run(*entries: ParsedEntry, source: Source = SOURCE, **options: int) -> tuple[IngestedItem, ...]:
+    feed = ParsedFeed(title="F", link=None, version="rss20", entries=entries)
+    return normalize(feed, source, FETCHED, NormalizeOptions(**options))
+
+
+def one(**fields: object) -> IngestedItem:
+    (item,) = run(entry(**fields))
+    return item
+
+
+def test_rss_sample_end_to_end() -> None:
+    feed = parse_feed((DATA / "rss_media.xml").read_bytes(), base_url=SOURCE.url, content_type=None)
+    source = replace(SOURCE, categories=CategoryRule(CategoryMode.ALL))
+    bare, tokyo = normalize(feed, source, FETCHED)  # newest first: the undated one is "now"
+    assert tokyo.origin_id == "wire-1"
+    assert tokyo.published_at == datetime(2026, 1, 12, 8, 23, tzinfo=UTC)
+    assert tokyo.original_date == "Mon, 12 Jan 2026 17:23:00 +0900"
+    assert [t.display for t in tokyo.hashtags] == ["Wire", "Japan", "Markets"]
+    assert tokyo.image == Image("https://wire.example/tokyo.jpg", "image/jpeg", 900)
+    assert tokyo.summary == "Stocks rose."
+    assert tokyo.content_html == "<p>Stocks <b>rose</b>.</p>"
+    assert (tokyo.author, tokyo.link) == ("Jun", "https://wire.example/tokyo")
+    assert bare.origin_id == "https://wire.example/relative/item"
+    assert bare.published_at == FETCHED and bare.original_date is None
+
+
+def test_atom_xml_base_urls_end_up_absolute() -> None:
+    feed = parse_feed((DATA / "atom_xmlbase.xml").read_bytes(),
+                      base_url="https://blog.example/feed.xml", content_type=None)  # fmt: skip
+    seoul = normalize(feed, SOURCE, FETCHED)[0]
+    assert seoul.content_html == (
+        '<p>See <a href="https://cdn.example/assets/map.html" rel="noopener noreferrer">the map'
+        '</a> <img src="https://cdn.example/assets/line.png" alt="Line"></p>'
+    )
+    assert seoul.link == "https://blog.example/news/2026/seoul.html"
+    assert seoul.image == Image("https://blog.example/news/2026/seoul.jpg", "image/jpeg", 2048)
+
+
+def test_no_guid_and_no_link_uses_a_content_hash() -> None:
+    first, second = run(entry(title="A"), entry(title="B"))
+    assert first.origin_id.startswith("sha256:") and len(first.origin_id) == 71
+    assert first.origin_id != second.origin_id
+    assert one(title="A").origin_id == first.origin_id  # stable across fetches
+
+
+def test_same_guid_twice_keeps_the_first() -> None:
+    items = run(entry(id="g", title="first"), entry(id="g", title="second"))
+    assert [item.title for item in items] == ["first"]
+
+
+def test_guid_switching_http_to_https_is_one_identity() -> None:
+    old = one(id="http://Wire.example/story/1?x=Y")
+    new = one(id="https://wire.example/story/1?x=Y")
+    assert old.origin_id == new.origin_id == "https://wire.example/story/1?x=Y"
+    assert one(id="tag:wire.example,2026:1").origin_id == "tag:wire.example,2026:1"
+    assert identity_url("https://x.example/Path") != identity_url("https://x.example/path")
+    items = run(entry(id="http://x.example/1", title="old"), entry(id="https://x.example/1"))
+    assert [item.title for item in items] == ["old"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2024-02-30T10:00:00Z", "Fri, 30 Feb 2024 10:00:00 GMT", "2024-01-01T10:00:00+25:00",
+     "Mon, 01 Jan 2024 10:00:00 +2500", "2024-13-01T00:00:00Z", "2024-01-01T24:30:00Z"],
+)  # fmt: skip
+def test_invalid_dates_fall_back_to_the_fetch_time(raw: str) -> None:
+    rolled = datetime(2024, 3, 1, 10, tzinfo=UTC)  # what feedparser makes of Feb 30
+    item = one(published=DateValue(rolled, raw))
+    assert item.published_at == FETCHED and item.original_date == raw
+    assert trusted_date(DateValue(rolled, raw)) is None
+
+
+def test_valid_dates_are_trusted() -> None:
+    value = datetime(2024, 2, 29, 10, tzinfo=UTC)
+    for raw in ("2024-02-29T10:00:00Z", "Thu, 29 Feb 2024 10:00:00 +0000", "29 Feb 24 10:00 GMT",
+                "2024-02-29T19:00:00+09:00", "some format only feedparser knows"):  # fmt: skip
+        assert trusted_date(DateValue(value, raw)) == value, raw
+
+
+def test_missing_dates_are_the_fetch_time() -> None:
+    item = one()
+    assert (item.published_at, item.updated_at, item.original_date) == (FETCHED, FETCHED, None)
+
+
+def test_dates_ten_years_ahead_are_clamped() -> None:
+    ahead = FETCHED + timedelta(days=3650)
+    item = one(published=DateValue(ahead, "2036-01-10T12:00:00Z"))
+    assert item.published_at == FETCHED and item.original_date == "2036-01-10T12:00:00Z"
+    near = FETCHED + timedelta(minutes=30)  # inside the one-hour window: kept
+    assert one(published=DateValue(near, "2026-01-12T12:30:00Z")).published_at == near
+
+
+def test_updated_only_and_updated_before_published() -> None:
+    updated = datetime(2026, 1, 10, tzinfo=UTC)
+    item = one(updated=DateValue(updated, "2026-01-10T00:00:00Z"))
+    assert item.published_at == item.updated_at == updated
+    published = datetime(2026, 1, 11, tzinfo=UTC)
+    item = one(published=DateValue(published, "2026-01-11T00:00:00Z"),
+               updated=DateValue(updated, "2026-01-10T00:00:00Z"))  # fmt: skip
+    assert item.updated_at == published
+
+
+def test_dates_are_utc_aware() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        normalize(ParsedFeed("F", None, "rss20", ()), SOURCE, datetime(2026, 1, 1))
+
+
+def test_at_most_max_items_newest_first() -> None:
+    entries = [entry(id=str(day), published=DateValue(datetime(2026, 1, day, tzinfo=UTC),
+                                                      f"2026-01-{day:02}T00:00:00Z"))
+               for day in (3, 9, 1, 7, 5)]  # fmt: skip
+    items = run(*entries, source=replace(SOURCE, max_items=3))
+    assert [item.origin_id for item in items] == ["9", "7", "5"]
+
+
+def test_category_modes() -> None:
+    cats = ("South Korea", "politics", "!!!", "Asia")
+    none = one(categories=cats)
+    assert [t.display for t in none.hashtags] == ["Wire"]
+    every = replace(SOURCE, categories=CategoryRule(CategoryMode.ALL))
+    everything = run(entry(categories=cats), source=every)[0]
+    assert [t.display for t in everything.hashtags] == ["Wire", "SouthKorea", "politics", "Asia"]
+    rule = CategoryRule(CategoryMode.MAP, (("south korea", "SouthKorea"), ("ASIA", "EastAsia")))
+    mapped = run(entry(categories=cats), source=replace(SOURCE, categories=rule))[0]
+    assert [t.display for t in mapped.hashtags] == ["Wire", "SouthKorea", "EastAsia"]
+
+
+def test_image_sources_in_order() -> None:
+    thumb = MediaRef("https://wire.example/t.jpg")
+    audio = MediaRef("https://wire.example/a.mp3", "audio/mpeg", 5)
+    assert one(enclosures=(audio,), media_thumbnails=(thumb,)).image == Image(
+        "https://wire.example/t.jpg", "image/jpeg", 0
+    )
+    from_content = one(content_html='<p><img alt="A cat" src="/cat.png"></p>').image
+    assert from_content == Image("https://wire.example/cat.png", "image/png", 0, "A cat")
+    assert one(media_content=(MediaRef("javascript:alert(1)", "image/png"),)).image is None
+
+
+def test_unsafe_html_and_control_characters_are_cleaned() -> None:
+    content = '<a href="JaVaScRiPt&#58;alert(1)" onclick="x">x</a><script>y</script>'
+    item = one(title="Bad\x01 <title>", author="A\x02n", content_html=content)
+    assert item.content_html == '<a rel="noopener noreferrer">x</a>'
+    assert (item.title, item.author) == ("Bad <title>", "An")
+
+
+def test_titles_and_summaries_are_bounded() -> None:
+    item = one(title="word " * 200, summary="<p>" + "long " * 1000 + "</p>")
+    assert len(item.title) <= 300 and item.title.endswith("…")
+    assert len(item.summary) <= 1000
+    assert one(title="", summary="Summary text here").title == "Summary text here"
+
+
+def test_content_hash_tells_changed_from_unchanged() -> None:
+    base = one(id="g")
+    assert one(id="g").content_hash == base.content_hash
+    assert one(id="g", content_html="<p>Edited</p>").content_hash != base.content_hash
+    assert one(id="g", title="New").content_hash != base.content_hash
