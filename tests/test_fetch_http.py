@@ -9,7 +9,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from feeds.errors import FetchError
-from feeds.ingest.fetch import FetchOptions, fetch, parse_retry_after
+from feeds.ingest.fetch import FetchOptions, fetch
+from feeds.ingest.schedule import parse_retry_after
 from feeds.models import SourceState
 from tests.httpservers import local_options
 

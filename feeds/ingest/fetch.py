@@ -11,7 +11,6 @@ confirms it over several fetches).
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import hashlib
 import ssl
@@ -19,7 +18,6 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import brotli
 import certifi
@@ -29,6 +27,7 @@ import httpx
 from feeds import __version__
 from feeds.errors import FetchError
 from feeds.ingest.netguard import AllowList, Deadline, GuardedBackend
+from feeds.ingest.schedule import parse_retry_after
 from feeds.models import SourceState
 from feeds.settings import Settings
 
@@ -350,26 +349,6 @@ def _unbrotli(chunks: Iterable[bytes]) -> Iterator[bytes]:
                 yield decompressor.process(b"", output_buffer_limit=_PIECE)
     except brotli.error as exc:
         raise FetchError("bad_response", f"corrupt brotli body: {exc}") from exc
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> datetime | None:
-    """Retry-After as an instant: delta-seconds or an HTTP-date; anything else is None."""
-    if not value:
-        return None
-    now = now or datetime.now(UTC)
-    value = value.strip()
-    if value.isdigit():
-        try:
-            return now + timedelta(seconds=int(value))
-        except OverflowError:
-            return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _translate(exc: httpx.HTTPError, deadline: Deadline) -> FetchError:

@@ -6,10 +6,11 @@ Only a 410 disables a source, and that is the caller's decision, not this module
 
 from __future__ import annotations
 
+import email.utils
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from feeds.models import Source, require_utc
 from feeds.settings import Settings
@@ -103,3 +104,23 @@ def next_check(
 def failures_after(previous: int, ok: bool) -> int:
     """The consecutive-failure count after an outcome: reset by any success."""
     return 0 if ok else previous + 1
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> datetime | None:
+    """Retry-After as an instant: delta-seconds or an HTTP-date; anything else is None."""
+    if not value:
+        return None
+    now = now or datetime.now(UTC)
+    value = value.strip()
+    if value.isdigit():
+        try:
+            return now + timedelta(seconds=int(value))
+        except OverflowError:
+            return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
