@@ -80,11 +80,12 @@ class AuditService:
 
     # -- tag feeds --------------------------------------------------------------------
 
-    def _parse(self, payload: Any) -> TagFeed:
+    def parse_tag_feed(self, payload: Any) -> TagFeed:
+        """Validate an admin payload (the file-only `managed_by` is never taken from it)."""
         return parse_tag_feed(payload, max_limit=self.ctx.settings.feed_limit_max)
 
     def create_tag_feed(self, actor: str, payload: Any) -> TagFeed:
-        feed = self._parse(payload)
+        feed = self.parse_tag_feed(payload)
         with self.ctx.store.begin() as conn:
             stored = self.catalog.create_tag_feed(feed, conn)
             self.record(
@@ -106,7 +107,7 @@ class AuditService:
             if isinstance(payload, dict):
                 base = tag_feed_to_dict(current) if partial else {"slug": slug}
                 payload = {k: v for k, v in (base | payload).items() if k not in READ_ONLY}
-            feed = self._parse(payload)
+            feed = self.parse_tag_feed(payload)
             stored = self.catalog.update_tag_feed(slug, feed, conn)
             if stored != current:
                 self.record(

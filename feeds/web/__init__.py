@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feeds.service import Service
@@ -16,10 +17,14 @@ def service() -> Service:
 
 
 def register(app: Flask, settings: Settings) -> None:
+    from feeds.web.admin import AdminSessionInterface
+    from feeds.web.admin import blueprint as admin_blueprint
     from feeds.web.api import blueprint as api_blueprint
+    from feeds.web.api_admin import blueprint as api_admin_blueprint
     from feeds.web.errors import register as register_errors
     from feeds.web.feeds import blueprint as feeds_blueprint
     from feeds.web.health import blueprint as health_blueprint
+    from feeds.web.pollstats import register as register_pollstats
 
     if settings.proxy_hops:
         hops = settings.proxy_hops
@@ -29,4 +34,28 @@ def register(app: Flask, settings: Settings) -> None:
     app.register_blueprint(feeds_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
     app.register_blueprint(health_blueprint)
+    app.register_blueprint(api_admin_blueprint, url_prefix="/api/v1")
+    app.register_blueprint(admin_blueprint, url_prefix="/admin")
+    app.session_interface = AdminSessionInterface()
+    register_csrf(app)
+    register_pollstats(app)
     register_errors(app)
+
+
+def register_csrf(app: Flask) -> None:
+    """CSRF tokens on every form-posting route; the JSON API under /api/ is exempt.
+
+    The API authenticates with bearer tokens, which a browser never sends on its own,
+    so a forged cross-site request cannot carry them. Exempting by path rather than by
+    blueprint keeps API blueprints added later exempt, and everything else protected.
+    """
+    csrf = CSRFProtect()
+    # Tokens live as long as the session: an admin form left open over lunch still posts.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def csrf_protect() -> None:
+        if app.config["WTF_CSRF_ENABLED"] and not request.path.startswith("/api/"):
+            csrf.protect(apply_exemptions=True)

@@ -20,14 +20,20 @@ CACHE_MISSES = Gauge("feeds_render_cache_misses", "Rendered-feed cache misses si
 
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Cheap: one trivial query, no feed work."""
+    """Cheap: one trivial query and two stat() calls, no feed work.
+
+    `config` says whether the config files are valid now; when they are not, the
+    service keeps running on its last good configuration, so this stays a 200.
+    """
     svc = service()
+    config = svc.setup.config_status().to_dict()
     try:
         with svc.ctx.store.read() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
-        return jsonify({"status": "failing", "database": str(exc).splitlines()[0]}), 503
-    return jsonify({"status": "ok", "database": "ok"}), 200
+        failing = {"status": "failing", "database": str(exc).splitlines()[0], "config": config}
+        return jsonify(failing), 503
+    return jsonify({"status": "ok", "database": "ok", "config": config}), 200
 
 
 @blueprint.get("/metrics")

@@ -1,0 +1,372 @@
+"""The admin web UI at /admin/: login, dashboard, tag feeds, articles, audit log.
+
+Server-rendered with Jinja2. Every route but the login page needs a session; every
+form carries a CSRF token (checked app-wide, see feeds.web.register_csrf). Changes go
+through service.audit so each one is logged with who made it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as BaseResponse
+
+from feeds.errors import Conflict, NotFound, ValidationError
+from feeds.hashtags import normalize_key
+from feeds.models import ArticleFilter, FeedFormat, FeedKey, FeedKind, Status, TagFeed
+from feeds.service import Service
+from feeds.service.feeds import feed_path
+from feeds.service.users import LoginThrottled
+from feeds.web import service
+from feeds.web.pollstats import poller_stats
+
+blueprint = Blueprint(
+    "admin",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+# A stolen session cookie stops working after this long, whatever the browser does.
+SESSION_HOURS = 12
+PAGE = 50
+OPEN = {"admin.login", "admin.static"}
+
+
+class AdminSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure exactly when the request came over HTTPS.
+
+    Decided per request rather than by a global SESSION_COOKIE_SECURE, so one
+    deployment serves plain-HTTP development and HTTPS production correctly. Behind
+    a TLS-terminating proxy, set `proxy_hops` so X-Forwarded-Proto is believed.
+    """
+
+    def get_cookie_secure(self, app: Any) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def _now() -> datetime:
+    return service().ctx.now()
+
+
+def _signed_in_user() -> str | None:
+    name, since = session.get("user"), session.get("login_at")
+    if not isinstance(name, str) or not isinstance(since, int | float):
+        return None
+    if _now().timestamp() - since > SESSION_HOURS * 3600:
+        return None
+    # Re-checked on every request so disabling a user ends their sessions at once.
+    return name if service().users.active(name) is not None else None
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths inside the admin UI: never an absolute or scheme-relative URL.
+    if target and target.startswith("/admin/") and not target.startswith("//"):
+        return target
+    return url_for("admin.dashboard")
+
+
+@blueprint.before_request
+def require_session() -> BaseResponse | None:
+    if request.endpoint in OPEN:
+        return None
+    user = _signed_in_user()
+    if user is None:
+        session.clear()
+        wanted = request.full_path if request.method == "GET" else None
+        return redirect(url_for("admin.login", next=wanted))
+    g.admin_user = user
+    return None
+
+
+@blueprint.after_request
+def admin_headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def actor() -> str:
+    return f"user:{g.admin_user}"
+
+
+def _page(name: str, **context: Any) -> str:
+    svc = service()
+    return render_template(
+        f"admin/{name}.html", settings=svc.settings, user=g.get("admin_user"), **context
+    )
+
+
+# -- login ------------------------------------------------------------------------------
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    svc = service()
+    error, status = None, 200
+    if request.method == "POST":
+        name = request.form.get("name", "")
+        password = request.form.get("password", "")
+        try:
+            user = svc.users.authenticate(name, password, request.remote_addr or "unknown")
+        except LoginThrottled as exc:
+            error, status = f"Too many failed attempts. Try again after {exc.until:%H:%M} UTC.", 429
+        else:
+            if user is not None:
+                session.clear()  # a fresh session: nothing from before login carries over
+                session["user"] = user.name
+                session["login_at"] = _now().timestamp()
+                return redirect(_safe_next(request.args.get("next")))
+            error, status = "Wrong name or password.", 401
+    return _page("login", error=error, next=request.args.get("next", "")), status
+
+
+@blueprint.post("/logout")
+def logout() -> BaseResponse:
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+# -- dashboard ------------------------------------------------------------------------
+
+
+def sources_panel(svc: Service) -> list[Any] | None:
+    """Outside sources for the dashboard, or None while the service has none.
+
+    Hook for the sources work: once `Service.sources` exists with a `list()` returning
+    models.Source values, the panel fills itself (name, URL, state, last error).
+    """
+    sources = getattr(svc, "sources", None)
+    lister = getattr(sources, "list", None)
+    return list(lister()) if callable(lister) else None
+
+
+@blueprint.get("/")
+def dashboard() -> str:
+    svc = service()
+    return _page(
+        "dashboard",
+        listing=svc.directory.listing(request.url_root),
+        polls=poller_stats().summary(),
+        sources=sources_panel(svc),
+        config=svc.setup.config_status(),
+    )
+
+
+# -- tag feeds ------------------------------------------------------------------------
+
+_TAG_SPLIT = re.compile(r"[\s,#]+")
+
+
+def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The tag feed form as the payload parse_tag_feed validates (same rules as the API)."""
+    limit = form.get("limit", "").strip()
+    payload: dict[str, Any] = {
+        "slug": form.get("slug", "").strip(),
+        "title": form.get("title", "").strip(),
+        "description": form.get("description", "").strip(),
+        "sections": [s for s in form.getlist("sections") if s],
+        "include_sponsored": form.get("include_sponsored") == "on",
+        "limit": int(limit) if limit.isdigit() else limit or 50,
+    }
+    for name in ("any_of", "all_of", "none_of"):
+        payload[name] = [t for t in _TAG_SPLIT.split(form.get(name, "")) if t]
+    return payload
+
+
+def feed_urls(slug: str) -> dict[str, str]:
+    key = FeedKey(FeedKind.CUSTOM, slug)
+    return {fmt.value: request.url_root + feed_path(key, fmt) for fmt in FeedFormat}
+
+
+def _form_values(feed: TagFeed | None, payload: dict[str, Any] | None) -> dict[str, Any]:
+    if payload is None and feed is not None:
+        payload = {
+            "slug": feed.slug,
+            "title": feed.title,
+            "description": feed.description,
+            "any_of": feed.rule.any_of,
+            "all_of": feed.rule.all_of,
+            "none_of": feed.rule.none_of,
+            "sections": feed.rule.sections,
+            "include_sponsored": feed.rule.include_sponsored,
+            "limit": feed.limit,
+        }
+    return payload or {"limit": service().settings.feed_limit, "sections": []}
+
+
+def _feed_form(feed: TagFeed | None, payload: Any = None, errors: Any = None) -> str:
+    return _page(
+        "tag_feed_form",
+        feed=feed,
+        values=_form_values(feed, payload),
+        errors=errors or {},
+        sections=service().catalog.sections(),
+        urls=feed_urls(feed.slug) if feed else None,
+    )
+
+
+@blueprint.get("/tag-feeds")
+def tag_feeds() -> str:
+    feeds = service().catalog.tag_feeds()
+    return _page("tag_feeds", feeds=feeds, urls={f.slug: feed_urls(f.slug) for f in feeds})
+
+
+@blueprint.route("/tag-feeds/new", methods=["GET", "POST"])
+def new_tag_feed() -> Any:
+    if request.method == "GET":
+        return _feed_form(None)
+    payload = form_payload(request.form)
+    try:
+        feed = service().audit.create_tag_feed(actor(), payload)
+    except ValidationError as exc:
+        return _feed_form(None, payload, exc.errors), 422
+    except Conflict as exc:
+        return _feed_form(None, payload, {"slug": str(exc)}), 409
+    flash(f"Created tag feed {feed.title}.")
+    return redirect(url_for("admin.edit_tag_feed", slug=feed.slug))
+
+
+@blueprint.route("/tag-feeds/<slug>", methods=["GET", "POST"])
+def edit_tag_feed(slug: str) -> Any:
+    svc = service()
+    try:
+        feed = svc.catalog.tag_feed(slug)
+    except NotFound:
+        abort(404)
+    if request.method == "GET":
+        return _feed_form(feed)
+    payload = form_payload(request.form)
+    try:
+        saved = svc.audit.update_tag_feed(actor(), slug, payload)
+    except ValidationError as exc:
+        return _feed_form(feed, payload, exc.errors), 422
+    except Conflict as exc:
+        return _feed_form(feed, payload, {"form": str(exc)}), 409
+    flash(f"Saved tag feed {saved.title}.")
+    return redirect(url_for("admin.edit_tag_feed", slug=saved.slug))
+
+
+@blueprint.post("/tag-feeds/<slug>/delete")
+def delete_tag_feed(slug: str) -> BaseResponse:
+    try:
+        service().audit.delete_tag_feed(actor(), slug)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.edit_tag_feed", slug=slug))
+    flash(f"Deleted tag feed {slug}.")
+    return redirect(url_for("admin.tag_feeds"))
+
+
+@blueprint.post("/tag-feeds/preview")
+def preview_tag_feed() -> tuple[Response, int]:
+    """What the form's rule would hold, as JSON for the page's live preview."""
+    payload = form_payload(request.form)
+    # A rule can be previewed before it has a name.
+    payload["slug"] = payload["slug"] or "preview"
+    payload["title"] = payload["title"] or "Preview"
+    svc = service()
+    try:
+        feed = svc.audit.parse_tag_feed(payload)
+    except ValidationError as exc:
+        return jsonify({"ok": False, "errors": exc.errors}), 422
+    items = [
+        {
+            "title": a.title,
+            "url": url_for("feeds.article_page", slug=a.slug),
+            "section": a.section,
+            "published_at": a.published_at.isoformat(),
+            "hashtags": [t.display for t in a.hashtags],
+        }
+        for a in svc.catalog.preview(feed)
+    ]
+    return jsonify({"ok": True, "count": len(items), "items": items}), 200
+
+
+# -- articles -------------------------------------------------------------------------
+
+
+@blueprint.get("/articles")
+def articles() -> str:
+    args = request.args
+    status = args.get("status", "")
+    page = int(args["page"]) if args.get("page", "").isdigit() else 1
+    hashtag = args.get("hashtag", "").strip()
+    flt = ArticleFilter(
+        query=args.get("q", "").strip() or None,
+        section=args.get("section") or None,
+        hashtag=normalize_key(hashtag) if hashtag else None,
+        status=Status(status) if status in {s.value for s in Status} else None,
+        limit=PAGE + 1,
+        offset=(max(page, 1) - 1) * PAGE,
+    )
+    svc = service()
+    found = svc.articles.list(flt)
+    return _page(
+        "articles",
+        articles=found[:PAGE],
+        more=len(found) > PAGE,
+        page=page,
+        args=args,
+        sections=svc.catalog.sections(),
+        statuses=[s.value for s in Status],
+    )
+
+
+@blueprint.post("/articles/<int:article_id>/<any(withdraw,restore):action>")
+def change_article(article_id: int, action: str) -> BaseResponse:
+    audit = service().audit
+    change = audit.withdraw_article if action == "withdraw" else audit.restore_article
+    try:
+        article = change(actor(), article_id)
+    except NotFound:
+        abort(404)
+    except (ValidationError, Conflict) as exc:
+        flash(f"Could not {action} article {article_id}: {exc}", "error")
+    else:
+        flash(f"{article.title}: now {article.status.value}.")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+# -- audit log ------------------------------------------------------------------------
+
+
+def changed_fields(before: Any, after: Any) -> list[str]:
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+@blueprint.get("/audit")
+def audit_log() -> str:
+    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    entries = service().audit.entries(limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE)
+    return _page(
+        "audit",
+        entries=entries[:PAGE],
+        more=len(entries) > PAGE,
+        page=page,
+        changed=changed_fields,
+    )
