@@ -5,15 +5,22 @@ cache's size (0 bytes disables it). Requests go through the full WSGI stack (rou
 version lookup, conditional-GET logic, headers) in this process, alternating between
 the two apps in rounds so that machine noise hits both alike.
 
-    python bench/serve.py [--seconds 2] [--rounds 3]
+    python bench/serve.py [--seconds 2] [--rounds 3] [--wrk]
+
+With --wrk (and Debian's `wrk` installed) both apps are also served over real sockets
+on 127.0.0.1 by werkzeug's threaded server and loaded with wrk, alternating the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -78,12 +85,35 @@ def measure(client: Any, path: str, seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
+def wrk_rate(port: int, path: str, seconds: float) -> float:
+    """Requests per second reported by wrk against 127.0.0.1 only."""
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{max(1, int(seconds))}s", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def serve_in_thread(app: Any) -> int:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return int(server.server_port)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--path", default="/feeds/all.rss?limit=50")
+    parser.add_argument("--wrk", action="store_true", help="also measure over HTTP with wrk")
     args = parser.parse_args()
+    wrk_rates: dict[str, list[float]] = {"cached": [], "regenerating": []}
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.db"
         cached_app = build_app(url, 64 * 1024 * 1024)
@@ -97,6 +127,14 @@ def main() -> None:
         for _ in range(args.rounds):
             cached_rates.append(measure(cached, args.path, args.seconds))
             fresh_rates.append(measure(fresh, args.path, args.seconds))
+        if args.wrk and shutil.which("wrk"):
+            ports = {
+                "cached": serve_in_thread(cached_app),
+                "regenerating": serve_in_thread(fresh_app),
+            }
+            for _ in range(args.rounds):
+                for label, port in ports.items():
+                    wrk_rates[label].append(wrk_rate(port, args.path, args.seconds))
     cached_rate = statistics.median(cached_rates)
     fresh_rate = statistics.median(fresh_rates)
     print(f"feed: {args.path} ({size / 1024:.0f} KiB, 50 items)")
@@ -107,6 +145,13 @@ def main() -> None:
         shown = ", ".join(f"{r:.0f}" for r in rounds)
         print(f"{label + ':':14}{rate:8.0f} req/s  (rounds: {shown})")
     print(f"ratio cached/regenerating: {cached_rate / fresh_rate:.1f}x")
+    if wrk_rates["cached"]:
+        over_http = {k: statistics.median(v) for k, v in wrk_rates.items()}
+        print("over HTTP (werkzeug threaded server, wrk -t2 -c16):")
+        for label, rate in over_http.items():
+            shown = ", ".join(f"{r:.0f}" for r in wrk_rates[label])
+            print(f"  {label + ':':14}{rate:8.0f} req/s  (rounds: {shown})")
+        print(f"  ratio: {over_http['cached'] / over_http['regenerating']:.1f}x")
 
 
 if __name__ == "__main__":

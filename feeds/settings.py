@@ -83,7 +83,9 @@ class Settings:
     cache_bytes: int = setting(
         64 * 1024 * 1024, "Upper bound of the in-memory cache of rendered feeds.", minimum=0
     )
-    websub_hub: str = setting("", "WebSub hub URL announced in feeds and pinged on change.")
+    websub_hub: str = setting(
+        "", "WebSub hub URL announced in every feed (`rel=hub`); empty: none."
+    )
     # Ingest
     scheduler_enabled: bool = setting(
         True, "Run the scheduler inside `feeds serve`; `feeds scheduler` always runs it."

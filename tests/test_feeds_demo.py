@@ -41,25 +41,44 @@ def fetch(client: FlaskClient, url: str) -> bytes:
     return response.data
 
 
-def test_every_feed_in_the_opml_is_served_valid_in_every_format(
+def demo_documents(client: FlaskClient) -> dict[str, bytes]:
+    """Every document the demo serves: each OPML entry in each of the three formats."""
+    documents = {}
+    for url in opml_urls(client):
+        base = url.rsplit(".", 1)[0]
+        for ext in ("rss", "atom", "json"):
+            documents[f"{base}.{ext}"] = fetch(client, f"{base}.{ext}")
+    return documents
+
+
+def test_every_feed_in_the_opml_is_served_and_parses_cleanly(demo_client: FlaskClient) -> None:
+    documents = demo_documents(demo_client)
+    paths = {urlsplit(u).path for u in documents}
+    # all, trending, five sections, two tag feeds, and the hashtags in use
+    assert {"/feeds/all.rss", "/feeds/trending.atom", "/feeds/custom/east-asia.json"} <= paths
+    assert "/feeds/tags/%EC%84%9C%EC%9A%B8.rss" in paths  # #서울, percent-encoded
+    assert len(documents) >= 3 * (9 + 10)
+    for url, body in documents.items():
+        if url.endswith(".json"):
+            data = json.loads(body)
+            assert data["feed_url"] == url
+            continue
+        parsed = feedparser.parse(body)
+        assert parsed.bozo == 0, (url, parsed.get("bozo_exception"))
+        assert parsed.version == ("rss20" if url.endswith(".rss") else "atom10")
+        self_links = [link.href for link in parsed.feed.links if link.rel == "self"]
+        assert self_links == [url]
+
+
+def test_every_atom_and_json_document_is_valid_against_the_schemas(
     demo_client: FlaskClient,
 ) -> None:
-    urls = opml_urls(demo_client)
-    paths = {urlsplit(u).path for u in urls}
-    # all, trending, five sections, two tag feeds, and the hashtags in use
-    assert {"/feeds/all.rss", "/feeds/trending.rss", "/feeds/custom/east-asia.rss"} <= paths
-    assert "/feeds/tags/%EC%84%9C%EC%9A%B8.rss" in paths  # #서울, percent-encoded
-    assert len(urls) >= 9 + 10
-    for url in urls:
-        base = url.rsplit(".", 1)[0]
-        for ext in ("rss", "atom"):
-            body = fetch(demo_client, f"{base}.{ext}")
-            parsed = feedparser.parse(body)
-            assert parsed.bozo == 0, (url, parsed.get("bozo_exception"))
-            assert parsed.version == ("rss20" if ext == "rss" else "atom10")
-            if ext == "atom":
-                validate_atom(body)
-        validate_jsonfeed(fetch(demo_client, f"{base}.json"))
+    documents = demo_documents(demo_client)
+    for url, body in documents.items():
+        if url.endswith(".atom"):
+            validate_atom(body)
+        elif url.endswith(".json"):
+            validate_jsonfeed(body)
 
 
 def test_demo_all_feed_values(demo_app: Flask, clock: FakeClock) -> None:
