@@ -103,8 +103,9 @@ def _openapi() -> dict[str, Any]:
 
 
 @blueprint.get("/openapi.json")
+@require()
 def openapi() -> Response:
-    """The API's description; public, like any API reference."""
+    """The API's description; behind a token like every /api/ route, so none is forgotten."""
     document = dict(_openapi())
     document["servers"] = [{"url": request.url_root.rstrip("/") + "/api/v1"}]
     return jsonify(document)
