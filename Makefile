@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test lint typecheck bench clean readme-settings
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: lint typecheck
 bench: $(STAMP)
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/ingest.py
+
+# The README's settings table is generated from feeds/settings.py.
+readme-settings: $(STAMP)
+	$(BIN)/python -m feeds.settings
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-* .pytest_cache .mypy_cache .ruff_cache

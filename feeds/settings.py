@@ -257,3 +257,19 @@ def markdown_table() -> str:
             shown = str(default).lower()
         rows.append(f"| `{name}` | `FEEDS_{name.upper()}` | `{shown}` | {help_text} |")
     return "\n".join(rows)
+
+
+def rewrite_readme(path: Path) -> None:
+    """Replace the table between the README's settings markers with the current one."""
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split("<!-- settings:start", 1)
+    marker_end = rest.index("-->") + 3
+    _, tail = rest.split("<!-- settings:end -->", 1)
+    start = "<!-- settings:start" + rest[:marker_end]
+    path.write_text(
+        f"{head}{start}\n{markdown_table()}\n<!-- settings:end -->{tail}", encoding="utf-8"
+    )
+
+
+if __name__ == "__main__":
+    rewrite_readme(Path("README.md"))
