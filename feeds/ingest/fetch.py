@@ -15,17 +15,16 @@ import functools
 import hashlib
 import ssl
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-import brotli
 import certifi
 import httpcore
 import httpx
 
 from feeds import __version__
 from feeds.errors import FetchError
+from feeds.ingest.decode import body_decoder
 from feeds.ingest.netguard import AllowList, Deadline, GuardedBackend
 from feeds.ingest.schedule import parse_retry_after
 from feeds.models import SourceState
@@ -274,81 +273,6 @@ def _raw_chunks(response: httpx.Response, deadline: Deadline) -> Iterator[bytes]
     for chunk in response.iter_raw(64 * 1024):
         deadline.bound(None)
         yield chunk
-
-
-Decoder = Callable[[Iterable[bytes]], Iterator[bytes]]
-_PIECE = 64 * 1024
-
-
-def body_decoder(content_encoding: str) -> Decoder:
-    """Undo Content-Encoding in bounded pieces, so a bomb never inflates at once.
-
-    httpx's own decoders inflate each network chunk in one call (64 KiB of gzip can be
-    64 MiB); these hand out at most 64 KiB at a time and the caller counts them.
-    """
-    decoders: list[Decoder] = []
-    for coding in reversed([c.strip().lower() for c in content_encoding.split(",")]):
-        if coding in ("", "identity"):
-            continue
-        if coding in ("gzip", "x-gzip"):
-            decoders.append(functools.partial(_inflate, wbits=16 + zlib.MAX_WBITS))
-        elif coding == "deflate":
-            decoders.append(functools.partial(_inflate, wbits=zlib.MAX_WBITS))
-        elif coding == "br":
-            decoders.append(_unbrotli)
-        else:
-            raise FetchError("bad_response", f"unsupported Content-Encoding {coding!r}")
-
-    def decode(chunks: Iterable[bytes]) -> Iterator[bytes]:
-        stream: Iterable[bytes] = chunks
-        for decoder in decoders:
-            stream = decoder(stream)
-        yield from stream
-
-    return decode
-
-
-def _inflate(chunks: Iterable[bytes], wbits: int) -> Iterator[bytes]:
-    inflater = zlib.decompressobj(wbits)
-    first = True
-    try:
-        for data in chunks:
-            while data:
-                if inflater.eof:
-                    if wbits != 16 + zlib.MAX_WBITS:
-                        break  # trailing bytes after a deflate stream: ignored
-                    inflater = zlib.decompressobj(wbits)  # next gzip member
-                try:
-                    piece = inflater.decompress(data, _PIECE)
-                except zlib.error:
-                    if not (first and wbits == zlib.MAX_WBITS):
-                        raise
-                    # "deflate" is often sent raw, without the zlib header.
-                    wbits = -zlib.MAX_WBITS
-                    inflater = zlib.decompressobj(wbits)
-                    piece = inflater.decompress(data, _PIECE)
-                first = False
-                if piece:
-                    yield piece
-                data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
-        yield inflater.flush()
-    except zlib.error as exc:
-        raise FetchError("bad_response", f"corrupt compressed body: {exc}") from exc
-
-
-def _unbrotli(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    decompressor = brotli.Decompressor()
-    bounded = hasattr(decompressor, "can_accept_more_data")  # Brotli >= 1.2
-    try:
-        for data in chunks:
-            if not bounded:
-                yield decompressor.process(data)
-                continue
-            yield decompressor.process(data, output_buffer_limit=_PIECE)
-            while not decompressor.can_accept_more_data():
-                yield decompressor.process(b"", output_buffer_limit=_PIECE)
-    except brotli.error as exc:
-        raise FetchError("bad_response", f"corrupt brotli body: {exc}") from exc
 
 
 def _translate(exc: httpx.HTTPError, deadline: Deadline) -> FetchError:

@@ -9,7 +9,8 @@ Encoding: a document that says (or is assumed to be) UTF-8 but is not valid UTF-
 repaired byte by byte: each invalid byte is read as Windows-1252. A cp1252 document
 mislabelled UTF-8 then reads right, and a UTF-8 document with one stray byte keeps all
 its other characters (feedparser would re-read the whole document as cp1252 and turn
-every accented letter into mojibake).
+every accented letter into mojibake). The repair lives in decode.py; JSON Feed is read
+by jsonfeed.py into the same dataclasses.
 
 feedparser's sanitiser and relative-URI resolver are turned off (together 2-3x slower):
 sanitize.py makes HTML safe and absolute later, using the xml:base feedparser records
@@ -20,10 +21,8 @@ for each content element. Plain values come out: no sanitising and no date polic
 from __future__ import annotations
 
 import calendar
-import codecs
 import html
 import io
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,14 +33,11 @@ from feedparser.encodings import convert_to_utf8
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
 from feeds.errors import ParseError
+from feeds.ingest.decode import repair_utf8
 from feeds.ingest.sanitize import html_to_text
-from feeds.render.content import absolute_url
 
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)""")
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
@@ -50,7 +46,6 @@ _CHALLENGE = re.compile(
     rb"enable javascript and cookies",
     re.IGNORECASE,
 )
-_UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
 
 @dataclass(frozen=True)
@@ -106,23 +101,13 @@ class ParsedFeed:
     problem: str | None = None
 
 
-def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    bad = error.object[error.start : error.end]
-    return bad.decode("cp1252", errors="replace"), error.end
-
-
-codecs.register_error("feeds-cp1252", _cp1252_fallback)
-
-
 def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> ParsedFeed:
     """Parse an RSS, Atom, RDF or JSON Feed document; raise ParseError when it is not one."""
     if not body.strip():
         raise ParseError("not a feed: the response body is empty")
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if body.lstrip()[:1] in (b"{", b"[") or media_type.endswith("json"):
-        return parse_json_feed(body, base_url=base_url)
+        return jsonfeed.parse_json_feed(body, base_url=base_url)
     refuse_entities(body, content_type)
     body = repair_utf8(body, content_type)
     headers = {"content-location": base_url}
@@ -159,26 +144,6 @@ def refuse_entities(body: bytes, content_type: str | None) -> None:
                 "refused: the document's DTD declares XML entities (<!ENTITY>), which can "
                 "expand without limit or read local files and internal URLs"
             )
-
-
-def repair_utf8(body: bytes, content_type: str | None) -> bytes:
-    """Valid UTF-8 for a document meant to be UTF-8; other encodings are left alone."""
-    if body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in body[:4]:
-        return body
-    declared = set()
-    if match := _XML_ENCODING.match(body[:512]):
-        declared.add(match.group(1).decode("ascii").lower())
-    if charset := _CHARSET.search(content_type or ""):
-        declared.add(charset.group(1).lower())
-    if declared - _UTF8_NAMES:
-        return body
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        body = body.decode("utf-8", errors="feeds-cp1252").encode("utf-8")
-    # Control characters make the strict XML parser give up on the whole document;
-    # in UTF-8 these bytes are never part of a multi-byte character.
-    return _CONTROL_BYTES.sub(b"", body)
 
 
 def _describe(body: bytes, media_type: str, result: Any) -> str:
@@ -260,77 +225,6 @@ def _media(node: Any, url_key: str, length_key: str) -> MediaRef:
     )
 
 
-def parse_json_feed(body: bytes, *, base_url: str) -> ParsedFeed:
-    """JSON Feed 1.0/1.1 (feedparser 6 does not read it), into the same plain values."""
-    try:
-        doc = json.loads(body.decode("utf-8-sig", errors="feeds-cp1252"))
-    except (ValueError, RecursionError) as exc:
-        raise ParseError(f"not a feed: invalid JSON ({exc})") from exc
-    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(
-        "https://jsonfeed.org/version/"
-    ):
-        raise ParseError("not a feed: JSON without a JSON Feed version")
-    items = doc.get("items")
-    if not isinstance(items, list):
-        raise ParseError("not a feed: JSON Feed without an items list")
-    return ParsedFeed(
-        title=" ".join(_json_str(doc, "title").split()),
-        link=_json_url(doc, "home_page_url", base_url),
-        version="json" + str(doc["version"]).rsplit("/", 1)[-1].replace(".", ""),
-        entries=tuple(_json_item(item, base_url) for item in items if isinstance(item, dict)),
-    )
-
-
-def _json_str(node: dict[str, Any], key: str) -> str:
-    value = node.get(key)
-    return str(value) if isinstance(value, str | int | float) else ""
-
-
-def _json_url(node: dict[str, Any], key: str, base_url: str) -> str | None:
-    value = _json_str(node, key).strip()
-    return absolute_url(value, base_url) if value else None
-
-
-def _json_date(node: dict[str, Any], key: str) -> DateValue:
-    raw = _json_str(node, key).strip() or None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
-    except ValueError:
-        value = None
-    if value is not None:
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return DateValue(value, raw)
-
-
-def _json_item(item: dict[str, Any], base_url: str) -> ParsedEntry:
-    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-    author = next(
-        (str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")), ""
-    )
-    content = _json_str(item, "content_html") or html.escape(_json_str(item, "content_text"))
-    images = [
-        MediaRef(url, medium="image")
-        for key in ("image", "banner_image")
-        if (url := _json_url(item, key, base_url))
-    ]
-    attachments = [
-        MediaRef(url, _json_str(a, "mime_type").lower(), int(a.get("size_in_bytes") or 0))
-        for a in item.get("attachments") or []
-        if isinstance(a, dict) and (url := _json_url(a, "url", base_url))
-        and isinstance(a.get("size_in_bytes") or 0, int)
-    ]  # fmt: skip
-    return ParsedEntry(
-        id=_json_str(item, "id").strip() or None,
-        link=_json_url(item, "url", base_url) or _json_url(item, "external_url", base_url),
-        title=" ".join(_json_str(item, "title").split()),
-        summary=html.escape(_json_str(item, "summary")),
-        summary_base=base_url,
-        content_html=content,
-        content_base=base_url,
-        author=" ".join(author.split()),
-        categories=tuple(str(t) for t in item.get("tags") or [] if isinstance(t, str)),
-        published=_json_date(item, "date_published"),
-        updated=_json_date(item, "date_modified"),
-        enclosures=tuple(attachments),
-        media_content=tuple(images),
-    )
+# At the end: jsonfeed.py builds the dataclasses above, so it can only be imported once
+# they exist; parse_feed reaches it through the module at call time.
+from feeds.ingest import jsonfeed  # noqa: E402
