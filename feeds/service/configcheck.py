@@ -79,7 +79,7 @@ class ConfigFiles:
     sections: list[Section] = field(default_factory=list)
     tag_feeds: list[TagFeed] = field(default_factory=list)
     problems: list[ConfigProblem] = field(default_factory=list)
-    # Where each tag feed's table starts, for errors found later against the store.
+    # Where each tag feed's slug is, for errors found later against the store.
     tag_feed_lines: dict[str, int] = field(default_factory=dict)
 
 
@@ -165,7 +165,7 @@ def _check_tag_feeds(path: Path, max_limit: int, files: ConfigFiles) -> None:
         for name, message in problems.items():
             files.problems.append(ConfigProblem(str(path), lines.of(name), name, message))
         if not problems:
-            files.tag_feed_lines[feed.slug] = lines.header
+            files.tag_feed_lines[feed.slug] = lines.of("slug")
             files.tag_feeds.append(feed)
 
 
