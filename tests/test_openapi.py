@@ -1,0 +1,138 @@
+"""The OpenAPI document describes every /api/v1 route, and live responses match it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from feeds.service import Service
+from tests.conftest import article_payload
+
+
+class Api:
+    """Calls the app and checks the request (when valid) and the response against the spec."""
+
+    def __init__(self, client: FlaskClient, spec: OpenAPI, headers: dict[str, str]) -> None:
+        self.client, self.spec, self.headers = client, spec, headers
+        self.checked: set[tuple[str, int]] = set()
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        valid_request: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        options: dict[str, Any] = {
+            "path": "/api/v1" + path,
+            "method": method,
+            "headers": self.headers if headers is None else headers,
+            **kwargs,
+        }
+        if json is not None:
+            options["json"] = json
+        request = Request(EnvironBuilder(**options).get_environ())
+        response = self.client.open(EnvironBuilder(**options))
+        openapi_request = WerkzeugOpenAPIRequest(request)
+        if valid_request:
+            self.spec.validate_request(openapi_request)
+        self.spec.validate_response(openapi_request, WerkzeugOpenAPIResponse(response))
+        self.checked.add((method, response.status_code))
+        return response
+
+
+@pytest.fixture
+def spec(client: FlaskClient, admin_token: dict[str, str]) -> OpenAPI:
+    response = client.get("/api/v1/openapi.json", headers=admin_token)
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"].startswith("3.1")
+    return OpenAPI.from_dict(document)  # also checks the document is valid OpenAPI 3.1
+
+
+@pytest.fixture
+def api(client: FlaskClient, spec: OpenAPI, admin_token: dict[str, str]) -> Api:
+    return Api(client, spec, admin_token)
+
+
+def test_every_api_route_is_documented(app: Flask, client: FlaskClient, admin_token: Any) -> None:
+    document = client.get("/api/v1/openapi.json", headers=admin_token).get_json()
+    documented = {
+        (path, method.upper())
+        for path, item in document["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            if (path, method) not in documented:
+                missing.append(f"{method} {path}")
+    assert missing == []
+
+
+def test_article_responses_match(api: Api, service: Service, writer_token: Any) -> None:
+    created = api("POST", "/articles", json=article_payload())
+    assert created.status_code == 201
+    article_id = created.get_json()["id"]
+    api("GET", "/articles", query_string={"limit": "5", "status": "published"})
+    api("GET", f"/articles/{article_id}")
+    api("PUT", f"/articles/{article_id}", json=article_payload(title="Cranes, again"))
+    api("PATCH", f"/articles/{article_id}", json={"summary": "Shorter."})
+    assert api("DELETE", f"/articles/{article_id}").status_code == 200
+    assert api("GET", "/articles/999999").status_code == 404
+    assert api("POST", "/articles", json={"title": ""}, valid_request=False).status_code == 422
+    assert api("GET", "/articles", headers={}, valid_request=False).status_code == 401
+    anonymous = api("POST", "/articles", json=article_payload(), headers={}, valid_request=False)
+    assert anonymous.status_code == 401
+    assert (
+        api("GET", "/articles", query_string={"limit": "0"}, valid_request=False).status_code == 422
+    )
+
+
+def test_tag_feed_responses_match(api: Api, writer_token: dict[str, str]) -> None:
+    body = {"slug": "japan", "title": "Japan", "any_of": ["Japan"]}
+    assert api("POST", "/tag-feeds", json=body).status_code == 201
+    assert api("POST", "/tag-feeds", json=body).status_code == 409
+    assert api("GET", "/tag-feeds").status_code == 200
+    assert api("GET", "/tag-feeds/japan").status_code == 200
+    assert (
+        api("PUT", "/tag-feeds/japan", json={"title": "J", "any_of": ["Japan"]}).status_code == 200
+    )
+    assert api("PATCH", "/tag-feeds/japan", json={"limit": 5}).status_code == 200
+    assert api("POST", "/tag-feeds/preview", json={"any_of": ["Japan"]}).status_code == 200
+    impossible = {"any_of": ["a"], "none_of": ["a"]}
+    assert api("POST", "/tag-feeds/preview", json=impossible).status_code == 422
+    assert api("PATCH", "/tag-feeds/east-asia", json={"title": "x"}).status_code == 409
+    assert api("POST", "/tag-feeds", json=body, headers=writer_token).status_code == 403
+    bad = api("POST", "/tag-feeds", data="{", content_type="application/json", valid_request=False)
+    assert bad.status_code == 400
+    assert api("DELETE", "/tag-feeds/japan").status_code == 204
+    assert api("GET", "/tag-feeds/japan").status_code == 404
+    assert api("GET", "/openapi.json").status_code == 200
+    assert {200, 201, 204, 400, 403, 404, 409, 422} <= {status for _m, status in api.checked}
+
+
+def test_the_check_catches_a_response_that_breaks_the_contract(spec: OpenAPI) -> None:
+    """Guards the guard: a TagFeed without its required fields must be rejected."""
+    from werkzeug.wrappers import Response
+
+    options = {"path": "/api/v1/tag-feeds/x", "headers": {"Authorization": "Bearer t"}}
+    request = WerkzeugOpenAPIRequest(Request(EnvironBuilder(**options).get_environ()))
+    wrong = Response('{"slug": "x"}', status=200, content_type="application/json")
+    with pytest.raises(Exception, match=r"(?i)valid"):
+        spec.validate_response(request, WerkzeugOpenAPIResponse(wrong))
