@@ -7,7 +7,6 @@ through service.audit so each one is logged with who made it.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,6 @@ from flask import (
     abort,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -25,14 +23,12 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.hashtags import normalize_key
-from feeds.models import ArticleFilter, FeedFormat, FeedKey, FeedKind, Status, TagFeed
+from feeds.models import ArticleFilter, Status
 from feeds.service import Service
-from feeds.service.feeds import feed_path
 from feeds.service.users import LoginThrottled
 from feeds.web import service
 from feeds.web.pollstats import poller_stats
@@ -110,7 +106,7 @@ def actor() -> str:
     return f"user:{g.admin_user}"
 
 
-def _page(name: str, **context: Any) -> str:
+def render_page(name: str, **context: Any) -> str:
     svc = service()
     return render_template(
         f"admin/{name}.html", settings=svc.settings, user=g.get("admin_user"), **context
@@ -138,7 +134,7 @@ def login() -> Any:
                 session["login_at"] = _now().timestamp()
                 return redirect(_safe_next(request.args.get("next")))
             error, status = "Wrong name or password.", 401
-    return _page("login", error=error, next=request.args.get("next", "")), status
+    return render_page("login", error=error, next=request.args.get("next", "")), status
 
 
 @blueprint.post("/logout")
@@ -164,145 +160,13 @@ def sources_panel(svc: Service) -> list[Any] | None:
 @blueprint.get("/")
 def dashboard() -> str:
     svc = service()
-    return _page(
+    return render_page(
         "dashboard",
         listing=svc.directory.listing(request.url_root),
         polls=poller_stats().summary(),
         sources=sources_panel(svc),
         config=svc.setup.config_status(),
     )
-
-
-# -- tag feeds ------------------------------------------------------------------------
-
-_TAG_SPLIT = re.compile(r"[\s,#]+")
-
-
-def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The tag feed form as the payload parse_tag_feed validates (same rules as the API)."""
-    limit = form.get("limit", "").strip()
-    payload: dict[str, Any] = {
-        "slug": form.get("slug", "").strip(),
-        "title": form.get("title", "").strip(),
-        "description": form.get("description", "").strip(),
-        "sections": [s for s in form.getlist("sections") if s],
-        "include_sponsored": form.get("include_sponsored") == "on",
-        "limit": int(limit) if limit.isdigit() else limit or 50,
-    }
-    for name in ("any_of", "all_of", "none_of"):
-        payload[name] = [t for t in _TAG_SPLIT.split(form.get(name, "")) if t]
-    return payload
-
-
-def feed_urls(slug: str) -> dict[str, str]:
-    key = FeedKey(FeedKind.CUSTOM, slug)
-    return {fmt.value: request.url_root + feed_path(key, fmt) for fmt in FeedFormat}
-
-
-def _form_values(feed: TagFeed | None, payload: dict[str, Any] | None) -> dict[str, Any]:
-    if payload is None and feed is not None:
-        payload = {
-            "slug": feed.slug,
-            "title": feed.title,
-            "description": feed.description,
-            "any_of": feed.rule.any_of,
-            "all_of": feed.rule.all_of,
-            "none_of": feed.rule.none_of,
-            "sections": feed.rule.sections,
-            "include_sponsored": feed.rule.include_sponsored,
-            "limit": feed.limit,
-        }
-    return payload or {"limit": service().settings.feed_limit, "sections": []}
-
-
-def _feed_form(feed: TagFeed | None, payload: Any = None, errors: Any = None) -> str:
-    return _page(
-        "tag_feed_form",
-        feed=feed,
-        values=_form_values(feed, payload),
-        errors=errors or {},
-        sections=service().catalog.sections(),
-        urls=feed_urls(feed.slug) if feed else None,
-    )
-
-
-@blueprint.get("/tag-feeds")
-def tag_feeds() -> str:
-    feeds = service().catalog.tag_feeds()
-    return _page("tag_feeds", feeds=feeds, urls={f.slug: feed_urls(f.slug) for f in feeds})
-
-
-@blueprint.route("/tag-feeds/new", methods=["GET", "POST"])
-def new_tag_feed() -> Any:
-    if request.method == "GET":
-        return _feed_form(None)
-    payload = form_payload(request.form)
-    try:
-        feed = service().audit.create_tag_feed(actor(), payload)
-    except ValidationError as exc:
-        return _feed_form(None, payload, exc.errors), 422
-    except Conflict as exc:
-        return _feed_form(None, payload, {"slug": str(exc)}), 409
-    flash(f"Created tag feed {feed.title}.")
-    return redirect(url_for("admin.edit_tag_feed", slug=feed.slug))
-
-
-@blueprint.route("/tag-feeds/<slug>", methods=["GET", "POST"])
-def edit_tag_feed(slug: str) -> Any:
-    svc = service()
-    try:
-        feed = svc.catalog.tag_feed(slug)
-    except NotFound:
-        abort(404)
-    if request.method == "GET":
-        return _feed_form(feed)
-    payload = form_payload(request.form)
-    try:
-        saved = svc.audit.update_tag_feed(actor(), slug, payload)
-    except ValidationError as exc:
-        return _feed_form(feed, payload, exc.errors), 422
-    except Conflict as exc:
-        return _feed_form(feed, payload, {"form": str(exc)}), 409
-    flash(f"Saved tag feed {saved.title}.")
-    return redirect(url_for("admin.edit_tag_feed", slug=saved.slug))
-
-
-@blueprint.post("/tag-feeds/<slug>/delete")
-def delete_tag_feed(slug: str) -> BaseResponse:
-    try:
-        service().audit.delete_tag_feed(actor(), slug)
-    except NotFound:
-        abort(404)
-    except Conflict as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("admin.edit_tag_feed", slug=slug))
-    flash(f"Deleted tag feed {slug}.")
-    return redirect(url_for("admin.tag_feeds"))
-
-
-@blueprint.post("/tag-feeds/preview")
-def preview_tag_feed() -> tuple[Response, int]:
-    """What the form's rule would hold, as JSON for the page's live preview."""
-    payload = form_payload(request.form)
-    # A rule can be previewed before it has a name.
-    payload["slug"] = payload["slug"] or "preview"
-    payload["title"] = payload["title"] or "Preview"
-    svc = service()
-    try:
-        feed = svc.audit.parse_tag_feed(payload)
-    except ValidationError as exc:
-        return jsonify({"ok": False, "errors": exc.errors}), 422
-    items = [
-        {
-            "title": a.title,
-            "url": url_for("feeds.article_page", slug=a.slug),
-            "section": a.section,
-            "published_at": a.published_at.isoformat(),
-            "hashtags": [t.display for t in a.hashtags],
-        }
-        for a in svc.catalog.preview(feed)
-    ]
-    return jsonify({"ok": True, "count": len(items), "items": items}), 200
 
 
 # -- articles -------------------------------------------------------------------------
@@ -324,7 +188,7 @@ def articles() -> str:
     )
     svc = service()
     found = svc.articles.list(flt)
-    return _page(
+    return render_page(
         "articles",
         articles=found[:PAGE],
         more=len(found) > PAGE,
@@ -363,10 +227,14 @@ def changed_fields(before: Any, after: Any) -> list[str]:
 def audit_log() -> str:
     page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
     entries = service().audit.entries(limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE)
-    return _page(
+    return render_page(
         "audit",
         entries=entries[:PAGE],
         more=len(entries) > PAGE,
         page=page,
         changed=changed_fields,
     )
+
+
+# The tag feed pages live in their own module; importing it adds its routes here.
+from feeds.web import admin_tagfeeds  # noqa: E402, F401
