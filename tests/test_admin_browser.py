@@ -1,0 +1,128 @@
+"""The admin UI in a real headless Chromium: login, live preview, CSRF, redirects.
+
+Uses Debian's /usr/bin/chromium through Playwright; skipped only when it is absent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from feeds.models import ArticleFilter, Status
+from feeds.service import Service
+from tests.admin_helpers import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def base_url(demo_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(base_url: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=ARGS, headless=True
+        )
+        context = browser.new_context(base_url=base_url)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def japan_titles(svc: Service) -> set[str]:
+    now = svc.ctx.now()
+    return {
+        a.title
+        for a in svc.articles.list(ArticleFilter(status=Status.PUBLISHED, limit=500))
+        if a.published_at <= now
+        and "japan" in {t.display.lower() for t in a.hashtags}
+        and not a.sponsored
+    }
+
+
+def log_in(page: object) -> None:
+    page.goto("/admin/")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", "alice")  # type: ignore[attr-defined]
+    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url("**/admin/")  # type: ignore[attr-defined]
+
+
+def test_anonymous_visit_is_sent_to_login(page: object, demo_app: Flask) -> None:
+    response = page.goto("/admin/tag-feeds")  # type: ignore[attr-defined]
+    assert response.ok
+    assert "/admin/login" in page.url  # type: ignore[attr-defined]
+    assert page.locator("input[name=password]").count() == 1  # type: ignore[attr-defined]
+
+
+def test_create_tag_feed_with_live_preview(page: object, demo_app: Flask) -> None:
+    svc: Service = demo_app.extensions["feeds"]
+    svc.users.create("alice", PASSWORD)
+    log_in(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)  # type: ignore[attr-defined]
+
+    page.goto("/admin/tag-feeds/new")  # type: ignore[attr-defined]
+    page.fill("input[name=title]", "Japan watch")  # type: ignore[attr-defined]
+    page.fill("input[name=slug]", "japan-watch")  # type: ignore[attr-defined]
+    page.fill("input[name=any_of]", "#Japan")  # type: ignore[attr-defined]
+    expected = japan_titles(svc)
+    assert expected
+    status = page.locator("#preview-status")  # type: ignore[attr-defined]
+    status.filter(has_text=f"{len(expected)} article").wait_for(timeout=10_000)
+    shown = set(page.locator("#preview-items li a").all_inner_texts())  # type: ignore[attr-defined]
+    assert shown == expected
+
+    page.click("#tag-feed-form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url("**/admin/tag-feeds/japan-watch")  # type: ignore[attr-defined]
+    json_url = page.locator("input.url[data-format=json]").input_value()  # type: ignore[attr-defined]
+    feed = page.request.get(json_url).json()  # type: ignore[attr-defined]
+    assert {item["title"] for item in feed["items"]} == expected
+
+
+def test_post_without_csrf_token_is_refused(page: object, demo_app: Flask) -> None:
+    svc: Service = demo_app.extensions["feeds"]
+    svc.users.create("alice", PASSWORD)
+    log_in(page)
+    # The browser sends the session cookie, but a forged form has no token.
+    status = page.evaluate(  # type: ignore[attr-defined]
+        """async () => {
+            const body = new URLSearchParams({title: "Forged", slug: "forged", any_of: "Japan"});
+            const r = await fetch("/admin/tag-feeds/new", {method: "POST", body});
+            return r.status;
+        }"""
+    )
+    assert status == 400
+    assert "forged" not in {f.slug for f in svc.catalog.tag_feeds()}
