@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, cast
+from collections.abc import Iterable, Iterator
+from typing import Any, NoReturn, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from feeds.errors import FeedsError
+from feeds.errors import FeedsError, ValidationError
 from feeds.service import Service
 
 
@@ -23,8 +24,36 @@ def _emit(as_json: bool, data: Any, text: str) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
 
 
-def _fail(exc: FeedsError) -> None:
-    raise click.ClickException(str(exc))
+class JSONError(click.ClickException):
+    """A failure that `--json` callers can parse: one JSON object on stderr, exit 1."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(str(payload.get("error", "")))
+        self.payload = payload
+
+    def show(self, file: Any = None) -> None:
+        click.echo(json.dumps(self.payload, ensure_ascii=False), err=True)
+
+
+def _fail(exc: FeedsError, as_json: bool = False) -> NoReturn:
+    if not as_json:
+        raise click.ClickException(str(exc))
+    payload: dict[str, Any] = {"error": str(exc)}
+    if isinstance(exc, ValidationError):
+        payload["fields"] = exc.errors
+        if exc.line is not None:
+            payload["line"] = exc.line
+    raise JSONError(payload)
+
+
+def _utf8_lines(raw: Iterable[bytes]) -> Iterator[str]:
+    """Decode line by line, so a bad byte is reported with its line like any bad record."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            # utf-8-sig: editors on Windows start files with a BOM, which json refuses.
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError({"encoding": f"not UTF-8: {exc.reason}"}, line=number) from None
 
 
 @click.group("feeds", help="Manage the Feeds service.")
@@ -33,14 +62,17 @@ def feeds_cli() -> None:
 
 
 @feeds_cli.command("init")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def init_command() -> None:
+def init_command(as_json: bool) -> None:
     """Migrate the store, apply the config files, load the demo into an empty store."""
+    svc = _service()
     try:
-        _service().setup.init()
+        svc.setup.init()
+        count = svc.articles.count()
     except FeedsError as exc:
-        _fail(exc)
-    click.echo(f"store ready: {_service().articles.count()} articles")
+        _fail(exc, as_json)
+    _emit(as_json, {"articles": count}, f"store ready: {count} articles")
 
 
 @feeds_cli.command("serve")
@@ -64,15 +96,15 @@ def serve_command(host: str | None, port: int | None) -> None:
 
 
 @feeds_cli.command("import")
-@click.argument("path", type=click.File("r", encoding="utf-8"))
+@click.argument("path", type=click.File("rb"))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
 def import_command(path: Any, as_json: bool) -> None:
     """Load articles from an NDJSON file, all or nothing."""
     try:
-        count = _service().articles.import_lines(path)
+        count = _service().articles.import_lines(_utf8_lines(path))
     except FeedsError as exc:
-        _fail(exc)
+        _fail(exc, as_json)
     _emit(as_json, {"imported": count}, f"imported {count} articles")
 
 
@@ -94,23 +126,25 @@ def tokens_group() -> None:
 @with_appcontext
 def tokens_create(name: str, scopes: tuple[str, ...], as_json: bool) -> None:
     """Create a token; it is shown once and stored only as a hash."""
+    granted = scopes or ("articles:write", "admin")
     try:
-        raw = _service().tokens.create(name, scopes or ("articles:write", "admin"))
+        raw = _service().tokens.create(name, granted)
     except FeedsError as exc:
-        _fail(exc)
-    _emit(as_json, {"name": name, "token": raw}, raw)
+        _fail(exc, as_json)
+    _emit(as_json, {"name": name, "scopes": list(granted), "token": raw}, raw)
 
 
 @tokens_group.command("revoke")
 @click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def tokens_revoke(name: str) -> None:
+def tokens_revoke(name: str, as_json: bool) -> None:
     """Revoke a token by name."""
     try:
         _service().tokens.revoke(name)
     except FeedsError as exc:
-        _fail(exc)
-    click.echo(f"revoked {name}")
+        _fail(exc, as_json)
+    _emit(as_json, {"revoked": name}, f"revoked {name}")
 
 
 @tokens_group.command("list")
@@ -118,7 +152,10 @@ def tokens_revoke(name: str) -> None:
 @with_appcontext
 def tokens_list(as_json: bool) -> None:
     """List tokens (never their values)."""
-    records = _service().tokens.list()
+    try:
+        records = _service().tokens.list()
+    except FeedsError as exc:
+        _fail(exc, as_json)
     data: list[dict[str, Any]] = [
         {
             "name": r.name,

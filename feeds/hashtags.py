@@ -17,7 +17,7 @@ MAX_LENGTH = 100
 
 def normalize_key(text: str) -> str:
     """The case-insensitive identity of a tag (NFKC + casefold, to a fixed point)."""
-    key = unicodedata.normalize("NFKC", text.lstrip("#"))
+    key = unicodedata.normalize("NFKC", text).lstrip("#")
     # casefold can produce text that NFKC changes again (and the reverse); a couple of
     # rounds reach the fixed point for every code point in current Unicode.
     for _ in range(4):

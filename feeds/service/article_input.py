@@ -25,7 +25,11 @@ FIELDS = {
 }  # fmt: skip
 READ_ONLY = {"id", "guid", "origin"}
 IMAGE_FIELDS = {"url", "mime_type", "length", "alt"}
-XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Lone surrogates (JSON allows "\\ud800") cannot be encoded for either database or XML.
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+URL_FORBIDDEN = re.compile("[\x00-\x20\x7f\ud800-\udfff\ufffe\uffff]")
+# The integer columns are 32-bit on PostgreSQL; a larger value must be a 422, not a 500.
+MAX_INT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,14 @@ def parse_datetime(value: Any, field: str, errors: dict[str, str]) -> datetime |
     except ValueError:
         errors[field] = f"{value!r} is not an RFC 3339 date-time"
         return None
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
         errors[field] = "needs a UTC offset (e.g. 2026-01-12T17:23:00+09:00)"
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 lies before datetime.min in UTC
+        errors[field] = f"{value!r} is out of range"
+        return None
 
 
 def _url(value: Any, field: str, errors: dict[str, str]) -> str | None:
@@ -82,7 +90,14 @@ def _url(value: Any, field: str, errors: dict[str, str]) -> str | None:
     if not isinstance(value, str):
         errors[field] = "must be a string"
         return None
-    parts = urlsplit(value)
+    if URL_FORBIDDEN.search(value):
+        errors[field] = "must not contain spaces or control characters"
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced '[' in the host
+        errors[field] = "is not a valid URL"
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         errors[field] = "must be an absolute http or https URL"
         return None
@@ -136,18 +151,23 @@ def _image(value: Any, errors: dict[str, str]) -> Image | None:
     for extra in sorted(set(value) - IMAGE_FIELDS):
         errors[f"image.{extra}"] = "unknown field"
     raw_url = value.get("url")
-    if isinstance(raw_url, str) and raw_url.startswith("/") and not raw_url.startswith("//"):
+    if (
+        isinstance(raw_url, str)
+        and raw_url.startswith("/")
+        and not raw_url.startswith("//")
+        and not URL_FORBIDDEN.search(raw_url)
+    ):
         url: str | None = raw_url  # a path on this service, made absolute when rendered
     else:
         url = _url(raw_url, "image.url", errors)
     if url is None and "image.url" not in errors:
         errors["image.url"] = "is required"
     mime = value.get("mime_type")
-    if not isinstance(mime, str) or not re.fullmatch(r"image/[\w.+-]+", mime):
+    if not isinstance(mime, str) or not re.fullmatch(r"image/[\w.+-]{1,90}", mime):
         errors["image.mime_type"] = "must be an image media type such as image/jpeg"
     length = value.get("length")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        errors["image.length"] = "must be the image size in bytes (an integer >= 0)"
+    if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_INT:
+        errors["image.length"] = f"must be the image size in bytes (0 to {MAX_INT})"
     alt = value.get("alt", "")
     if not isinstance(alt, str):
         errors["image.alt"] = "must be a string"
@@ -178,8 +198,8 @@ def validate(data: Any, *, default_language: str) -> ArticleDraft:
     author = _string(data, "author", errors, required=True, max_len=200)
     section = _string(data, "section", errors, required=True, max_len=100)
     views = data.get("views", 0)
-    if isinstance(views, bool) or not isinstance(views, int) or views < 0:
-        errors["views"] = "must be an integer >= 0"
+    if isinstance(views, bool) or not isinstance(views, int) or not 0 <= views <= MAX_INT:
+        errors["views"] = f"must be an integer from 0 to {MAX_INT}"
         views = 0
     sponsored = data.get("sponsored", False)
     if not isinstance(sponsored, bool):
@@ -191,7 +211,7 @@ def validate(data: Any, *, default_language: str) -> ArticleDraft:
         errors["status"] = "must be one of draft, published, withdrawn"
         status = Status.DRAFT
     language = data.get("language") or default_language
-    if not isinstance(language, str) or not LANGUAGE.fullmatch(language):
+    if not isinstance(language, str) or len(language) > 35 or not LANGUAGE.fullmatch(language):
         errors["language"] = "must be a language tag such as en or ko-KR"
     draft = ArticleDraft(
         title=title,

@@ -21,6 +21,16 @@ from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
 
+# Ids are 32-bit integer keys on PostgreSQL; a larger id cannot exist, and passing it to
+# the driver would be an out-of-range error instead of a 404.
+MAX_ID = 2**31 - 1
+
+
+class SlugTaken(Conflict):
+    """The wanted slug belongs to another article; `field` lets callers name it."""
+
+    field = "slug"
+
 
 def article_to_dict(article: Article) -> dict[str, Any]:
     """The API representation; `validate()` accepts it back (less the read-only fields)."""
@@ -110,7 +120,7 @@ class ArticleService:
         if draft.slug is not None:
             holder = article_store.get_by(conn, slug=draft.slug)
             if holder is not None and (own is None or holder.id != own.id):
-                raise Conflict(f"slug {draft.slug!r} belongs to article {holder.id}")
+                raise SlugTaken(f"slug {draft.slug!r} belongs to article {holder.id}")
             slug = draft.slug
         elif own is not None:
             slug = own.slug
@@ -155,6 +165,8 @@ class ArticleService:
         return replace(article, id=article_id)
 
     def get(self, article_id: int) -> Article:
+        if not 0 < article_id <= MAX_ID:
+            raise NotFound(f"no article {article_id}")
         with self.ctx.store.read() as conn:
             found = article_store.get_by(conn, id=article_id)
         if found is None:
@@ -182,7 +194,9 @@ class ArticleService:
 
         def merged(old: Article) -> ArticleDraft:
             current = article_to_dict(old)
-            for name in ("id", "guid", "origin"):
+            # Carrying the stored updated_at over would make every patch look unchanged
+            # to feed readers; unless the patch sets it, the edit time is now.
+            for name in ("id", "guid", "origin", "updated_at"):
                 current.pop(name)
             for name in ("id", "guid", "origin"):
                 if name in changes:
@@ -192,20 +206,38 @@ class ArticleService:
         return self._update(article_id, merged)
 
     def withdraw(self, article_id: int) -> Article:
-        def withdrawn(old: Article) -> ArticleDraft:
-            current = article_to_dict(old)
-            for name in ("id", "guid", "origin"):
-                current.pop(name)
-            current["status"] = Status.WITHDRAWN.value
-            current["updated_at"] = None
-            return validate(current, default_language=self.ctx.settings.language)
+        """Take an article out of every feed; it stays readable through the API.
 
-        return self._update(article_id, withdrawn)
+        The stored fields are not validated again: an ingested article may hold values
+        the API would not accept (an enclosure without a type), and withdrawing it must
+        still work.
+        """
+        if not 0 < article_id <= MAX_ID:
+            raise NotFound(f"no article {article_id}")
+        with self.ctx.store.begin() as conn:
+            old = article_store.get_by(conn, id=article_id)
+            if old is None:
+                raise NotFound(f"no article {article_id}")
+            if old.status is Status.WITHDRAWN:
+                return old
+            new = replace(old, status=Status.WITHDRAWN, updated_at=self.ctx.now())
+            self._write(conn, old, new)
+            return new
+
+    def _write(self, conn: Connection, old: Article, new: Article) -> None:
+        assert old.id is not None
+        # The content hash describes what ingest last fetched, not what an editor typed;
+        # keeping it stops the next unchanged fetch from overwriting the edit.
+        content_hash = article_store.content_hash_of(conn, old.id)
+        article_store.update_article(conn, old.id, new, content_hash=content_hash)
+        record_change(conn, old, new, self.ctx.now())
 
     def restore(self, article_id: int) -> Article:
         return self.patch(article_id, {"status": Status.PUBLISHED.value, "updated_at": None})
 
     def _update(self, article_id: int, make: Any) -> Article:
+        if not 0 < article_id <= MAX_ID:
+            raise NotFound(f"no article {article_id}")
         with self.ctx.store.begin() as conn:
             old = article_store.get_by(conn, id=article_id)
             if old is None:
@@ -214,8 +246,7 @@ class ArticleService:
             new = self._build(conn, draft, guid=old.guid, own=old)
             if replace(new, updated_at=old.updated_at) == old:
                 return old  # nothing changed: no write, no version moves
-            article_store.update_article(conn, article_id, new)
-            record_change(conn, old, new, self.ctx.now())
+            self._write(conn, old, new)
             return new
 
     def import_lines(self, lines: Iterable[str]) -> int:
@@ -234,7 +265,8 @@ class ArticleService:
                 except ValidationError as exc:
                     raise ValidationError(exc.errors, line=number) from None
                 except Conflict as exc:
-                    raise ValidationError({"record": str(exc)}, line=number) from None
+                    field = getattr(exc, "field", "record")
+                    raise ValidationError({field: str(exc)}, line=number) from None
                 count += 1
         return count
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
+from datetime import timedelta
 
-from feeds.errors import Conflict, NotFound, ValidationError
+from feeds.errors import Conflict, NotFound, StorageError, ValidationError
 from feeds.service.context import Context
 from feeds.store import tokens as token_store
 from feeds.store.tokens import TokenRecord
@@ -14,6 +16,11 @@ from feeds.store.tokens import TokenRecord
 SCOPES = ("articles:write", "admin")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 PREFIX = "feeds_"
+# last_used_at answers "is this token still in use?"; a minute's precision is plenty and
+# spares a write on every request of a busy client.
+TOUCH_EVERY = timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 
 def hash_token(raw: str) -> str:
@@ -56,3 +63,17 @@ class TokenService:
         if record is None or record.revoked_at is not None:
             return None
         return record
+
+    def touch(self, record: TokenRecord) -> None:
+        """Record that `record` was just used, unless that was recorded under a minute ago.
+
+        Best effort: a store too busy for this write must not fail the request.
+        """
+        now = self.ctx.now()
+        if record.last_used_at is not None and now - record.last_used_at < TOUCH_EVERY:
+            return
+        try:
+            with self.ctx.store.begin() as conn:
+                token_store.touch(conn, record.id, now)
+        except StorageError as exc:
+            log.warning("could not record use of token %r: %s", record.name, exc)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from feeds.errors import ValidationError
+from feeds.errors import Conflict, ValidationError
 from feeds.hashtags import normalize_key
 from feeds.models import ArticleFilter, Status
 from feeds.service.article_input import parse_datetime
@@ -16,6 +17,11 @@ from feeds.web.auth import require
 from feeds.web.errors import error_response
 
 blueprint = Blueprint("api", __name__)
+# Ids beyond 32 bits are answered 404 by the service, before they reach the driver; a
+# converter limit would instead let other rules match and answer 405.
+ARTICLE = "/articles/<int:article_id>"
+# An unencoded '+' in a query string arrives as a space: `since=...T10:00:00+09:00`.
+PLUS_AS_SPACE = re.compile(r"([Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
 
 
 def json_body() -> Any:
@@ -32,15 +38,28 @@ class BadJSON(Exception):
 
 @blueprint.errorhandler(BadJSON)
 def bad_json(_exc: BadJSON) -> Response:
-    return error_response(400, "the body must be JSON (Content-Type: application/json)")
+    return error_response(
+        400,
+        "the body must be JSON (Content-Type: application/json)",
+        {"body": "is not JSON"},
+    )
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
+@blueprint.errorhandler(Conflict)
+def conflict(exc: Conflict) -> Response:
+    # The app-wide handler has no field to name; a slug clash knows its field.
+    field = getattr(exc, "field", None)
+    return error_response(409, str(exc), {field: str(exc)} if field else None)
+
+
+def _int_arg(name: str, default: int, low: int, high: int, errors: dict[str, str]) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError({name: f"must be a whole number from {low} to {high}"})
+    # str.isdigit() accepts '²', which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        errors[name] = f"must be a whole number from {low} to {high}"
+        return default
     return int(raw)
 
 
@@ -48,10 +67,18 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @require()
 def list_articles() -> Response:
     errors: dict[str, str] = {}
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value:  # PostgreSQL refuses NUL in a string parameter
+            errors[name] = "must not contain NUL"
     status = request.args.get("status")
     if status is not None and status not in {s.value for s in Status}:
         errors["status"] = "must be one of draft, published, withdrawn"
-    since = parse_datetime(request.args.get("since"), "since", errors)
+    since_raw = request.args.get("since")
+    if since_raw is not None:
+        since_raw = PLUS_AS_SPACE.sub(r"\1+\2", since_raw.strip())
+    since = parse_datetime(since_raw, "since", errors)
+    limit = _int_arg("limit", 50, 1, 500, errors)
+    offset = _int_arg("offset", 0, 0, 10**9, errors)
     if errors:
         raise ValidationError(errors)
     hashtag = request.args.get("hashtag")
@@ -61,8 +88,8 @@ def list_articles() -> Response:
         status=Status(status) if status else None,
         since=since,
         query=request.args.get("q") or None,
-        limit=_int_arg("limit", 50, 1, 500),
-        offset=_int_arg("offset", 0, 0, 10**9),
+        limit=limit,
+        offset=offset,
     )
     items = service().articles.list(flt)
     return jsonify({"items": [article_to_dict(a) for a in items], "count": len(items)})
@@ -76,25 +103,25 @@ def create_article() -> tuple[Response, int, dict[str, str]]:
     return jsonify(article_to_dict(article)), 201, {"Location": location}
 
 
-@blueprint.get("/articles/<int:article_id>")
+@blueprint.get(ARTICLE)
 @require()
 def get_article(article_id: int) -> Response:
     return jsonify(article_to_dict(service().articles.get(article_id)))
 
 
-@blueprint.put("/articles/<int:article_id>")
+@blueprint.put(ARTICLE)
 @require("articles:write")
 def replace_article(article_id: int) -> Response:
     return jsonify(article_to_dict(service().articles.replace(article_id, json_body())))
 
 
-@blueprint.patch("/articles/<int:article_id>")
+@blueprint.patch(ARTICLE)
 @require("articles:write")
 def patch_article(article_id: int) -> Response:
     return jsonify(article_to_dict(service().articles.patch(article_id, json_body())))
 
 
-@blueprint.delete("/articles/<int:article_id>")
+@blueprint.delete(ARTICLE)
 @require("articles:write")
 def withdraw_article(article_id: int) -> Response:
     return jsonify(article_to_dict(service().articles.withdraw(article_id)))

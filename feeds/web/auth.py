@@ -30,6 +30,8 @@ def require(scope: str | None = None) -> Callable[[F], F]:
                 response = error_response(401, "a valid bearer token is required")
                 response.headers["WWW-Authenticate"] = 'Bearer realm="feeds"'
                 return response
+            # The token authenticated even if it lacks the scope: it is in use.
+            service().tokens.touch(record)
             if scope is not None and scope not in record.scopes:
                 return error_response(403, f"this token lacks the {scope!r} scope")
             g.token = record
