@@ -37,6 +37,7 @@ def parse_json_feed(body: bytes, *, base_url: str) -> ParsedFeed:
         link=_json_url(doc, "home_page_url", base_url),
         version="json" + str(doc["version"]).rsplit("/", 1)[-1].replace(".", ""),
         entries=tuple(_json_item(item, base_url) for item in items if isinstance(item, dict)),
+        language=_json_str(doc, "language").strip() or None,
     )
 
 

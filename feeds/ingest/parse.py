@@ -99,6 +99,8 @@ class ParsedFeed:
     entries: tuple[ParsedEntry, ...]
     # Why the strict XML parse failed when the lenient one was used instead, else None.
     problem: str | None = None
+    # The feed's declared language, as written (unchecked).
+    language: str | None = None
 
 
 def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> ParsedFeed:
@@ -131,6 +133,7 @@ def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> Parse
         version=version,
         entries=tuple(_entry(entry, base_url) for entry in result.get("entries", [])),
         problem=f"{type(problem).__name__}: {problem}" if problem else None,
+        language=str(feed.get("language") or "").strip() or None,
     )
 
 

@@ -13,6 +13,7 @@ from feeds.service.context import Context, utcnow
 from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
 from feeds.service.setup import Setup
+from feeds.service.sources import SourceService
 from feeds.service.tokens import TokenService
 from feeds.service.users import UserService
 from feeds.settings import Settings
@@ -34,6 +35,7 @@ class Service:
         self.setup = Setup(self.ctx, self.catalog, self.articles)
         self.users = UserService(self.ctx)
         self.audit = AuditService(self.ctx, self.catalog, self.articles)
+        self.sources = SourceService(self.ctx)
 
     @property
     def settings(self) -> Settings:

@@ -1,0 +1,140 @@
+"""The store-free stages of ingesting a source: retrieve, parse and normalise, build articles.
+
+`retrieve` is a conditional GET for http(s) sources and a read from the config folder
+for `file:` sources (the demo wire feed): the fetcher stays http/https-only, and a file
+source can name nothing outside the config folder.
+
+What this module does not do: claim, write or schedule (feeds/service/ingest.py does,
+in one transaction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from feeds.errors import FetchError
+from feeds.ingest.fetch import FetchOptions, FetchResult, fetch
+from feeds.ingest.normalize import IngestedItem, NormalizeOptions, normalize
+from feeds.ingest.parse import parse_feed
+from feeds.models import Article, FeedKey, FeedKind, Origin, Source, Status
+
+FILE_SCHEME = "file:"
+
+
+def local_path(config_dir: Path, url: str) -> Path:
+    """The file a `file:` source names, which must lie inside the config folder."""
+    relative = url.removeprefix(FILE_SCHEME)
+    parts = relative.replace("\\", "/").split("/")
+    if not relative or relative.startswith(("/", "\\")) or ":" in relative or ".." in parts:
+        raise FetchError(
+            "bad_path", f"{url!r}: a file source names a relative path inside the config folder"
+        )
+    base = config_dir.resolve()
+    path = (base / relative).resolve()
+    if not path.is_relative_to(base):  # a symlink pointing out of the folder
+        raise FetchError("bad_path", f"{url!r} leads outside the config folder")
+    return path
+
+
+def read_local(config_dir: Path, url: str, body_hash: str | None, max_bytes: int) -> FetchResult:
+    """The file kind of source, answering like a fetch: a body, or `unchanged`."""
+    started = time.monotonic()
+    path = local_path(config_dir, url)
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise FetchError("file", f"cannot read {url}: {exc.strerror or exc}") from exc
+    if len(body) > max_bytes:
+        raise FetchError("too_large", f"{url} exceeds the {max_bytes} byte limit")
+    digest = hashlib.sha256(body).hexdigest()
+    return FetchResult(
+        final_url=url, status=200, not_modified=False, unchanged=digest == body_hash,
+        body=None if digest == body_hash else body, content_type=None, content_location=url,
+        etag=None, last_modified=None, body_hash=digest, permanent_redirect=None,
+        elapsed=time.monotonic() - started,
+    )  # fmt: skip
+
+
+def retrieve(source: Source, options: FetchOptions, config_dir: Path) -> FetchResult:
+    """The source's document, conditionally; FetchError when there is none."""
+    if source.url.startswith(FILE_SCHEME):
+        return read_local(config_dir, source.url, source.state.body_hash, options.max_bytes)
+    return fetch(source.url, source.state, options)
+
+
+def prepare(
+    result: FetchResult, source: Source, fetched_at: datetime, options: NormalizeOptions
+) -> tuple[tuple[IngestedItem, ...], str | None]:
+    """Parsed and normalised entries, and the feed's declared language (unchecked).
+
+    An unchanged document (304, or the same bytes) is not parsed at all.
+    """
+    if result.body is None:
+        return (), None
+    parsed = parse_feed(
+        result.body, base_url=result.content_location, content_type=result.content_type
+    )
+    return normalize(parsed, source, fetched_at, options), parsed.language
+
+
+def new_article(
+    source: Source, item: IngestedItem, *, guid: str, slug: str, language: str
+) -> Article:
+    assert source.id is not None
+    return Article(
+        guid=guid,
+        slug=slug,
+        title=item.title,
+        summary=item.summary,
+        content_html=item.content_html,
+        author=item.author or source.name,
+        section=source.section,
+        hashtags=item.hashtags,
+        published_at=item.published_at,
+        updated_at=item.updated_at,
+        url=item.link,
+        image=item.image,
+        status=Status.PUBLISHED,
+        language=language,
+        origin=Origin(
+            source_id=source.id,
+            source_title=source.name,
+            feed_url=source.url,
+            origin_id=item.origin_id,
+            link=item.link,
+            original_date=item.original_date,
+        ),
+    )
+
+
+def changed_article(old: Article, source: Source, item: IngestedItem, now: datetime) -> Article:
+    """The stored article with the entry's new content; GUID, slug, status and views stay
+    (an editor who withdrew an ingested article keeps it withdrawn)."""
+    assert old.origin is not None
+    return replace(
+        old,
+        title=item.title,
+        summary=item.summary,
+        content_html=item.content_html,
+        author=item.author or source.name,
+        section=source.section,
+        hashtags=item.hashtags,
+        published_at=item.published_at,
+        # Readers only notice a change when `updated` moves, whatever the feed says.
+        updated_at=item.updated_at if item.updated_at > old.updated_at else now,
+        url=item.link,
+        image=item.image,
+        origin=replace(old.origin, link=item.link, original_date=item.original_date),
+    )
+
+
+def feed_keys(article: Article) -> set[FeedKey]:
+    """The feeds worth pre-rendering after a change: all, the section, the hashtags."""
+    keys = {FeedKey(FeedKind.ALL), FeedKey(FeedKind.SECTION, article.section)}
+    keys.update(FeedKey(FeedKind.TAG, tag.key) for tag in article.hashtags)
+    return keys

@@ -1,0 +1,250 @@
+"""Ingesting one source, top to bottom: claim, fetch, parse, normalise, store, schedule.
+
+Only the winner of the lease goes on, so two schedulers never fetch one source at once.
+Everything a fetch changes is written in ONE transaction (articles, feed versions,
+source state, the lease given back); a job killed before it commits leaves no trace but
+its lease, which expires. A failure is recorded in a separate transaction.
+
+What this module does not do: pick which sources are due (sources.py), or decide how
+long to wait after an outcome (ingest/schedule.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from feeds.errors import Conflict, FeedsError, FetchError, NotFound, ParseError
+from feeds.ingest import schedule
+from feeds.ingest.fetch import FetchOptions, FetchResult
+from feeds.ingest.normalize import IngestedItem, NormalizeOptions
+from feeds.ingest.pipeline import changed_article, feed_keys, new_article, prepare, retrieve
+from feeds.models import FeedKey, Source, SourceState
+from feeds.service import ingest_metrics as metrics
+from feeds.service.article_input import LANGUAGE, slugify
+from feeds.service.articles import record_change
+from feeds.service.context import Context
+from feeds.store import articles as article_store
+from feeds.store import sources as source_store
+
+log = logging.getLogger(__name__)
+
+# A lease outlives the longest fetch (one deadline) by this much: parsing and storing a
+# few hundred entries takes seconds, and a lease too long only delays recovery from a crash.
+LEASE_MARGIN_SECONDS = 300
+# Tests set this to stop a job between its writes and its commit (the crash test).
+before_commit: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """What one refresh did. `status` is one of fetched, not_modified, unchanged,
+    failed, gone (410: the source is now disabled) or busy (someone else holds it)."""
+
+    source_id: int
+    status: str
+    http_status: int | None = None
+    error: str | None = None
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    next_check_at: datetime | None = None
+    # Feeds whose content this refresh changed (for pre-rendering).
+    feeds: tuple[FeedKey, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "feeds"}
+        data["next_check_at"] = self.next_check_at.isoformat() if self.next_check_at else None
+        return data
+
+
+class LeaseLost(FeedsError):
+    """The lease expired and another job took the source over; this job writes nothing."""
+
+
+class Ingester:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        settings = ctx.settings
+        self.fetch_options = FetchOptions.from_settings(settings)
+        self.normalize_options = NormalizeOptions.from_settings(settings)
+        self.schedule_options = schedule.ScheduleOptions.from_settings(settings)
+
+    def refresh(self, source_id: int) -> RefreshOutcome:
+        started = time.monotonic()
+        outcome = self._refresh(source_id)
+        metrics.FETCHES.labels(outcome.status).inc()
+        metrics.ITEMS.labels("new").inc(outcome.new)
+        metrics.ITEMS.labels("updated").inc(outcome.updated)
+        if outcome.status != "busy":
+            metrics.FETCH_SECONDS.observe(time.monotonic() - started)
+        return outcome
+
+    def _refresh(self, source_id: int) -> RefreshOutcome:
+        source, lease = self._claim(source_id)
+        if lease is None:
+            return RefreshOutcome(source_id, "busy", error="another job is fetching this source")
+        try:
+            result = retrieve(source, self.fetch_options, Path(self.ctx.settings.config_dir))
+            items, declared = prepare(result, source, self.ctx.now(), self.normalize_options)
+            language = self.ctx.settings.language
+            if declared and len(declared) <= 35 and LANGUAGE.fullmatch(declared):
+                language = declared
+            return self._store(source, lease, result, items, language)
+        except (FetchError, ParseError) as exc:
+            return self._record_failure(source, lease, exc)
+        except (LeaseLost, Conflict):
+            # Our lease ran out and another job stored this source (the unique
+            # constraint stopped a duplicate, or the lease check did): nothing to add.
+            with self.ctx.store.begin() as conn:
+                source_store.release(conn, source_id, lease)
+            return RefreshOutcome(source_id, "busy", error="the lease was lost mid-job")
+        except Exception as exc:
+            log.exception("ingesting source %s failed", source_id)
+            return self._record_failure(source, lease, exc)
+
+    def _claim(self, source_id: int) -> tuple[Source, datetime | None]:
+        now = self.ctx.now()
+        until = now + timedelta(seconds=self.fetch_options.timeout + LEASE_MARGIN_SECONDS)
+        with self.ctx.store.begin() as conn:
+            source = source_store.get(conn, source_id)
+            if source is None:
+                raise NotFound(f"no source {source_id}")
+            won = source_store.claim(conn, source_id, now, until)
+        return source, until if won else None
+
+    def _store(
+        self,
+        source: Source,
+        lease: datetime,
+        result: FetchResult,
+        items: tuple[IngestedItem, ...],
+        language: str,
+    ) -> RefreshOutcome:
+        assert source.id is not None
+        now = self.ctx.now()
+        new = updated = unchanged = 0
+        touched: set[FeedKey] = set()
+        authority = self.ctx.settings.guid_authority
+        with self.ctx.store.begin() as conn:
+            if not source_store.holds(conn, source.id, lease):
+                raise LeaseLost(f"source {source.id}")
+            index = source_store.origin_index(conn, source.id, (i.origin_id for i in items))
+            cutoff = now - timedelta(days=source.retention_days)
+            for item in items:
+                found = index.get(item.origin_id)
+                if found is not None and found[1] == item.content_hash:
+                    unchanged += 1
+                    continue
+                if found is None:
+                    if item.updated_at < cutoff:
+                        continue  # housekeeping would prune it at once; it would come back
+                    old = None
+                    article = new_article(
+                        source, item, language=language,
+                        guid=f"tag:{authority}:source/{source.id}/{uuid.uuid4()}",
+                        slug=unique_slug(conn, item.title, f"{source.id}:{item.origin_id}"),
+                    )  # fmt: skip
+                    article_store.insert_article(conn, article, content_hash=item.content_hash)
+                    new += 1
+                else:
+                    old = article_store.get_by(conn, id=found[0])
+                    assert old is not None and old.id is not None
+                    article = changed_article(old, source, item, now)
+                    article_store.update_article(
+                        conn, old.id, article, content_hash=item.content_hash
+                    )
+                    updated += 1
+                record_change(conn, old, article, now)
+                touched |= feed_keys(article) | (feed_keys(old) if old else set())
+            if result.not_modified or result.unchanged:
+                s = source.state
+                unchanged = s.items_new + s.items_updated + s.items_unchanged
+            state, url = self._success_state(conn, source, result, now, new, updated, unchanged)
+            source_store.save_state(conn, source.id, state, url=url)
+            if before_commit is not None:
+                before_commit()
+        status = "not_modified" if result.not_modified else "fetched"
+        status = "unchanged" if result.unchanged and not result.not_modified else status
+        return RefreshOutcome(
+            source.id, status, result.status, None, new, updated, unchanged,
+            state.next_check_at, tuple(sorted(touched, key=lambda k: k.storage_key)),
+        )  # fmt: skip
+
+    def _success_state(
+        self,
+        conn: Connection,
+        source: Source,
+        result: FetchResult,
+        now: datetime,
+        new: int,
+        updated: int,
+        unchanged: int,
+    ) -> tuple[SourceState, str | None]:
+        """The state after a success, and the new URL once a permanent redirect is confirmed."""
+        target, seen, url = result.permanent_redirect, 0, None
+        if target is not None:
+            seen = source.state.redirect_seen + 1 if source.state.redirect_target == target else 1
+            if seen >= self.ctx.settings.permanent_redirect_confirmations:
+                holder = source_store.get_by_url(conn, target)
+                if holder is None:
+                    url, target, seen = target, None, 0
+        state = replace(
+            source.state,
+            etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
+            last_fetch_at=now, last_success_at=now, last_status=result.status, last_error=None,
+            failures=0, next_check_at=schedule.after_success(source, now),
+            items_new=new, items_updated=updated, items_unchanged=unchanged,
+            redirect_target=target, redirect_seen=seen,
+        )  # fmt: skip
+        return state, url
+
+    def _record_failure(self, source: Source, lease: datetime, exc: Exception) -> RefreshOutcome:
+        assert source.id is not None
+        now = self.ctx.now()
+        failures = schedule.failures_after(source.state.failures, ok=False)
+        status = getattr(exc, "status", None)
+        kind = getattr(exc, "kind", None)
+        error = " ".join(str(exc).split())[:500] or type(exc).__name__
+        if not isinstance(exc, FetchError | ParseError):
+            error = f"internal error: {error}"
+        gone = kind == "gone"
+        next_check: datetime | None = None
+        if gone:
+            error += "; the source is now disabled (enable it again once the feed is back)"
+        else:
+            next_check = schedule.next_check(
+                source, now, ok=False, failures=failures,
+                retry_after=getattr(exc, "retry_after", None), options=self.schedule_options,
+            )  # fmt: skip
+        state = replace(
+            source.state, last_fetch_at=now, last_status=status, last_error=error,
+            failures=failures, next_check_at=next_check, items_new=0, items_updated=0,
+            items_unchanged=0, redirect_target=None, redirect_seen=0,
+        )  # fmt: skip
+        with self.ctx.store.begin() as conn:
+            if source_store.holds(conn, source.id, lease):
+                source_store.save_state(conn, source.id, state, enabled=False if gone else None)
+        return RefreshOutcome(
+            source.id, "gone" if gone else "failed", status, error, next_check_at=next_check
+        )
+
+
+def unique_slug(conn: Connection, title: str, identity: str) -> str:
+    """The title's slug plus a short suffix derived from the entry's identity."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()
+    stem = slugify(title)[:70].strip("-")
+    for size in (6, 10, 16):
+        slug = f"{stem}-{digest[:size]}"
+        if not article_store.slug_taken(conn, slug):
+            return slug
+    return f"{stem}-{uuid.uuid4().hex}"

@@ -1,0 +1,231 @@
+"""The sources table: configuration, fetch state, the lease; and a source's ingested rows.
+
+The lease is the only thing that stops two schedulers fetching one source at once: a
+claim is a single conditional UPDATE, so exactly one of two racing claimers changes the
+row. The (source_id, origin_id) unique constraint on articles is the second line of
+defence should a job outlive its lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+
+from feeds.models import CategoryMode, CategoryRule, Hashtag, Source, SourceState
+from feeds.store.schema import articles, sources
+
+_STATE_FIELDS = (
+    "etag", "last_modified", "body_hash", "last_fetch_at", "last_success_at", "last_status",
+    "last_error", "failures", "next_check_at", "items_new", "items_updated", "items_unchanged",
+    "redirect_target", "redirect_seen",
+)  # fmt: skip
+
+
+def _from_row(row: Row[Any]) -> Source:
+    return Source(
+        id=row.id,
+        url=row.url,
+        name=row.name,
+        section=row.section,
+        hashtags=tuple(Hashtag(key=k, display=d) for k, d in row.hashtags),
+        categories=CategoryRule(
+            mode=CategoryMode(row.category_mode),
+            mapping=tuple((outside, ours) for outside, ours in row.category_map),
+        ),
+        interval_seconds=row.interval_seconds,
+        enabled=row.enabled,
+        retention_days=row.retention_days,
+        max_items=row.max_items,
+        managed_by=row.managed_by,
+        state=SourceState(**{name: getattr(row, name) for name in _STATE_FIELDS}),
+    )
+
+
+def _config_values(source: Source) -> dict[str, Any]:
+    return {
+        "url": source.url,
+        "name": source.name,
+        "section": source.section,
+        # [key, display] pairs: the display form alone would need re-normalising on read.
+        "hashtags": [[tag.key, tag.display] for tag in source.hashtags],
+        "category_mode": source.categories.mode.value,
+        "category_map": [list(pair) for pair in source.categories.mapping],
+        "interval_seconds": source.interval_seconds,
+        "enabled": source.enabled,
+        "retention_days": source.retention_days,
+        "max_items": source.max_items,
+        "managed_by": source.managed_by,
+    }
+
+
+def state_values(state: SourceState) -> dict[str, Any]:
+    return {name: getattr(state, name) for name in _STATE_FIELDS}
+
+
+def all_sources(conn: Connection) -> list[Source]:
+    rows = conn.execute(select(sources).order_by(sources.c.name, sources.c.id)).all()
+    return [_from_row(row) for row in rows]
+
+
+def get(conn: Connection, source_id: int) -> Source | None:
+    row = conn.execute(select(sources).where(sources.c.id == source_id)).first()
+    return _from_row(row) if row else None
+
+
+def get_by_url(conn: Connection, url: str) -> Source | None:
+    row = conn.execute(select(sources).where(sources.c.url == url)).first()
+    return _from_row(row) if row else None
+
+
+def managed(conn: Connection, managed_by: str) -> list[Source]:
+    rows = conn.execute(select(sources).where(sources.c.managed_by == managed_by)).all()
+    return [_from_row(row) for row in rows]
+
+
+def insert_source(conn: Connection, source: Source) -> int:
+    values = _config_values(source) | state_values(source.state)
+    source_id: int = conn.execute(
+        insert(sources).values(**values).returning(sources.c.id)
+    ).scalar_one()
+    return source_id
+
+
+def update_config(
+    conn: Connection, source_id: int, source: Source, *, reset_validators: bool = False
+) -> None:
+    """Write the configuration fields; the fetch state is left alone.
+
+    `reset_validators` forgets ETag, Last-Modified and the body hash, so the next fetch
+    parses the document again (after a change to how its entries are filed).
+    """
+    values = _config_values(source)
+    if reset_validators:
+        values |= {"etag": None, "last_modified": None, "body_hash": None}
+    conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+
+def save_state(
+    conn: Connection,
+    source_id: int,
+    state: SourceState,
+    *,
+    url: str | None = None,
+    enabled: bool | None = None,
+) -> None:
+    """Store the fetch state and give the lease back, in the caller's transaction."""
+    values = state_values(state) | {"lease_until": None}
+    if url is not None:
+        values["url"] = url
+    if enabled is not None:
+        values["enabled"] = enabled
+    conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+
+def set_enabled(conn: Connection, source_id: int, enabled: bool, now: datetime) -> None:
+    values: dict[str, Any] = {"enabled": enabled}
+    if enabled:
+        values["next_check_at"] = now  # a source switched back on is due at once
+    conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+
+def delete_source(conn: Connection, source_id: int) -> None:
+    conn.execute(delete(sources).where(sources.c.id == source_id))
+
+
+# -- the lease ------------------------------------------------------------------------
+
+
+def claim(conn: Connection, source_id: int, now: datetime, until: datetime) -> bool:
+    """Take the lease unless someone holds an unexpired one; True for the one winner."""
+    result = conn.execute(
+        update(sources)
+        .where(
+            sources.c.id == source_id,
+            or_(sources.c.lease_until.is_(None), sources.c.lease_until < now),
+        )
+        .values(lease_until=until)
+    )
+    return result.rowcount == 1
+
+
+def holds(conn: Connection, source_id: int, lease: datetime) -> bool:
+    """Re-assert a lease at the start of a write transaction; False when it was lost.
+
+    Being a write, it also takes the row lock (PostgreSQL) or the database write lock
+    (SQLite) before anything is read, so the job's reads cannot go stale under it.
+    """
+    result = conn.execute(
+        update(sources)
+        .where(sources.c.id == source_id, sources.c.lease_until == lease)
+        .values(lease_until=lease)
+    )
+    return result.rowcount == 1
+
+
+def release(conn: Connection, source_id: int, lease: datetime) -> None:
+    conn.execute(
+        update(sources)
+        .where(sources.c.id == source_id, sources.c.lease_until == lease)
+        .values(lease_until=None)
+    )
+
+
+def due(conn: Connection, now: datetime) -> list[Source]:
+    """Enabled, unleased sources whose next check has come (never checked: first)."""
+    rows = conn.execute(
+        select(sources)
+        .where(
+            sources.c.enabled.is_(True),
+            or_(sources.c.next_check_at.is_(None), sources.c.next_check_at <= now),
+            or_(sources.c.lease_until.is_(None), sources.c.lease_until < now),
+        )
+        .order_by(sources.c.next_check_at.is_not(None), sources.c.next_check_at, sources.c.id)
+    ).all()
+    return [_from_row(row) for row in rows]
+
+
+def leased_urls(conn: Connection, now: datetime) -> list[str]:
+    """URLs of sources someone is fetching right now (for the per-host limit)."""
+    query = select(sources.c.url).where(sources.c.lease_until >= now)
+    return list(conn.execute(query).scalars())
+
+
+# -- a source's ingested articles -----------------------------------------------------
+
+
+def origin_index(
+    conn: Connection, source_id: int, origin_ids: Iterable[str]
+) -> dict[str, tuple[int, str | None]]:
+    """origin_id -> (article id, content hash) for the given entries of one source."""
+    wanted = list(dict.fromkeys(origin_ids))
+    found: dict[str, tuple[int, str | None]] = {}
+    # Chunked: SQLite caps the number of bound parameters in one statement.
+    for start in range(0, len(wanted), 500):
+        rows = conn.execute(
+            select(articles.c.origin_id, articles.c.id, articles.c.content_hash).where(
+                articles.c.source_id == source_id,
+                articles.c.origin_id.in_(wanted[start : start + 500]),
+            )
+        )
+        found.update({row.origin_id: (row.id, row.content_hash) for row in rows})
+    return found
+
+
+def article_ids(conn: Connection, source_id: int) -> list[int]:
+    return list(
+        conn.execute(select(articles.c.id).where(articles.c.source_id == source_id)).scalars()
+    )
+
+
+def delete_article(conn: Connection, article_id: int) -> bool:
+    """Delete one ingested article; False when another job deleted it first."""
+    result = conn.execute(delete(articles).where(articles.c.id == article_id))
+    return result.rowcount == 1
+
+
+def count_articles(conn: Connection, source_id: int) -> int:
+    query = select(func.count()).select_from(articles).where(articles.c.source_id == source_id)
+    return int(conn.execute(query).scalar_one())
