@@ -205,6 +205,13 @@ def test_dashboard_lists_feeds_and_counts_pollers(
     assert re.search(r'class="num pollers">2<', row.group(1))
     assert re.search(r'class="num ratio">25%<', row.group(1))  # 1 of 4 requests was a 304
     assert "custom:no-such-feed" not in page
+
+
+def test_dashboard_without_sources_shows_the_placeholder(
+    demo_client: FlaskClient, svc: Service, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(svc, "sources", raising=False)
+    page = demo_client.get("/admin/").get_data(as_text=True)
     assert "Outside sources are not available" in page
 
 
