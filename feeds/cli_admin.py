@@ -92,7 +92,7 @@ def users_enable(name: str) -> None:
     click.echo(f"enabled {name}")
 
 
-@click.group("config", help="The config files: sections.toml and tag_feeds.toml.")
+@click.group("config", help="The config files: sections.toml, tag_feeds.toml and sources.toml.")
 def config_group() -> None:
     pass
 
@@ -140,6 +140,11 @@ def config_apply(as_json: bool) -> None:
         "created": list(report.created),
         "updated": list(report.updated),
         "removed": list(report.removed),
+        "sources": {
+            "created": list(report.sources.created),
+            "updated": list(report.sources.updated),
+            "removed": list(report.sources.removed),
+        },
     }
     lines = [f"sections: {report.sections}"] + [
         f"{label}: {', '.join(slugs)}"
@@ -147,6 +152,9 @@ def config_apply(as_json: bool) -> None:
             ("created", report.created),
             ("updated", report.updated),
             ("removed", report.removed),
+            ("sources created", report.sources.created),
+            ("sources updated", report.sources.updated),
+            ("sources removed", report.sources.removed),
         )
         if slugs
     ]

@@ -256,3 +256,28 @@ def test_healthz_reports_config_ok(client: FlaskClient) -> None:
     config = client.get("/healthz").get_json()["config"]
     assert config["status"] == "ok" and config["problems"] == []
     assert config["applied_at"] is not None
+
+
+SOURCES = """\
+[[source]]
+name = "Wire"
+url = "https://wire.example.com/rss"
+section = "world"
+"""
+
+
+def test_sources_file_is_checked_and_applied_with_the_rest(csvc: Service, config_dir: Path) -> None:
+    (config_dir / "sources.toml").write_text(SOURCES.replace("world", "nowhere"), "utf-8")
+    write(config_dir, GOOD.replace("Markets", "Money"))
+    problems = csvc.setup.check_config().problems
+    assert [(Path(p.file).name, p.line, p.field) for p in problems] == [
+        ("sources.toml", 4, "section")
+    ]
+    with pytest.raises(ConfigInvalid):
+        csvc.setup.apply_config()
+    assert csvc.catalog.tag_feed("markets").title == "Markets"  # nothing half-applied
+
+    (config_dir / "sources.toml").write_text(SOURCES, "utf-8")
+    report = csvc.setup.apply_config()
+    assert report.sources.created == ("Wire",)
+    assert csvc.catalog.tag_feed("markets").title == "Money"

@@ -22,6 +22,7 @@ from feeds.service.configcheck import (
     read_config,
 )
 from feeds.service.context import Context
+from feeds.service.sources_config import SourcesReport, apply_sources_file, read_sources_file
 from feeds.store import tagfeeds as tagfeed_store
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class ApplyReport:
     created: tuple[str, ...]
     updated: tuple[str, ...]
     removed: tuple[str, ...]
+    sources: SourcesReport
 
 
 class Setup:
@@ -100,16 +102,22 @@ class Setup:
         if self.ctx.settings.load_demo and self.articles.count() == 0:
             self.load_demo()
 
+    @property
+    def sources_path(self) -> Path:
+        return self.config_dir / "sources.toml"
+
     def check_config(self) -> ConfigFiles:
         """Read and check the files; the store is not touched."""
-        return read_config(self.config_dir, max_limit=self.ctx.settings.feed_limit_max)
+        files = read_config(self.config_dir, max_limit=self.ctx.settings.feed_limit_max)
+        files.problems.extend(read_sources_file(self.sources_path)[1])
+        return files
 
     def apply_config(self) -> ApplyReport:
         """Make the store match the files in one transaction, or change nothing.
 
-        Sections are created and updated. Tag feeds from the file are created, updated,
-        and removed when the file no longer lists them; tag feeds made in the admin UI or
-        API (no `managed_by`) are never touched.
+        Sections are created and updated. Tag feeds and sources from the files are
+        created, updated, and removed when their file no longer lists them; those made in
+        the admin UI or API (no `managed_by`) are never touched.
         """
         stamp = self._file_stamp()
         files = self.check_config()
@@ -155,13 +163,16 @@ class Setup:
                 if current.managed_by is not None and current.slug not in listed:
                     self.catalog.delete_tag_feed(current.slug, conn)
                     removed.append(current.slug)
-        return ApplyReport(len(files.sections), tuple(created), tuple(updated), tuple(removed))
+            sources = apply_sources_file(self.ctx, self.sources_path, conn)
+        return ApplyReport(
+            len(files.sections), tuple(created), tuple(updated), tuple(removed), sources
+        )
 
     # -- status for /healthz ----------------------------------------------------------
 
     def _file_stamp(self) -> tuple[float | None, ...]:
         stamps: list[float | None] = []
-        for name in ("sections.toml", "tag_feeds.toml"):
+        for name in ("sections.toml", "tag_feeds.toml", "sources.toml"):
             try:
                 stamps.append((self.config_dir / name).stat().st_mtime)
             except OSError:
@@ -175,7 +186,7 @@ class Setup:
         self._status, self._stamp = status, stamp
 
     def config_status(self) -> ConfigStatus:
-        """Cheap enough for /healthz: two stat() calls, a re-check only when a file changed.
+        """Cheap enough for /healthz: a stat() per file, a re-check only when one changed.
 
         A file fixed or broken since this process applied it shows up here; applying it
         is `feeds config apply` (or a restart).

@@ -20,7 +20,7 @@ CACHE_MISSES = Gauge("feeds_render_cache_misses", "Rendered-feed cache misses si
 
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Cheap: one trivial query and two stat() calls, no feed work.
+    """Cheap: one trivial query and a stat() per config file, no feed work.
 
     `config` says whether the config files are valid now; when they are not, the
     service keeps running on its last good configuration, so this stays a 200.
