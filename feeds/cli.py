@@ -91,8 +91,14 @@ def serve_command(host: str | None, port: int | None) -> None:
     port = port or svc.settings.port
     display_host = f"[{host}]" if ":" in host else host
     click.echo(f"Feed directory: http://{display_host}:{port}/feeds/", err=False)
-    # Flask's app.run() refuses to run under its own CLI; werkzeug's server is the same one.
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    # In-process for development only: under gunicorn it would run once per worker.
+    scheduler = start_in_background(svc) if svc.settings.scheduler_enabled else None
+    try:
+        # Flask's app.run() refuses to run under its own CLI; werkzeug's server is the same.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
 
 @feeds_cli.command("import")
@@ -186,3 +192,10 @@ from feeds.cli_admin import config_group, users_group  # noqa: E402
 
 for _group in (users_group, config_group):
     feeds_cli.add_command(_group)
+
+# Outside sources and the ingest scheduler: `feeds sources ...`, `feeds scheduler`.
+from feeds.cli_sources import scheduler_command, sources_group  # noqa: E402
+from feeds.jobs import start_in_background  # noqa: E402
+
+feeds_cli.add_command(sources_group)
+feeds_cli.add_command(scheduler_command)

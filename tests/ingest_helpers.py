@@ -5,9 +5,12 @@ Everything runs against servers on 127.0.0.1; nothing here touches the internet.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -17,7 +20,7 @@ from sqlalchemy import select
 
 from feeds.service import Service
 from feeds.store.schema import articles, feed_versions
-from tests.conftest import FakeClock, make_app
+from tests.conftest import CONFIG, FakeClock, make_app
 
 INGEST_SETTINGS: dict[str, Any] = {"fetch_allow": ("localhost",), "fetch_timeout": 5.0}
 
@@ -62,8 +65,17 @@ def rss(
     ).encode()
 
 
+def config_without_sources() -> Path:
+    """The real sections and tag feeds, without the demo source, so tests own every source."""
+    folder = Path(tempfile.mkdtemp(prefix="feeds-config-"))
+    for name in ("sections.toml", "tag_feeds.toml"):
+        shutil.copy(CONFIG / name, folder / name)
+    return folder
+
+
 def ingest_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
-    return make_app(database_url, clock, **(INGEST_SETTINGS | overrides))
+    settings = INGEST_SETTINGS | {"config_dir": str(config_without_sources())} | overrides
+    return make_app(database_url, clock, **settings)
 
 
 def svc(app: Flask) -> Service:

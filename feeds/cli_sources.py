@@ -1,0 +1,217 @@
+"""`feeds sources ...` (outside feeds to ingest) and `feeds scheduler` (the ingest process)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, NoReturn, cast
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from feeds.errors import FeedsError, ValidationError
+from feeds.jobs import Jobs
+from feeds.models import Source
+from feeds.service import Service
+from feeds.service.sources import source_to_dict
+
+
+def _service() -> Service:
+    return cast(Service, current_app.extensions["feeds"])
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
+
+
+def _fail(exc: FeedsError, as_json: bool) -> NoReturn:
+    """Exit 1; with --json, one JSON object on stderr that names the bad fields."""
+    if not as_json:
+        raise click.ClickException(str(exc))
+    payload: dict[str, Any] = {"error": str(exc)}
+    if isinstance(exc, ValidationError):
+        payload["fields"] = exc.errors
+    click.echo(json.dumps(payload, ensure_ascii=False), err=True)
+    raise SystemExit(1)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+def _line(source: Source) -> str:
+    state = source.state
+    health = "disabled" if not source.enabled else "ok"
+    if source.enabled and state.failures:
+        health = f"failing ({state.failures})"
+    return f"{source.id}\t{source.name}\t{source.url}\t{health}\tnext {_when(state.next_check_at)}"
+
+
+def _details(source: Source) -> str:
+    state = source.state
+    lines = [
+        f"{source.name} (source {source.id}{', disabled' if not source.enabled else ''})",
+        f"  url:          {source.url}",
+        f"  section:      {source.section}",
+        f"  hashtags:     {' '.join('#' + t.display for t in source.hashtags) or '-'}",
+        f"  managed by:   {source.managed_by or 'admin UI / API / CLI'}",
+        f"  last fetch:   {_when(state.last_fetch_at)} (HTTP {state.last_status or '-'})",
+        f"  last success: {_when(state.last_success_at)}",
+        f"  failures:     {state.failures}",
+        f"  last error:   {state.last_error or '-'}",
+        f"  next check:   {_when(state.next_check_at)}",
+        f"  last items:   {state.items_new} new, {state.items_updated} updated, "
+        f"{state.items_unchanged} unchanged",
+    ]
+    return "\n".join(lines)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@click.group("sources", help="Outside feeds ingested into the store.")
+def sources_group() -> None:
+    pass
+
+
+@sources_group.command("list")
+@json_option
+@with_appcontext
+def sources_list(as_json: bool) -> None:
+    """Every source with its health and next check."""
+    try:
+        found = _service().sources.list()
+    except FeedsError as exc:
+        _fail(exc, as_json)
+    data = [source_to_dict(s) for s in found]
+    _emit(as_json, data, "\n".join(_line(s) for s in found) or "no sources")
+
+
+@sources_group.command("show")
+@click.argument("source_id", type=int)
+@json_option
+@with_appcontext
+def sources_show(source_id: int, as_json: bool) -> None:
+    """One source's configuration and fetch state."""
+    try:
+        source = _service().sources.get(source_id)
+    except FeedsError as exc:
+        _fail(exc, as_json)
+    _emit(as_json, source_to_dict(source), _details(source))
+
+
+@sources_group.command("add")
+@click.option("--url", required=True, help="http(s) URL of an RSS, Atom or JSON feed.")
+@click.option("--name", required=True, help="Credited as the origin of its articles.")
+@click.option("--section", required=True, help="Section slug to file articles into.")
+@click.option("--hashtag", "hashtags", multiple=True, help="Hashtag to add (repeatable).")
+@click.option(
+    "--categories",
+    type=click.Choice(["none", "all"]),
+    default=None,
+    help="Turn every category into a hashtag (all) or none; see --map.",
+)
+@click.option("--map", "mapping", multiple=True, help="CATEGORY=Hashtag (repeatable).")
+@click.option("--interval", type=int, default=15, show_default=True, help="Minutes between polls.")
+@click.option("--retention", type=int, default=30, show_default=True, help="Days to keep.")
+@click.option("--max-items", type=int, default=100, show_default=True, help="Items per fetch.")
+@click.option("--disabled", is_flag=True, help="Store it without polling it yet.")
+@json_option
+@with_appcontext
+def sources_add(
+    url: str,
+    name: str,
+    section: str,
+    hashtags: tuple[str, ...],
+    categories: str | None,
+    mapping: tuple[str, ...],
+    interval: int,
+    retention: int,
+    max_items: int,
+    disabled: bool,
+    as_json: bool,
+) -> None:
+    """Add a source; it is fetched on the scheduler's next tick."""
+    rule: Any = categories or "none"
+    if mapping:
+        pairs = [item.partition("=") for item in mapping]
+        if categories or any(not sep or not k.strip() for k, sep, _ in pairs):
+            raise click.UsageError("--map takes CATEGORY=Hashtag, and not with --categories")
+        rule = {k.strip(): v.strip() for k, _, v in pairs}
+    payload = {
+        "url": url, "name": name, "section": section, "hashtags": list(hashtags),
+        "categories": rule, "interval_minutes": interval, "retention_days": retention,
+        "max_items": max_items, "enabled": not disabled,
+    }  # fmt: skip
+    try:
+        source = _service().sources.add(payload)
+    except FeedsError as exc:
+        _fail(exc, as_json)
+    _emit(as_json, source_to_dict(source), f"added source {source.id}: {source.name}")
+
+
+def _simple(name: str, verb: str, help_text: str) -> None:
+    @sources_group.command(name, help=help_text)
+    @click.argument("source_id", type=int)
+    @json_option
+    @with_appcontext
+    def command(source_id: int, as_json: bool) -> None:
+        sources = _service().sources
+        try:
+            if name == "remove":
+                sources.remove(source_id)
+                data: dict[str, Any] = {"id": source_id, "removed": True}
+            else:
+                data = source_to_dict(getattr(sources, name)(source_id))
+        except FeedsError as exc:
+            _fail(exc, as_json)
+        _emit(as_json, data, f"{verb} source {source_id}")
+
+
+_simple("enable", "enabled", "Poll the source again (it is due at once).")
+_simple("disable", "disabled", "Stop polling the source; its articles stay.")
+_simple("remove", "removed", "Delete the source and every article ingested from it.")
+
+
+@sources_group.command("refresh")
+@click.argument("source_id", type=int)
+@json_option
+@with_appcontext
+def sources_refresh(source_id: int, as_json: bool) -> None:
+    """Fetch one source now and print what happened."""
+    svc = _service()
+    try:
+        outcome = svc.sources.refresh(source_id)
+        source = svc.sources.get(source_id)
+    except FeedsError as exc:
+        _fail(exc, as_json)
+    text = (
+        f"{source.name}: {outcome.status}"
+        + (f" (HTTP {outcome.http_status})" if outcome.http_status else "")
+        + f", {outcome.new} new, {outcome.updated} updated, {outcome.unchanged} unchanged"
+        + (f"\n  error: {outcome.error}" if outcome.error else "")
+        + f"\n  next check: {_when(outcome.next_check_at)}"
+    )
+    data = {"id": source_id, "outcome": outcome.to_dict(), "source": source_to_dict(source)}
+    _emit(as_json, data, text)
+    if outcome.status in ("failed", "gone"):
+        raise SystemExit(1)
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run one ingest tick and housekeeping, then exit.")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the ingest scheduler in the foreground (its own process in production)."""
+    svc = _service()
+    if not svc.ctx.store.is_migrated():
+        raise click.ClickException("the store is not set up: run `feeds init` first")
+    jobs = Jobs(svc)
+    if once:
+        outcomes = jobs.tick()
+        pruned = jobs.housekeeping()
+        click.echo(f"ingested {len(outcomes)} sources, pruned {pruned} articles")
+        return
+    click.echo(f"scheduler running: a tick every {svc.settings.scheduler_tick_seconds} s")
+    jobs.run_blocking()

@@ -1,0 +1,121 @@
+"""APScheduler wiring: thin jobs that call the service.
+
+Three jobs: the ingest tick (every `scheduler_tick_seconds`, first at start), the feed
+refresh it triggers (pre-render what the tick changed, off the tick's thread), and
+housekeeping (retention pruning, hourly). Each is safe to run in two processes at once:
+sources are claimed by lease, articles are unique per (source, origin id), and pruning
+deletes by id, counting only rows it removed.
+
+In production the scheduler runs alone (`feeds scheduler`): started inside the app it
+would run once per web worker. `feeds serve` starts it in-process for development.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from feeds.errors import FeedsError, NotFound
+from feeds.models import FeedFormat, FeedKey
+from feeds.service import Service
+from feeds.service.feeds import FeedRequest
+from feeds.service.ingest import RefreshOutcome
+from feeds.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 3600
+
+
+def root_url(settings: Settings) -> str:
+    """The root pre-rendered feeds are built for: site_url, else this server's address."""
+    if settings.site_url:
+        return settings.site_url.rstrip("/") + "/"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}/"
+
+
+class Jobs:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.scheduler: BaseScheduler | None = None
+
+    def tick(self) -> list[RefreshOutcome]:
+        """Ingest every due source; hand the feeds that changed to the refresh job."""
+        try:
+            outcomes = self.service.sources.ingest_due()
+        except FeedsError as exc:
+            log.error("ingest tick failed: %s", exc)
+            return []
+        for outcome in outcomes:
+            if outcome.status in ("failed", "gone"):
+                log.warning("source %s: %s", outcome.source_id, outcome.error)
+        changed = {key for outcome in outcomes for key in outcome.feeds}
+        if changed and self.scheduler is not None and self.scheduler.running:
+            self.scheduler.add_job(self.refresh_feeds, args=[changed], id=None)
+        elif changed:
+            self.refresh_feeds(changed)
+        return outcomes
+
+    def refresh_feeds(self, keys: Iterable[FeedKey]) -> int:
+        """Render changed feeds ahead of the first reader; returns how many were rendered."""
+        root = root_url(self.service.settings)
+        rendered = 0
+        for key in sorted(keys, key=lambda k: k.storage_key):
+            for fmt in FeedFormat:
+                try:
+                    self.service.feeds.get(FeedRequest(key, fmt, root))
+                    rendered += 1
+                except NotFound:
+                    break  # removed since the tick (a pruned hashtag's last article)
+                except FeedsError as exc:
+                    log.error("pre-rendering %s failed: %s", key.storage_key, exc)
+        return rendered
+
+    def housekeeping(self) -> int:
+        try:
+            return self.service.sources.prune()
+        except FeedsError as exc:
+            log.error("housekeeping failed: %s", exc)
+            return 0
+
+    def _schedule(self, scheduler: BaseScheduler) -> BaseScheduler:
+        now = datetime.now(UTC)
+        every = self.service.settings.scheduler_tick_seconds
+        # coalesce + max_instances=1: a slow tick is never stacked behind itself.
+        defaults = {"coalesce": True, "max_instances": 1}
+        scheduler.add_job(
+            self.tick, "interval", seconds=every, id="ingest", next_run_time=now, **defaults
+        )
+        scheduler.add_job(
+            self.housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, id="housekeeping",
+            next_run_time=now + timedelta(seconds=60), **defaults,
+        )  # fmt: skip
+        self.scheduler = scheduler
+        return scheduler
+
+    def start_background(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+        self._schedule(scheduler)
+        scheduler.start()
+        return scheduler
+
+    def run_blocking(self) -> None:
+        scheduler = self._schedule(BlockingScheduler(timezone=UTC))
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+
+
+def start_in_background(service: Service) -> BackgroundScheduler:
+    """The scheduler inside `feeds serve`; the caller shuts it down on exit."""
+    return Jobs(service).start_background()
