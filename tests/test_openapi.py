@@ -136,3 +136,10 @@ def test_the_check_catches_a_response_that_breaks_the_contract(spec: OpenAPI) ->
     wrong = Response('{"slug": "x"}', status=200, content_type="application/json")
     with pytest.raises(Exception, match=r"(?i)valid"):
         spec.validate_response(request, WerkzeugOpenAPIResponse(wrong))
+
+
+def test_source_responses_match_when_sources_exist(app: Flask, api: Api) -> None:
+    if not any(rule.rule == "/api/v1/sources" for rule in app.url_map.iter_rules()):
+        pytest.skip("the sources API is not registered in this build")
+    assert api("GET", "/sources").status_code == 200
+    assert api("GET", "/sources/999999").status_code == 404
