@@ -21,6 +21,7 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.admin import blueprint as admin_blueprint
     from feeds.web.api import blueprint as api_blueprint
     from feeds.web.api_admin import blueprint as api_admin_blueprint
+    from feeds.web.api_sources import blueprint as api_sources_blueprint
     from feeds.web.errors import register as register_errors
     from feeds.web.feeds import blueprint as feeds_blueprint
     from feeds.web.health import blueprint as health_blueprint
@@ -35,6 +36,7 @@ def register(app: Flask, settings: Settings) -> None:
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
     app.register_blueprint(health_blueprint)
     app.register_blueprint(api_admin_blueprint, url_prefix="/api/v1")
+    app.register_blueprint(api_sources_blueprint, url_prefix="/api/v1")
     app.register_blueprint(admin_blueprint, url_prefix="/admin")
     app.session_interface = AdminSessionInterface()
     register_csrf(app)

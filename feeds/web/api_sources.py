@@ -1,0 +1,95 @@
+"""JSON API, version 1: outside sources and their health.
+
+Reading needs any valid token; changing or refreshing needs the `admin` scope. Sources
+declared in sources.toml are read-only here (409 naming the file).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from feeds.service.sources import ManagedByFile, source_to_dict
+from feeds.web import service
+from feeds.web.auth import require
+from feeds.web.errors import error_response
+
+blueprint = Blueprint("api_sources", __name__)
+# Ids past the integer range are a 404 from the service, like articles.
+SOURCE = "/sources/<int:source_id>"
+
+
+class NotJSON(Exception):
+    pass
+
+
+def _body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise NotJSON()
+    return data
+
+
+@blueprint.errorhandler(NotJSON)
+def not_json(_exc: NotJSON) -> Response:
+    return error_response(
+        400, "the body must be JSON (Content-Type: application/json)", {"body": "is not JSON"}
+    )
+
+
+@blueprint.errorhandler(ManagedByFile)
+def managed(exc: ManagedByFile) -> Response:
+    return error_response(409, str(exc), {"managed_by": str(exc.managed_by)})
+
+
+@blueprint.get("/sources")
+@require()
+def list_sources() -> Response:
+    found = [source_to_dict(s) for s in service().sources.list()]
+    return jsonify({"items": found, "count": len(found)})
+
+
+@blueprint.post("/sources")
+@require("admin")
+def create_source() -> tuple[Response, int, dict[str, str]]:
+    source = service().sources.add(_body())
+    location = url_for("api_sources.get_source", source_id=source.id)
+    return jsonify(source_to_dict(source)), 201, {"Location": location}
+
+
+@blueprint.get(SOURCE)
+@require()
+def get_source(source_id: int) -> Response:
+    return jsonify(source_to_dict(service().sources.get(source_id)))
+
+
+@blueprint.put(SOURCE)
+@require("admin")
+def replace_source(source_id: int) -> Response:
+    return jsonify(source_to_dict(service().sources.update(source_id, _body())))
+
+
+@blueprint.patch(SOURCE)
+@require("admin")
+def patch_source(source_id: int) -> Response:
+    changes = _body()
+    return jsonify(source_to_dict(service().sources.update(source_id, changes, partial=True)))
+
+
+@blueprint.delete(SOURCE)
+@require("admin")
+def delete_source(source_id: int) -> tuple[str, int]:
+    service().sources.remove(source_id)
+    return "", 204
+
+
+@blueprint.post(f"{SOURCE}/refresh")
+@require("admin")
+def refresh_source(source_id: int) -> Response:
+    """Fetch now. 200 whatever the outcome: the fetch failing is news, not an API error."""
+    svc = service()
+    outcome = svc.sources.refresh(source_id)
+    return jsonify(
+        {"outcome": outcome.to_dict(), "source": source_to_dict(svc.sources.get(source_id))}
+    )
