@@ -1,10 +1,11 @@
 """APScheduler wiring: thin jobs that call the service.
 
-Three jobs: the ingest tick (every `scheduler_tick_seconds`, first at start), the feed
-refresh it triggers (pre-render what the tick changed, off the tick's thread), and
-housekeeping (retention pruning, hourly). Each is safe to run in two processes at once:
-sources are claimed by lease, articles are unique per (source, origin id), and pruning
-deletes by id, counting only rows it removed.
+Four jobs: the ingest tick (every `scheduler_tick_seconds`, first at start), the feed
+refresh it triggers (pre-render what the tick changed, off the tick's thread),
+housekeeping (retention pruning, hourly), and WebSub publishing when a hub is set.
+Each is safe to run in two processes at once: sources are claimed by lease, articles
+are unique per (source, origin id), and pruning deletes by id, counting only rows it
+removed.
 
 In production the scheduler runs alone (`feeds scheduler`): started inside the app it
 would run once per web worker. `feeds serve` starts it in-process for development.
@@ -25,6 +26,7 @@ from feeds.models import FeedFormat, FeedKey
 from feeds.service import Service
 from feeds.service.feeds import FeedRequest
 from feeds.service.ingest import RefreshOutcome
+from feeds.service.websub import WebSubPublisher
 from feeds.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class Jobs:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.scheduler: BaseScheduler | None = None
+        self.publisher = WebSubPublisher(service.ctx)
 
     def tick(self) -> list[RefreshOutcome]:
         """Ingest every due source; hand the feeds that changed to the refresh job."""
@@ -77,6 +80,17 @@ class Jobs:
                     log.error("pre-rendering %s failed: %s", key.storage_key, exc)
         return rendered
 
+    def notify_hub(self) -> int:
+        """Tell the WebSub hub about every feed changed since the last run."""
+        if not self.service.settings.websub_hub:
+            return 0
+        keys = self.publisher.changed_feeds()
+        try:
+            return self.publisher.publish(keys, root_url(self.service.settings))
+        except FeedsError as exc:
+            log.error("WebSub notification failed: %s", exc)
+            return 0
+
     def housekeeping(self) -> int:
         try:
             return self.service.sources.prune()
@@ -92,6 +106,10 @@ class Jobs:
         scheduler.add_job(
             self.tick, "interval", seconds=every, id="ingest", next_run_time=now, **defaults
         )
+        if self.service.settings.websub_hub:
+            # Catches every change (API writes, ingest, withdrawals), not only ingest.
+            self.publisher.changed_feeds()
+            scheduler.add_job(self.notify_hub, "interval", seconds=every, id="websub", **defaults)
         scheduler.add_job(
             self.housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, id="housekeeping",
             next_run_time=now + timedelta(seconds=60), **defaults,

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from feeds.models import FeedKey, FeedVersion
+from feeds.models import FeedKey, FeedKind, FeedVersion
 from feeds.store.schema import feed_versions
 
 
@@ -101,3 +101,22 @@ def advance(
 
 def forget(conn: Connection, key: FeedKey) -> None:
     conn.execute(delete(feed_versions).where(feed_versions.c.key == key.storage_key))
+
+
+def changed_since(conn: Connection, since: datetime) -> list[FeedVersion]:
+    """Feeds whose newest change is after `since` (for WebSub notifications)."""
+    rows = conn.execute(select(feed_versions).where(feed_versions.c.changed_at > since)).all()
+    return [
+        FeedVersion(
+            key=_parse_key(row.key),
+            version=row.version,
+            changed_at=row.changed_at,
+            next_change_at=row.next_change_at,
+        )
+        for row in rows
+    ]
+
+
+def _parse_key(storage_key: str) -> FeedKey:
+    kind, _, value = storage_key.partition(":")
+    return FeedKey(FeedKind(kind), value)
