@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from feeds.errors import Conflict, NotFound, ValidationError
-from feeds.models import Article, ArticleFilter, Status
+from feeds.models import Article, ArticleFilter, Status, TagFeed
 from feeds.service.article_input import ArticleDraft, slugify, validate
 from feeds.service.context import Context
 from feeds.service.feedkeys import keys_of
@@ -73,14 +73,20 @@ def article_to_dict(article: Article) -> dict[str, Any]:
 
 
 def record_change(
-    conn: Connection, old: Article | None, new: Article | None, now: datetime
+    conn: Connection,
+    old: Article | None,
+    new: Article | None,
+    now: datetime,
+    tag_feeds: Sequence[TagFeed] | None = None,
 ) -> None:
     """Move the version of every feed whose content this write changes.
 
     A draft edited into another draft changes no feed; a scheduled article changes its
     feeds when it comes due, which is recorded as the feeds' next change instead.
     """
-    tag_feeds = tagfeed_store.all_feeds(conn)
+    if tag_feeds is None:
+        # Callers writing many articles in one transaction pass the list in once.
+        tag_feeds = tagfeed_store.all_feeds(conn)
     changed: set[Any] = set()
     if old is not None and old.visible_at(now):
         changed |= keys_of(old, tag_feeds)

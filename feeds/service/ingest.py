@@ -35,6 +35,7 @@ from feeds.service.articles import record_change
 from feeds.service.context import Context
 from feeds.store import articles as article_store
 from feeds.store import sources as source_store
+from feeds.store import tagfeeds as tagfeed_store
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ class Ingester:
                 raise LeaseLost(f"source {source.id}")
             index = source_store.origin_index(conn, source.id, (i.origin_id for i in items))
             cutoff = now - timedelta(days=source.retention_days)
+            tag_feeds = tagfeed_store.all_feeds(conn)
             for item in items:
                 found = index.get(item.origin_id)
                 if found is not None and found[1] == item.content_hash:
@@ -164,7 +166,7 @@ class Ingester:
                         conn, old.id, article, content_hash=item.content_hash
                     )
                     updated += 1
-                record_change(conn, old, article, now)
+                record_change(conn, old, article, now, tag_feeds)
                 touched |= feed_keys(article) | (feed_keys(old) if old else set())
             if result.not_modified or result.unchanged:
                 s = source.state
