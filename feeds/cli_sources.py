@@ -9,6 +9,7 @@ from typing import Any, NoReturn, cast
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from prometheus_client import start_http_server
 
 from feeds.errors import FeedsError, ValidationError
 from feeds.jobs import Jobs
@@ -213,5 +214,11 @@ def scheduler_command(once: bool) -> None:
         pruned = jobs.housekeeping()
         click.echo(f"ingested {len(outcomes)} sources, pruned {pruned} articles")
         return
+    port = svc.settings.scheduler_metrics_port
+    if port:
+        # The web app's /metrics cannot see this process's counters (fetches, items,
+        # durations), so the scheduler serves its own for Prometheus to scrape.
+        start_http_server(port, addr=svc.settings.scheduler_metrics_host)
+        click.echo(f"metrics on http://{svc.settings.scheduler_metrics_host}:{port}/metrics")
     click.echo(f"scheduler running: a tick every {svc.settings.scheduler_tick_seconds} s")
     jobs.run_blocking()

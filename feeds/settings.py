@@ -93,6 +93,12 @@ class Settings:
     scheduler_tick_seconds: int = setting(
         30, "How often the scheduler looks for sources due a fetch.", minimum=1
     )
+    scheduler_metrics_port: int = setting(
+        0, "Port where `feeds scheduler` serves its Prometheus metrics; 0: none.", minimum=0
+    )
+    scheduler_metrics_host: str = setting(
+        "127.0.0.1", "Address `feeds scheduler` serves its metrics on."
+    )
     ingest_concurrency: int = setting(4, "Sources fetched at once.", minimum=1)
     ingest_per_host: int = setting(2, "Sources on one host fetched at once.", minimum=1)
     fetch_timeout: float = setting(
