@@ -1,7 +1,13 @@
-"""Outside sources: validation, CRUD, refresh now, the due list, retention pruning.
+"""Outside sources: CRUD, refresh now, the due list, retention pruning, the audit trail.
 
 Sources declared in config/sources.toml carry `managed_by` (the file's path) and are
-read-only here: the file is their truth (see sources_config.py).
+read-only here: the file is their truth (see sources_config.py). Validation and the
+dict shape live in source_input.py.
+
+Every change method takes an optional `actor` ("user:alice", "token:newsroom"): given
+one, an audit entry (who, when, before, after) is written in the change's own
+transaction. The admin UI and the API always pass one; the config-file apply does not,
+its history being in version control.
 """
 
 from __future__ import annotations
@@ -9,159 +15,43 @@ from __future__ import annotations
 import builtins
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import fields, replace
-from datetime import datetime, timedelta
-from pathlib import Path
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
-from feeds.errors import Conflict, FetchError, NotFound, ValidationError
-from feeds.hashtags import hashtag
-from feeds.ingest.pipeline import FILE_SCHEME, local_path
-from feeds.models import CategoryMode, CategoryRule, Source, SourceState
+from feeds.errors import Conflict, NotFound, ValidationError
+from feeds.models import Source, SourceState
 from feeds.service.articles import MAX_ID, record_change
-from feeds.service.catalog import SLUG
 from feeds.service.context import Context
 from feeds.service.ingest import Ingester, RefreshOutcome
+from feeds.service.source_health import SourceError, last_errors
+from feeds.service.source_input import (
+    FIELDS,
+    FILING,
+    READ_ONLY,
+    ManagedByFile,
+    audit_view,
+    check_url,
+    parse_source,
+    source_to_dict,
+)
 from feeds.store import articles as article_store
+from feeds.store import audit as audit_store
 from feeds.store import sections as section_store
 from feeds.store import sources as source_store
+from feeds.store.audit import AuditEntry
 
-FIELDS = {
-    "url", "name", "section", "hashtags", "categories", "interval_minutes", "enabled",
-    "retention_days", "max_items",
-}  # fmt: skip
-READ_ONLY = ("id", "kind", "managed_by", "state")
-# Changing any of these changes how entries are filed: the next fetch must parse again.
-FILING = ("url", "section", "hashtags", "categories", "max_items")
-
-
-class ManagedByFile(Conflict):
-    def __init__(self, source: Source) -> None:
-        self.managed_by = source.managed_by
-        super().__init__(
-            f"source {source.id} is managed by {source.managed_by}: change it there "
-            "and run `feeds config apply`"
-        )
-
-
-def _int(data: dict[str, Any], name: str, default: int, low: int, high: int, errors: Any) -> int:
-    value = data.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        errors[name] = f"must be a whole number from {low} to {high}"
-        return default
-    return value
-
-
-def _categories(value: Any, errors: dict[str, str]) -> CategoryRule:
-    if value in ("none", None):
-        return CategoryRule()
-    if value == "all":
-        return CategoryRule(CategoryMode.ALL)
-    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
-        try:
-            pairs = tuple((str(k), hashtag(v).display) for k, v in value.items())
-        except ValueError as exc:
-            errors["categories"] = str(exc)
-            return CategoryRule()
-        return CategoryRule(CategoryMode.MAP, pairs)
-    errors["categories"] = '"all", "none", or a table of category = "Hashtag"'
-    return CategoryRule()
-
-
-def check_url(url: Any, *, allow_file: bool) -> str | None:
-    """Why *url* cannot be a source's URL, or None when it can."""
-    if not isinstance(url, str) or not url.strip() or len(url) > 2000:
-        return "is required (up to 2000 characters)"
-    if url.startswith(FILE_SCHEME):
-        if not allow_file:
-            return "file: sources can only be declared in sources.toml"
-        try:
-            local_path(Path("."), url)  # the path's form; the file is read later
-        except FetchError as exc:
-            return str(exc)
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http or https URL (or file:<path> in sources.toml)"
-    return None
-
-
-def parse_source(data: Any, *, managed_by: str | None = None, allow_file: bool = False) -> Source:
-    """Validate a source definition (API payload, CLI options or a sources.toml table)."""
-    if not isinstance(data, dict):
-        raise ValidationError({"body": "must be an object"})
-    errors: dict[str, str] = {name: "unknown field" for name in sorted(set(data) - FIELDS)}
-    for field in READ_ONLY:
-        if field in data:
-            errors[field] = "is read-only"
-    url = data.get("url")
-    if problem := check_url(url, allow_file=allow_file):
-        errors["url"] = problem
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        errors["name"] = "is required (up to 200 characters)"
-    section = data.get("section")
-    if not isinstance(section, str) or not SLUG.fullmatch(section):
-        errors["section"] = "is required: a section slug"
-    tags = data.get("hashtags", [])
-    found = []
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        errors["hashtags"] = "must be a list of hashtags"
-    else:
-        for raw in tags:
-            try:
-                found.append(hashtag(raw))
-            except ValueError:
-                errors["hashtags"] = f"{raw!r} is not a hashtag"
-    categories = _categories(data.get("categories", "none"), errors)
-    enabled = data.get("enabled", True)
-    if not isinstance(enabled, bool):
-        errors["enabled"] = "must be true or false"
-    interval = _int(data, "interval_minutes", 15, 1, 7 * 24 * 60, errors)
-    retention = _int(data, "retention_days", 30, 1, 3650, errors)
-    max_items = _int(data, "max_items", 100, 1, 1000, errors)
-    if errors:
-        raise ValidationError(errors)
-    return Source(
-        url=str(url).strip(),
-        name=str(name).strip(),
-        section=str(section),
-        hashtags=tuple({t.key: t for t in found}.values()),
-        categories=categories,
-        interval_seconds=interval * 60,
-        enabled=enabled is True,
-        retention_days=retention,
-        max_items=max_items,
-        managed_by=managed_by,
-    )
-
-
-def source_to_dict(source: Source) -> dict[str, Any]:
-    """The API and `--json` shape; parse_source accepts it back less the read-only fields."""
-    rule = source.categories
-    state = source.state
-
-    def when(value: Any) -> Any:
-        return value.isoformat() if isinstance(value, datetime) else value
-
-    return {
-        "id": source.id,
-        "name": source.name,
-        "url": source.url,
-        "kind": "file" if source.url.startswith(FILE_SCHEME) else "http",
-        "section": source.section,
-        "hashtags": [tag.display for tag in source.hashtags],
-        "categories": dict(rule.mapping) if rule.mode is CategoryMode.MAP else rule.mode.value,
-        "interval_minutes": source.interval_seconds // 60,
-        "enabled": source.enabled,
-        "retention_days": source.retention_days,
-        "max_items": source.max_items,
-        "managed_by": source.managed_by,
-        "state": {f.name: when(getattr(state, f.name)) for f in fields(state)},
-    }
+# Re-exported: callers imported these from here before source_input.py existed.
+__all__ = [
+    "FIELDS", "FILING", "READ_ONLY", "ManagedByFile", "SourceService", "check_url",
+    "host_of", "parse_source", "source_to_dict",
+]  # fmt: skip
+TARGET = "source"
+# How far back the audit log is searched for a source's refresh history.
+HISTORY_SCAN = 500
 
 
 def host_of(url: str) -> str:
@@ -186,12 +76,19 @@ class SourceService:
             raise NotFound(f"no source {source_id}")
         return found
 
-    def add(self, payload: Any, conn: Connection | None = None) -> Source:
+    def add(
+        self, payload: Any, conn: Connection | None = None, *, actor: str | None = None
+    ) -> Source:
         source = parse_source(payload)
         if conn is None:
             with self.ctx.store.begin() as fresh:
-                return self.insert(source, fresh)
-        return self.insert(source, conn)
+                return self._add(fresh, source, actor)
+        return self._add(conn, source, actor)
+
+    def _add(self, conn: Connection, source: Source, actor: str | None) -> Source:
+        stored = self.insert(source, conn)
+        self._audit(conn, actor, "create", stored, after=audit_view(stored))
+        return stored
 
     def insert(self, source: Source, conn: Connection) -> Source:
         """Store a validated source; it is due at once."""
@@ -204,7 +101,9 @@ class SourceService:
         assert stored is not None
         return stored
 
-    def update(self, source_id: int, payload: Any, *, partial: bool = False) -> Source:
+    def update(
+        self, source_id: int, payload: Any, *, partial: bool = False, actor: str | None = None
+    ) -> Source:
         """Replace (PUT) or change (PATCH, `partial`) a source's configuration."""
         with self.ctx.store.begin() as conn:
             current = self._editable(conn, source_id)
@@ -215,7 +114,11 @@ class SourceService:
                 for name in READ_ONLY:
                     merged.pop(name)
                 payload = merged | payload
-            return self.write_config(conn, current, parse_source(payload))
+            stored = self.write_config(conn, current, parse_source(payload))
+            before, after = audit_view(current), audit_view(stored)
+            if before != after:
+                self._audit(conn, actor, "update", stored, before=before, after=after)
+            return stored
 
     def write_config(self, conn: Connection, current: Source, wanted: Source) -> Source:
         assert current.id is not None
@@ -233,22 +136,29 @@ class SourceService:
         assert stored is not None
         return stored
 
-    def enable(self, source_id: int) -> Source:
-        return self._set_enabled(source_id, True)
+    def enable(self, source_id: int, *, actor: str | None = None) -> Source:
+        return self._set_enabled(source_id, True, actor)
 
-    def disable(self, source_id: int) -> Source:
-        return self._set_enabled(source_id, False)
+    def disable(self, source_id: int, *, actor: str | None = None) -> Source:
+        return self._set_enabled(source_id, False, actor)
 
-    def _set_enabled(self, source_id: int, enabled: bool) -> Source:
+    def _set_enabled(self, source_id: int, enabled: bool, actor: str | None) -> Source:
         with self.ctx.store.begin() as conn:
             current = self._editable(conn, source_id)
             source_store.set_enabled(conn, source_id, enabled, self.ctx.now())
-            return replace(current, enabled=enabled)
+            changed = replace(current, enabled=enabled)
+            if current.enabled != enabled:
+                action = "enable" if enabled else "disable"
+                before, after = audit_view(current), audit_view(changed)
+                self._audit(conn, actor, action, current, before=before, after=after)
+            return changed
 
-    def remove(self, source_id: int) -> None:
+    def remove(self, source_id: int, *, actor: str | None = None) -> None:
         """Delete a source and its ingested articles (each leaves its feeds)."""
         with self.ctx.store.begin() as conn:
-            self.delete(conn, self._editable(conn, source_id))
+            current = self._editable(conn, source_id)
+            self.delete(conn, current)
+            self._audit(conn, actor, "delete", current, before=audit_view(current))
 
     def delete(self, conn: Connection, source: Source) -> None:
         assert source.id is not None
@@ -256,6 +166,37 @@ class SourceService:
         for article_id in source_store.article_ids(conn, source.id):
             self._drop_article(conn, article_id, now)
         source_store.delete_source(conn, source.id)
+
+    def _audit(
+        self,
+        conn: Connection,
+        actor: str | None,
+        action: str,
+        source: Source,
+        *,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        if actor is None:
+            return
+        audit_store.record(
+            conn, at=self.ctx.now(), actor=actor, action=action, target_kind=TARGET,
+            target_id=str(source.id), before=before, after=after,
+        )  # fmt: skip
+
+    def last_errors(self, source: Source) -> builtins.list[SourceError]:
+        assert source.id is not None
+        return last_errors(source, self.history(source.id))
+
+    def history(self, source_id: int, limit: int = 10) -> builtins.list[AuditEntry]:
+        """The latest audit entries about one source, newest first (refreshes included).
+
+        Scans the last HISTORY_SCAN source entries: the store filters by kind, not id,
+        and an admin page wants the recent past, not all of it.
+        """
+        with self.ctx.store.read() as conn:
+            found = audit_store.entries(conn, limit=HISTORY_SCAN, target_kind=TARGET)
+        return [e for e in found if e.target_id == str(source_id)][:limit]
 
     def _editable(self, conn: Connection, source_id: int) -> Source:
         current = source_store.get(conn, source_id) if 0 < source_id <= MAX_ID else None
@@ -274,10 +215,19 @@ class SourceService:
 
     # -- fetching -----------------------------------------------------------------------
 
-    def refresh(self, source_id: int) -> RefreshOutcome:
-        """Fetch one source now, whatever its schedule (unless another job holds it)."""
-        self.get(source_id)
-        return self.ingester.refresh(source_id)
+    def refresh(self, source_id: int, *, actor: str | None = None) -> RefreshOutcome:
+        """Fetch one source now, whatever its schedule (unless another job holds it).
+
+        With an `actor`, the outcome is logged just after the fetch commits: the fetch
+        runs its own transactions under a lease, so a crash in between loses one log
+        line, never the fetch.
+        """
+        source = self.get(source_id)
+        outcome = self.ingester.refresh(source_id)
+        if actor is not None:
+            with self.ctx.store.begin() as conn:
+                self._audit(conn, actor, "refresh", source, after=outcome.to_dict())
+        return outcome
 
     def due(self) -> builtins.list[Source]:
         """Sources due a fetch, at most `ingest_per_host` per host counting running jobs."""

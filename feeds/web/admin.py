@@ -1,4 +1,4 @@
-"""The admin web UI at /admin/: login, dashboard, tag feeds, articles, audit log.
+"""The admin web UI at /admin/: login, dashboard, tag feeds, sources, articles, audit log.
 
 Server-rendered with Jinja2. Every route but the login page needs a session; every
 form carries a CSRF token (checked app-wide, see feeds.web.register_csrf). Changes go
@@ -27,8 +27,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.hashtags import normalize_key
-from feeds.models import ArticleFilter, Status
+from feeds.models import ArticleFilter, Source, Status
 from feeds.service import Service
+from feeds.service.source_health import SourceHealth, health
 from feeds.service.users import LoginThrottled
 from feeds.web import service
 from feeds.web.pollstats import poller_stats
@@ -146,15 +147,15 @@ def logout() -> BaseResponse:
 # -- dashboard ------------------------------------------------------------------------
 
 
-def sources_panel(svc: Service) -> list[Any] | None:
-    """Outside sources for the dashboard, or None while the service has none.
-
-    Hook for the sources work: once `Service.sources` exists with a `list()` returning
-    models.Source values, the panel fills itself (name, URL, state, last error).
-    """
+def sources_panel(svc: Service) -> list[tuple[Source, SourceHealth]] | None:
+    """Outside sources with their health for the dashboard, or None while the service
+    has no sources part (older builds, and a test that takes it away)."""
     sources = getattr(svc, "sources", None)
     lister = getattr(sources, "list", None)
-    return list(lister()) if callable(lister) else None
+    if not callable(lister):
+        return None
+    now = _now()
+    return [(source, health(source, now)) for source in lister()]
 
 
 @blueprint.get("/")
@@ -236,5 +237,5 @@ def audit_log() -> str:
     )
 
 
-# The tag feed pages live in their own module; importing it adds its routes here.
-from feeds.web import admin_tagfeeds  # noqa: E402, F401
+# The tag feed and source pages live in their own modules; importing adds their routes.
+from feeds.web import admin_sources, admin_tagfeeds  # noqa: E402, F401

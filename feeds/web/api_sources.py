@@ -1,14 +1,15 @@
 """JSON API, version 1: outside sources and their health.
 
 Reading needs any valid token; changing or refreshing needs the `admin` scope. Sources
-declared in sources.toml are read-only here (409 naming the file).
+declared in sources.toml are read-only here (409 naming the file). Every change and
+refresh is audited under the token's name.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from feeds.service.sources import ManagedByFile, source_to_dict
 from feeds.web import service
@@ -18,6 +19,10 @@ from feeds.web.errors import error_response
 blueprint = Blueprint("api_sources", __name__)
 # Ids past the integer range are a 404 from the service, like articles.
 SOURCE = "/sources/<int:source_id>"
+
+
+def _actor() -> str:
+    return f"token:{g.token.name}"
 
 
 class NotJSON(Exception):
@@ -53,7 +58,7 @@ def list_sources() -> Response:
 @blueprint.post("/sources")
 @require("admin")
 def create_source() -> tuple[Response, int, dict[str, str]]:
-    source = service().sources.add(_body())
+    source = service().sources.add(_body(), actor=_actor())
     location = url_for("api_sources.get_source", source_id=source.id)
     return jsonify(source_to_dict(source)), 201, {"Location": location}
 
@@ -67,20 +72,20 @@ def get_source(source_id: int) -> Response:
 @blueprint.put(SOURCE)
 @require("admin")
 def replace_source(source_id: int) -> Response:
-    return jsonify(source_to_dict(service().sources.update(source_id, _body())))
+    return jsonify(source_to_dict(service().sources.update(source_id, _body(), actor=_actor())))
 
 
 @blueprint.patch(SOURCE)
 @require("admin")
 def patch_source(source_id: int) -> Response:
-    changes = _body()
-    return jsonify(source_to_dict(service().sources.update(source_id, changes, partial=True)))
+    changed = service().sources.update(source_id, _body(), partial=True, actor=_actor())
+    return jsonify(source_to_dict(changed))
 
 
 @blueprint.delete(SOURCE)
 @require("admin")
 def delete_source(source_id: int) -> tuple[str, int]:
-    service().sources.remove(source_id)
+    service().sources.remove(source_id, actor=_actor())
     return "", 204
 
 
@@ -89,7 +94,7 @@ def delete_source(source_id: int) -> tuple[str, int]:
 def refresh_source(source_id: int) -> Response:
     """Fetch now. 200 whatever the outcome: the fetch failing is news, not an API error."""
     svc = service()
-    outcome = svc.sources.refresh(source_id)
+    outcome = svc.sources.refresh(source_id, actor=_actor())
     return jsonify(
         {"outcome": outcome.to_dict(), "source": source_to_dict(svc.sources.get(source_id))}
     )
