@@ -68,28 +68,31 @@ def users_list(as_json: bool) -> None:
     _emit(as_json, data, "\n".join(lines) or "no users")
 
 
-@users_group.command("disable")
-@click.argument("name")
-@with_appcontext
-def users_disable(name: str) -> None:
-    """Disable a user: logins fail and open sessions end at their next request."""
+def _set_disabled(name: str, disabled: bool, as_json: bool) -> None:
     try:
-        _service().users.set_disabled(name, True)
+        _service().users.set_disabled(name, disabled)
     except FeedsError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"disabled {name}")
+    word = "disabled" if disabled else "enabled"
+    _emit(as_json, {"name": name, "disabled": disabled}, f"{word} {name}")
+
+
+@users_group.command("disable")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_appcontext
+def users_disable(name: str, as_json: bool) -> None:
+    """Disable a user: logins fail and open sessions end at their next request."""
+    _set_disabled(name, True, as_json)
 
 
 @users_group.command("enable")
 @click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def users_enable(name: str) -> None:
+def users_enable(name: str, as_json: bool) -> None:
     """Enable a disabled user again."""
-    try:
-        _service().users.set_disabled(name, False)
-    except FeedsError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"enabled {name}")
+    _set_disabled(name, False, as_json)
 
 
 @click.group("config", help="The config files: sections.toml, tag_feeds.toml and sources.toml.")
