@@ -1,13 +1,17 @@
-"""The admin UI in a real headless Chromium: login, live preview, CSRF, redirects.
+"""The admin UI in a real headless Chromium: login, live preview, CSRF, redirects,
+adding and refreshing a source until its health turns ok, then failing.
 
 Uses Debian's /usr/bin/chromium through Playwright; skipped only when it is absent.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,6 +20,8 @@ from werkzeug.serving import make_server
 from feeds.models import ArticleFilter, Status
 from feeds.service import Service
 from tests.admin_helpers import PASSWORD
+from tests.conftest import FakeClock, make_app
+from tests.ingest_helpers import Entry, rss
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -37,18 +43,22 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def base_url(demo_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+@contextmanager
+def serving(app: Callable[..., Any]) -> Iterator[str]:
+    """Serve a WSGI app on 127.0.0.1 from a thread; stopped when the block ends."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
-@pytest.fixture
-def page(base_url: str) -> Iterator[object]:
+@contextmanager
+def browser_page(base_url: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -59,6 +69,18 @@ def page(base_url: str) -> Iterator[object]:
         yield context.new_page()
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def base_url(demo_app: Flask) -> Iterator[str]:
+    with serving(demo_app) as url:
+        yield url
+
+
+@pytest.fixture
+def page(base_url: str) -> Iterator[object]:
+    with browser_page(base_url) as opened:
+        yield opened
 
 
 def japan_titles(svc: Service) -> set[str]:
@@ -126,3 +148,59 @@ def test_post_without_csrf_token_is_refused(page: object, demo_app: Flask) -> No
     )
     assert status == 400
     assert "forged" not in {f.slug for f in svc.catalog.tag_feeds()}
+
+
+WIRE = rss([Entry("w-1", "Ferry timetable changes"), Entry("w-2", "Harbour lights restored")])
+
+
+def wire_feed(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/rss+xml")])
+    return [WIRE]
+
+
+@pytest.fixture
+def sources_app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
+    # The fetcher refuses loopback addresses unless allowed: the test feed lives there.
+    app = make_app(database_url, clock, load_demo=True, fetch_allow=("127.0.0.1/32",))
+    yield app
+    app.extensions["feeds"].ctx.store.dispose()
+
+
+def test_source_health_turns_ok_then_failing(sources_app: Flask) -> None:
+    svc: Service = sources_app.extensions["feeds"]
+    svc.users.create("alice", PASSWORD)
+    with serving(sources_app) as admin_url, browser_page(admin_url) as page:
+        log_in(page)
+        with serving(wire_feed) as feed_url:
+            page.goto("/admin/sources/new")  # type: ignore[attr-defined]
+            page.fill("input[name=url]", f"{feed_url}/wire.xml")  # type: ignore[attr-defined]
+            page.fill("input[name=name]", "Harbour Wire")  # type: ignore[attr-defined]
+            page.select_option("select[name=section]", "world")  # type: ignore[attr-defined]
+            page.click("#source-form button[type=submit]")  # type: ignore[attr-defined]
+            page.wait_for_url(re.compile(r".*/admin/sources/\d+$"))  # type: ignore[attr-defined]
+            source_id = int(page.url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+            page.click("#refresh-button")  # type: ignore[attr-defined]
+            result = page.locator("#refresh-result[data-status=fetched]")  # type: ignore[attr-defined]
+            result.wait_for(timeout=15_000)
+            assert "2 new, 0 updated, 0 unchanged" in result.inner_text()
+
+            page.goto("/admin/")  # type: ignore[attr-defined]
+            row = page.locator(f"tr[data-source='{source_id}']")  # type: ignore[attr-defined]
+            row.locator("[data-health=ok]").wait_for(timeout=10_000)
+            assert "2 (2 new" in row.inner_text()
+        # The feed's server is gone: the next fetch is refused.
+
+        page.goto(f"/admin/sources/{source_id}")  # type: ignore[attr-defined]
+        page.click("#refresh-button")  # type: ignore[attr-defined]
+        failed = page.locator("#refresh-result[data-status=failed]")  # type: ignore[attr-defined]
+        failed.wait_for(timeout=15_000)
+        error = svc.sources.get(source_id).state.last_error
+        assert error and error in failed.inner_text()
+
+        page.goto("/admin/")  # type: ignore[attr-defined]
+        row = page.locator(f"tr[data-source='{source_id}']")  # type: ignore[attr-defined]
+        row.locator("[data-health=failing]").wait_for(timeout=10_000)
+        assert row.locator(".error-line").inner_text() == error
+        assert "backing off until" in row.locator(".backoff").inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "sources-failing.png"), full_page=True)  # type: ignore[attr-defined]
