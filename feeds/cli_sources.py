@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import datetime
 from typing import Any, NoReturn, cast
@@ -146,10 +147,18 @@ def sources_add(
         "max_items": max_items, "enabled": not disabled,
     }  # fmt: skip
     try:
-        source = _service().sources.add(payload)
+        source = _service().sources.add(payload, actor=cli_actor())
     except FeedsError as exc:
         _fail(exc, as_json)
     _emit(as_json, source_to_dict(source), f"added source {source.id}: {source.name}")
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a change made on the command line."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def _simple(name: str, verb: str, help_text: str) -> None:
@@ -161,10 +170,10 @@ def _simple(name: str, verb: str, help_text: str) -> None:
         sources = _service().sources
         try:
             if name == "remove":
-                sources.remove(source_id)
+                sources.remove(source_id, actor=cli_actor())
                 data: dict[str, Any] = {"id": source_id, "removed": True}
             else:
-                data = source_to_dict(getattr(sources, name)(source_id))
+                data = source_to_dict(getattr(sources, name)(source_id, actor=cli_actor()))
         except FeedsError as exc:
             _fail(exc, as_json)
         _emit(as_json, data, f"{verb} source {source_id}")

@@ -82,6 +82,18 @@ def test_enable_disable_remove(runner: FlaskCliRunner, httpserver: HTTPServer) -
     assert failed.exit_code == 1 and "no source" in json.loads(failed.stderr)["error"]
 
 
+def test_cli_changes_are_audited(
+    app: Flask, runner: FlaskCliRunner, httpserver: HTTPServer
+) -> None:
+    source_id = str(added(runner, httpserver.url_for("/feed"))["id"])
+    run(runner, "disable", source_id, "--json")
+    run(runner, "remove", source_id, "--json")
+    entries = svc(app).audit.entries(target_kind="source")
+    assert [e.action for e in reversed(entries)][-3:] == ["create", "disable", "delete"]
+    assert all(e.actor.startswith("cli") and e.target_id == source_id for e in entries)
+    assert entries[1].before["enabled"] is True and entries[1].after["enabled"] is False
+
+
 def test_invalid_input_names_the_field(runner: FlaskCliRunner) -> None:
     result = runner.invoke(
         args=["feeds", "sources", "add", "--url", "ftp://x/feed", "--name", "X",
