@@ -16,7 +16,7 @@ from typing import Any
 from feeds.errors import ParseError
 from feeds.ingest.decode import CP1252_FALLBACK
 from feeds.ingest.parse import DateValue, MediaRef, ParsedEntry, ParsedFeed
-from feeds.render.content import absolute_url
+from feeds.urls import absolute_url
 
 
 def parse_json_feed(body: bytes, *, base_url: str) -> ParsedFeed:

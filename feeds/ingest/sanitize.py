@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from feeds.render.content import absolute_url
+from feeds.urls import absolute_url, parse_srcset
 
 TAGS = frozenset(
     {
@@ -102,7 +102,7 @@ def safe_url(value: str, base_url: str, schemes: frozenset[str] = SCHEMES) -> st
 def safe_srcset(value: str, base_url: str) -> str | None:
     """Each srcset candidate made absolute; unsafe candidates are dropped."""
     kept = []
-    for url, descriptor in _split_srcset(value):
+    for url, descriptor in parse_srcset(value):
         resolved = safe_url(url, base_url)
         if resolved is not None:
             # Commas inside a URL are fine; a trailing one would end the candidate early.
@@ -110,30 +110,6 @@ def safe_srcset(value: str, base_url: str) -> str | None:
                 resolved = resolved[:-1] + "%2C"
             kept.append(f"{resolved} {descriptor}".strip())
     return ", ".join(kept) or None
-
-
-def _split_srcset(value: str) -> list[tuple[str, str]]:
-    """(url, descriptor) pairs: a URL is a run of non-spaces, descriptors run to a comma."""
-    pairs: list[tuple[str, str]] = []
-    pos, end = 0, len(value)
-    while pos < end:
-        while pos < end and (value[pos].isspace() or value[pos] == ","):
-            pos += 1
-        start = pos
-        while pos < end and not value[pos].isspace():
-            pos += 1
-        url = value[start:pos]
-        if not url:
-            break
-        if url.endswith(","):
-            pairs.append((url.rstrip(","), ""))
-            continue
-        start = pos
-        while pos < end and value[pos] != ",":
-            pos += 1
-        pairs.append((url, " ".join(value[start:pos].split())))
-        pos += 1
-    return pairs
 
 
 def _attribute_filter(base_url: str) -> Callable[[str, str, str], str | None]:

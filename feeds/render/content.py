@@ -3,73 +3,21 @@
 Feed readers show content away from our pages, where a relative ``src`` or ``href``
 resolves against the reader, not against the article. This module only rewrites URL
 attributes: it does not sanitise (the ingest normaliser does that) and does not touch
-URLs in inline CSS. It depends on lxml and the standard library only, because both the
-service and the ingest normaliser import it.
+URLs in inline CSS. URL resolution itself lives in feeds/urls.py, shared with the ingest sanitiser.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from lxml import html
+
+from feeds.urls import absolute_url, absolutize_srcset
+
+__all__ = ["absolute_url", "absolutize_html", "absolutize_srcset"]
 
 # Attributes that hold exactly one URL; srcset is handled on its own.
 URL_ATTRIBUTES = ("href", "src", "poster", "cite")
 _SRCSET_ATTRIBUTES = ("srcset",)
 _WRAPPER = "div"
-
-
-def absolute_url(url: str, base: str) -> str:
-    """Resolve *url* against *base* per RFC 3986; absolute URLs come back unchanged.
-
-    An empty reference stays empty (an ``<img src="">`` should not become the article
-    page), and a reference that urljoin cannot parse is returned as given.
-    """
-    stripped = url.strip()
-    if not stripped:
-        return url
-    try:
-        return urljoin(base, stripped)
-    except ValueError:
-        return url
-
-
-def absolutize_srcset(srcset: str, base: str) -> str:
-    """Resolve each image candidate of a ``srcset`` value, keeping its descriptor."""
-    candidates = []
-    for url, descriptor in _parse_srcset(srcset):
-        resolved = absolute_url(url, base)
-        candidates.append(f"{resolved} {descriptor}" if descriptor else resolved)
-    return ", ".join(candidates)
-
-
-def _parse_srcset(value: str) -> list[tuple[str, str]]:
-    """Split a srcset into (url, descriptor) pairs, following the WHATWG outline.
-
-    A URL is a run of non-space characters and may itself contain commas; trailing
-    commas end the candidate. Descriptors run to the next comma outside parentheses.
-    """
-    pairs: list[tuple[str, str]] = []
-    pos, end = 0, len(value)
-    while pos < end:
-        while pos < end and (value[pos].isspace() or value[pos] == ","):
-            pos += 1
-        start = pos
-        while pos < end and not value[pos].isspace():
-            pos += 1
-        url = value[start:pos]
-        if not url:
-            break
-        if url.endswith(","):
-            pairs.append((url.rstrip(","), ""))
-            continue
-        depth, start = 0, pos
-        while pos < end and not (value[pos] == "," and depth == 0):
-            depth += {"(": 1, ")": -1}.get(value[pos], 0)
-            pos += 1
-        pairs.append((url, " ".join(value[start:pos].split())))
-        pos += 1
-    return pairs
 
 
 def absolutize_html(content: str, base_url: str) -> str:

@@ -1,0 +1,58 @@
+"""Resolving URLs and srcset candidates; shared by the feed writers and the ingest sanitiser."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+
+def absolute_url(url: str, base: str) -> str:
+    """Resolve *url* against *base* per RFC 3986; absolute URLs come back unchanged.
+
+    An empty reference stays empty (an ``<img src="">`` should not become the article
+    page), and a reference that urljoin cannot parse is returned as given.
+    """
+    stripped = url.strip()
+    if not stripped:
+        return url
+    try:
+        return urljoin(base, stripped)
+    except ValueError:
+        return url
+
+
+def absolutize_srcset(srcset: str, base: str) -> str:
+    """Resolve each image candidate of a ``srcset`` value, keeping its descriptor."""
+    candidates = []
+    for url, descriptor in parse_srcset(srcset):
+        resolved = absolute_url(url, base)
+        candidates.append(f"{resolved} {descriptor}" if descriptor else resolved)
+    return ", ".join(candidates)
+
+
+def parse_srcset(value: str) -> list[tuple[str, str]]:
+    """Split a srcset into (url, descriptor) pairs, following the WHATWG outline.
+
+    A URL is a run of non-space characters and may itself contain commas; trailing
+    commas end the candidate. Descriptors run to the next comma outside parentheses.
+    """
+    pairs: list[tuple[str, str]] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        while pos < end and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < end and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        if not url:
+            break
+        if url.endswith(","):
+            pairs.append((url.rstrip(","), ""))
+            continue
+        depth, start = 0, pos
+        while pos < end and not (value[pos] == "," and depth == 0):
+            depth += {"(": 1, ")": -1}.get(value[pos], 0)
+            pos += 1
+        pairs.append((url, " ".join(value[start:pos].split())))
+        pos += 1
+    return pairs
