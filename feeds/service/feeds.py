@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from sqlalchemy import Connection
@@ -29,6 +29,7 @@ from feeds.store import versions as version_store
 
 # A feed that has never held anything still needs a Last-Modified that never moves.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 WRITERS = {FeedFormat.RSS: render_rss, FeedFormat.ATOM: render_atom, FeedFormat.JSON: render_json}
 # feedgen formats RSS dates by switching the process-wide locale for a moment, so two
@@ -38,18 +39,57 @@ RENDER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
+class PageCursor:
+    """Where the next page of a feed starts: after this (published_at, id).
+
+    Paging by position rather than by offset keeps pages stable while new articles
+    arrive at the top (RFC 5005 paged feeds).
+    """
+
+    published_at: datetime
+    article_id: int
+
+    def encode(self) -> str:
+        micros = (self.published_at - UNIX_EPOCH) // timedelta(microseconds=1)
+        return f"{micros}-{self.article_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> PageCursor:
+        micros, sep, article_id = text.partition("-")
+        if not (sep and micros.isdigit() and article_id.isdigit()):
+            raise ValueError(f"{text!r} is not a page cursor")
+        if len(micros) > 17 or len(article_id) > 18:
+            raise ValueError(f"{text!r} is not a page cursor")
+        published = UNIX_EPOCH + timedelta(microseconds=int(micros))
+        return cls(published, int(article_id))
+
+
+@dataclass(frozen=True)
 class FeedRequest:
     key: FeedKey
     format: FeedFormat
     root_url: str  # scheme://host/ with a trailing slash
     limit: int | None = None
+    before: PageCursor | None = None
 
     def path(self) -> str:
         return feed_path(self.key, self.format)
 
     def self_url(self) -> str:
+        return self._url(self.before)
+
+    def _url(self, before: PageCursor | None) -> str:
+        query = []
+        if self.limit is not None:
+            query.append(f"limit={self.limit}")
+        if before is not None:
+            query.append(f"before={before.encode()}")
         url = self.root_url + self.path()
-        return url if self.limit is None else f"{url}?limit={self.limit}"
+        return f"{url}?{'&'.join(query)}" if query else url
+
+    def next_url(self, last: Article) -> str:
+        assert last.id is not None
+        return self._url(PageCursor(last.published_at, last.id))
 
 
 def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
@@ -117,7 +157,9 @@ class FeedService:
             bucket = self._trending_bucket(now)
             token = (version.version, bucket)
             changed_at = max(changed_at, bucket)
-        cache_key = (request.key, request.format, request.limit, request.root_url, token)
+        cache_key = (
+            request.key, request.format, request.limit, request.before, request.root_url, token,
+        )  # fmt: skip
         cached = self.ctx.cache.get(cache_key)
         if cached is not None:
             return cached
@@ -143,11 +185,18 @@ class FeedService:
             default_limit = tag_feed.limit if tag_feed else settings.feed_limit
             limit = min(request.limit or default_limit, settings.feed_limit_max)
             spec = query_for(request.key, settings, now, tag_feed)
-            found = feedquery.visible(conn, spec, now, limit)
+            # Trending is a ranking, not a timeline: it has one page.
+            paged = request.key.kind is not FeedKind.TRENDING
+            before = None
+            if paged and request.before is not None:
+                before = (request.before.published_at, request.before.article_id)
+            found = feedquery.visible(conn, spec, now, limit + 1 if paged else limit, before)
             title, description = self._describe(conn, request.key, tag_feed)
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
         root = request.root_url
         home = settings.site_url or root + "feeds/"
+        next_url = request.next_url(found[limit - 1]) if len(found) > limit else None
+        found = found[:limit]
         return FeedDocument(
             id=f"tag:{settings.guid_authority}:{request.path().rsplit('.', 1)[0]}",
             title=title,
@@ -162,6 +211,7 @@ class FeedService:
             items=tuple(self.item(a, root, section_titles) for a in found),
             stylesheet_url=root + "feeds/feed.xsl",
             hub_url=settings.websub_hub or None,
+            next_url=next_url,
         )
 
     def _describe(

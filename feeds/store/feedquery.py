@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, not_, select
+from sqlalchemy import Connection, Select, and_, func, not_, or_, select
 
 from feeds.models import Article, FeedQuery, Status
 from feeds.store import articles as article_store
@@ -34,10 +34,25 @@ def _conditions(spec: FeedQuery) -> list[Any]:
     return conditions
 
 
-def visible(conn: Connection, spec: FeedQuery, now: datetime, limit: int) -> list[Article]:
+def visible(
+    conn: Connection,
+    spec: FeedQuery,
+    now: datetime,
+    limit: int,
+    before: tuple[datetime, int] | None = None,
+) -> list[Article]:
+    """Newest first; `before` (published_at, id) continues a page where the last ended."""
     query: Select[Any] = article_store._select().where(
         *_conditions(spec), articles.c.published_at <= now
     )
+    if before is not None:
+        published, article_id = before
+        query = query.where(
+            or_(
+                articles.c.published_at < published,
+                and_(articles.c.published_at == published, articles.c.id < article_id),
+            )
+        )
     if spec.by_views:
         query = query.order_by(articles.c.views.desc(), articles.c.published_at.desc())
     else:

@@ -18,7 +18,7 @@ from flask import (
 from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
-from feeds.service.feeds import FeedRequest, feed_path
+from feeds.service.feeds import FeedRequest, PageCursor, feed_path
 from feeds.web import service
 from feeds.web.httpcache import feed_response
 
@@ -36,9 +36,19 @@ def _limit() -> int | None:
     return min(int(raw), settings.feed_limit_max)
 
 
+def _before() -> PageCursor | None:
+    raw = request.args.get("before")
+    if raw is None:
+        return None
+    try:
+        return PageCursor.decode(raw)
+    except ValueError:
+        abort(400, "before must be a page cursor taken from a feed's next link")
+
+
 def _serve(key: FeedKey, fmt: str) -> Response:
     svc = service()
-    feed_request = FeedRequest(key, FeedFormat(fmt), request.url_root, _limit())
+    feed_request = FeedRequest(key, FeedFormat(fmt), request.url_root, _limit(), _before())
     try:
         entry = svc.feeds.get(feed_request)
     except NotFound as exc:
