@@ -269,3 +269,18 @@ def test_cache_is_bounded_in_bytes(database_url: str, clock: FakeClock) -> None:
         for fmt in ("rss", "atom", "json"):
             client.get(path.rsplit(".", 1)[0] + "." + fmt, headers={"Accept-Encoding": "br"})
             assert 0 < service.ctx.cache.bytes_used <= 40_000
+
+
+def test_metrics_count_feed_responses(demo_client: FlaskClient) -> None:
+    def count(status: str) -> float:
+        text = demo_client.get("/metrics").get_data(as_text=True)
+        line = f'feeds_feed_requests_total{{format="json",status="{status}"}} '
+        found = [row for row in text.splitlines() if row.startswith(line)]
+        return float(found[0].split()[-1]) if found else 0.0
+
+    before_200, before_304 = count("200"), count("304")
+    etag = demo_client.get("/feeds/all.json").headers["ETag"]
+    demo_client.get("/feeds/all.json", headers={"If-None-Match": etag})
+    assert count("200") == before_200 + 1
+    assert count("304") == before_304 + 1
+    assert "feeds_render_cache_bytes" in demo_client.get("/metrics").get_data(as_text=True)

@@ -20,6 +20,7 @@ from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service.feeds import FeedRequest, PageCursor, feed_path
 from feeds.web import service
+from feeds.web.health import FEED_REQUESTS
 from feeds.web.httpcache import feed_response
 
 blueprint = Blueprint("feeds", __name__, template_folder="templates")
@@ -52,8 +53,11 @@ def _serve(key: FeedKey, fmt: str) -> Response:
     try:
         entry = svc.feeds.get(feed_request)
     except NotFound as exc:
+        FEED_REQUESTS.labels(fmt, "404").inc()
         abort(404, str(exc))
-    return feed_response(request, entry, svc.ctx.cache, svc.settings.cache_max_age)
+    response = feed_response(request, entry, svc.ctx.cache, svc.settings.cache_max_age)
+    FEED_REQUESTS.labels(fmt, str(response.status_code)).inc()
+    return response
 
 
 @blueprint.get(f"/feeds/all.{FORMAT}")
