@@ -20,6 +20,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     settings = load_settings(overrides)
     logging.basicConfig(level=settings.log_level.upper())
+    if logging.getLogger().level > logging.DEBUG:
+        # APScheduler logs every job run at INFO: two lines per tick drown the log.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
