@@ -142,6 +142,9 @@ class Settings:
         return replace(self, **_coerce_all(values, origin="overrides"))
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def setting_docs() -> list[tuple[str, Any, str]]:
     """(name, default, help) for every setting, in declaration order."""
     return [(f.name, f.default, f.metadata["help"]) for f in fields(Settings)]
@@ -169,6 +172,8 @@ def load_settings(
     settings = Settings(**_coerce_all(values, origin=str(config_path)))
     if overrides:
         settings = settings.with_overrides(overrides)
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
     if not settings.secret_key:
         settings = replace(settings, secret_key=secrets.token_hex(32))
     return settings

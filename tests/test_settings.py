@@ -41,6 +41,7 @@ def test_layering_defaults_file_env_overrides(tmp_path: Path) -> None:
         ({"FEEDS_FEED_LIMIT": "0"}, "feed_limit must be at least 1"),
         ({"FEEDS_LOAD_DEMO": "maybe"}, "FEEDS_LOAD_DEMO: cannot read 'maybe' as bool"),
         ({"FEEDS_CONFIG": "/nonexistent/feeds.toml"}, "names a file that does not exist"),
+        ({"FEEDS_LOG_LEVEL": "LOUD"}, "log_level must be one of DEBUG"),
     ],
 )
 def test_bad_environment_is_named(env: dict[str, str], message: str) -> None:
