@@ -46,7 +46,9 @@ def test_headers_of_a_feed_response(demo_client: FlaskClient) -> None:
     etag = response.headers["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
     assert response.headers["Cache-Control"] == "public, max-age=300"
-    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["Vary"] == "Accept-Encoding, Accept"
+    json_feed = demo_client.get("/feeds/all.json")
+    assert json_feed.headers["Vary"] == "Accept-Encoding"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     last_modified = parsedate_to_datetime(response.headers["Last-Modified"])
@@ -284,3 +286,37 @@ def test_metrics_count_feed_responses(demo_client: FlaskClient) -> None:
     assert count("200") == before_200 + 1
     assert count("304") == before_304 + 1
     assert "feeds_render_cache_bytes" in demo_client.get("/metrics").get_data(as_text=True)
+
+
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "accept", "browser"),
+    [
+        ("rss", BROWSER_ACCEPT, True),
+        ("atom", BROWSER_ACCEPT, True),
+        ("rss", "*/*", False),
+        ("atom", "", False),
+        ("rss", "application/rss+xml, application/atom+xml;q=0.8, */*;q=0.1", False),
+        ("atom", "application/atom+xml, text/html;q=0.5", False),
+    ],
+)
+def test_browsers_get_xml_feeds_as_xml_so_the_stylesheet_applies(
+    demo_client: FlaskClient, fmt: str, accept: str, browser: bool
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = demo_client.get(f"/feeds/all.{fmt}", headers=headers)
+    feed_type = f"application/{fmt}+xml; charset=utf-8"
+    expected = "application/xml; charset=utf-8" if browser else feed_type
+    assert response.headers["Content-Type"] == expected
+    plain = demo_client.get(f"/feeds/all.{fmt}")
+    assert plain.headers["Content-Type"] == feed_type
+    assert response.data == plain.data
+    assert response.headers["ETag"] == plain.headers["ETag"]
+    assert (
+        demo_client.get("/feeds/all.json", headers=headers).headers["Content-Type"]
+        == "application/feed+json"
+    )
