@@ -274,3 +274,32 @@ def test_article_page_for_articles_without_canonical_url(demo_client: FlaskClien
     assert b"Seoul and Tokyo Agree" in page.data
     assert demo_client.get("/articles/chip-export-figures-early").status_code == 410
     assert demo_client.get("/articles/central-bank-rate-day").status_code == 404
+
+
+def test_article_page_never_runs_scripts_from_api_html(
+    demo_client: FlaskClient, admin_token: dict[str, str]
+) -> None:
+    from tests.conftest import article_payload
+
+    created = demo_client.post(
+        "/api/v1/articles",
+        json=article_payload(
+            url=None,
+            slug="scripted",
+            content_html='<p onclick="steal()">Hi<script>steal()</script>'
+            '<a href="javascript:steal()">x</a><img src="/media/summit.png"></p>',
+        ),
+        headers=admin_token,
+    )
+    assert created.status_code == 201
+    page = demo_client.get("/articles/scripted")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "steal" not in html
+    assert 'src="http://localhost/media/summit.png"' in html
+    assert "script-src" not in page.headers["Content-Security-Policy"]
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    # Feeds still carry the newsroom's HTML as given (readers sanitise it themselves).
+    feed = demo_client.get("/feeds/all.json").get_json()
+    item = next(i for i in feed["items"] if i["url"].endswith("/articles/scripted"))
+    assert "onclick" in item["content_html"]

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from feeds.errors import Conflict, NotFound, ValidationError
+from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Article, ArticleFilter, Status, TagFeed
 from feeds.service.article_input import ArticleDraft, slugify, validate
 from feeds.service.context import Context
@@ -275,6 +276,14 @@ class ArticleService:
                     raise ValidationError({field: str(exc)}, line=number) from None
                 count += 1
         return count
+
+    def display_html(self, article: Article, page_url: str) -> str:
+        """The article's HTML made safe to show on our own pages (allow-listed by nh3).
+
+        Feeds carry the newsroom's HTML as given (readers sanitise it themselves); our
+        article page shares an origin with the admin UI, so it must not run anything.
+        """
+        return sanitize_html(article.content_html, article.url or page_url)
 
     def count(self) -> int:
         with self.ctx.store.read() as conn:
