@@ -303,3 +303,18 @@ def test_article_page_never_runs_scripts_from_api_html(
     feed = demo_client.get("/feeds/all.json").get_json()
     item = next(i for i in feed["items"] if i["url"].endswith("/articles/scripted"))
     assert "onclick" in item["content_html"]
+
+
+def test_directory_lists_groups_in_order_and_counts_what_feeds_show(
+    demo_client: FlaskClient,
+) -> None:
+    html = etree.HTML(demo_client.get("/feeds/").data)
+    assert [h.text for h in html.findall(".//h2")] == ["General", "Sections", "Topics", "Hashtags"]
+    text = etree.tostring(html, method="text", encoding="unicode")
+    # #latest is on one published and one scheduled article; #Economy only on the
+    # scheduled one: neither counts it until it is due.
+    assert "1 article tagged #latest" in text
+    assert "#Economy" not in text
+    # #Sponsored is on the sponsored article only, which hashtag feeds leave out.
+    assert "#Sponsored" not in text
+    assert "/feeds/tags/sponsored.rss" not in {urlsplit(u).path for u in opml_urls(demo_client)}

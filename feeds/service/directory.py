@@ -60,7 +60,10 @@ class DirectoryService:
                         feed.description,
                     )
                 )
-            for tag, count in hashtag_store.all_in_use(conn):
+            in_use = hashtag_store.all_in_use(
+                conn, self.ctx.now(), self.ctx.settings.include_sponsored
+            )
+            for tag, count in in_use:
                 entries.append(
                     (
                         FeedKey(FeedKind.TAG, tag.key),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from feeds.models import Hashtag
-from feeds.store.schema import article_hashtags, hashtags
+from feeds.models import Hashtag, Status
+from feeds.store.schema import article_hashtags, articles, hashtags
 
 
 def ensure(conn: Connection, tags: Iterable[Hashtag]) -> dict[str, int]:
@@ -62,13 +63,25 @@ def get(conn: Connection, key: str) -> Hashtag | None:
     return Hashtag(key=row.key, display=row.display) if row else None
 
 
-def all_in_use(conn: Connection) -> list[tuple[Hashtag, int]]:
-    """Every hashtag with at least one article, with its article count."""
+def all_in_use(
+    conn: Connection, visible_at: datetime | None = None, include_sponsored: bool = True
+) -> list[tuple[Hashtag, int]]:
+    """Every hashtag with at least one article, with its article count.
+
+    With `visible_at`, only articles a hashtag feed would show at that instant count.
+    """
     count = func.count(article_hashtags.c.article_id)
-    rows = conn.execute(
+    query = (
         select(hashtags.c.key, hashtags.c.display, count.label("n"))
         .join(article_hashtags, article_hashtags.c.hashtag_id == hashtags.c.id)
         .group_by(hashtags.c.key, hashtags.c.display)
         .order_by(hashtags.c.key)
-    ).all()
+    )
+    if visible_at is not None:
+        query = query.join(articles, articles.c.id == article_hashtags.c.article_id).where(
+            articles.c.status == Status.PUBLISHED.value, articles.c.published_at <= visible_at
+        )
+        if not include_sponsored:
+            query = query.where(articles.c.sponsored.is_(False))
+    rows = conn.execute(query).all()
     return [(Hashtag(key=row.key, display=row.display), row.n) for row in rows]

@@ -18,6 +18,7 @@ from flask import (
 from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.service.directory import FeedListing
 from feeds.service.feeds import FeedRequest, PageCursor, feed_path
 from feeds.web import service
 from feeds.web.health import FEED_REQUESTS
@@ -107,7 +108,13 @@ def stylesheet() -> Response:
 @blueprint.get("/feeds/")
 def directory() -> str:
     listing = service().directory.listing(request.url_root)
-    return render_template("directory.html", listing=listing, settings=service().settings)
+    # Grouped in listing order (General, Sections, Topics, Hashtags), not alphabetically.
+    groups: dict[str, list[FeedListing]] = {}
+    for entry in listing:
+        groups.setdefault(entry.group, []).append(entry)
+    return render_template(
+        "directory.html", listing=listing, groups=groups, settings=service().settings
+    )
 
 
 @blueprint.get("/feeds.opml")
