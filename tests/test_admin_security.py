@@ -6,6 +6,8 @@ fails here instead of shipping open.
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -163,6 +165,30 @@ def test_login_is_throttled_per_address(client: FlaskClient, service: Service) -
         environ_base={"REMOTE_ADDR": "192.0.2.7"},
     )
     assert elsewhere.status_code == 302
+
+
+def test_parallel_guesses_cannot_outrun_the_lockout(app: Flask, service: Service) -> None:
+    """Thirty guesses at once still get at most `login_max_failures` password checks."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    service.users.create("alice", PASSWORD)
+    statuses: Counter[int] = Counter()
+    barrier = threading.Barrier(30)
+    lock = threading.Lock()
+
+    def guess(n: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/admin/login", data={"name": "alice", "password": f"no-{n}"})
+        with lock:
+            statuses[response.status_code] += 1
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses[401] <= service.settings.login_max_failures
+    assert statuses[401] + statuses[429] == 30
 
 
 def test_login_redirects_only_inside_admin(client: FlaskClient, service: Service) -> None:

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from feeds.errors import Conflict, FeedsError, NotFound, ValidationError
 from feeds.service.context import Context
 from feeds.store import users as user_store
-from feeds.store.users import FailureRecord, UserRecord
+from feeds.store.users import UserRecord
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 MIN_PASSWORD = 10
@@ -93,7 +93,15 @@ class UserService:
         Raises LoginThrottled while `address` is locked out, before looking at the
         password at all: a locked-out guesser learns nothing from further attempts.
         """
-        until = self.locked_until(address)
+        settings = self.ctx.settings
+        with self.ctx.store.begin() as conn:
+            until = user_store.reserve_attempt(
+                conn,
+                address,
+                self.ctx.now(),
+                timedelta(seconds=settings.login_lockout_seconds),
+                settings.login_max_failures,
+            )
         if until is not None:
             raise LoginThrottled(until)
         with self.ctx.store.read() as conn:
@@ -104,21 +112,4 @@ class UserService:
             with self.ctx.store.begin() as conn:
                 user_store.clear_failures(conn, address)
             return user
-        self._count_failure(address)
         return None
-
-    def _count_failure(self, address: str) -> None:
-        settings = self.ctx.settings
-        window = timedelta(seconds=settings.login_lockout_seconds)
-        now = self.ctx.now()
-        with self.ctx.store.begin() as conn:
-            old = user_store.failures(conn, address)
-            # Failures older than one lockout period are forgotten, so a typo a day
-            # does not add up to a lockout.
-            if old is None or old.first_at + window <= now:
-                record = FailureRecord(address, 1, now, None)
-            else:
-                record = FailureRecord(address, old.count + 1, old.first_at, old.locked_until)
-            if record.count >= settings.login_max_failures:
-                record = FailureRecord(address, 0, now, now + window)
-            user_store.save_failures(conn, record)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from feeds.store.schema import login_failures, users
 
@@ -79,18 +80,47 @@ def failures(conn: Connection, address: str) -> FailureRecord | None:
     )
 
 
-def save_failures(conn: Connection, record: FailureRecord) -> None:
-    values = {
-        "count": record.count,
-        "first_at": record.first_at,
-        "locked_until": record.locked_until,
-    }
-    result = conn.execute(
-        update(login_failures).where(login_failures.c.address == record.address).values(**values)
-    )
-    if result.rowcount == 0:
-        conn.execute(insert(login_failures).values(address=record.address, **values))
-
-
 def clear_failures(conn: Connection, address: str) -> None:
     conn.execute(delete(login_failures).where(login_failures.c.address == address))
+
+
+def reserve_attempt(
+    conn: Connection, address: str, now: datetime, window: timedelta, limit: int
+) -> datetime | None:
+    """Count one login attempt from `address` atomically, before the password is checked.
+
+    Returns when the lockout ends if the attempt is refused. Each step is a single
+    UPDATE, so parallel attempts serialise on the row and none is lost: at most
+    `limit` passwords are checked per address and window, however many arrive at once.
+    """
+    table = login_failures
+    unlocked = or_(table.c.locked_until.is_(None), table.c.locked_until <= now)
+    # Attempts older than one window are forgotten, so a typo a day never adds up.
+    conn.execute(
+        update(table)
+        .where(table.c.address == address, table.c.first_at <= now - window, unlocked)
+        .values(count=0, first_at=now, locked_until=None)
+    )
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(table).values(address=address, count=0, first_at=now))
+    except IntegrityError:
+        pass  # the row exists: the increment below works on it
+    counted = conn.execute(
+        update(table)
+        .where(table.c.address == address, unlocked)
+        .values(count=table.c.count + 1)
+        .returning(table.c.count)
+    ).first()
+    if counted is None:
+        locked: datetime | None = conn.execute(
+            select(table.c.locked_until).where(table.c.address == address)
+        ).scalar_one()
+        return locked
+    if counted[0] > limit:
+        until = now + window
+        conn.execute(
+            update(table).where(table.c.address == address).values(count=0, locked_until=until)
+        )
+        return until
+    return None
