@@ -122,8 +122,14 @@ class CatalogService:
             with self.ctx.store.begin() as fresh:
                 self.save_section(section, fresh)
             return
+        before = section_store.get(conn, section.slug)
         if section_store.upsert(conn, section):
-            version_store.bump(conn, [FeedKey(FeedKind.SECTION, section.slug)], self.ctx.now())
+            if before is not None and before.title != section.title:
+                # The title is every item's first category, in every feed.
+                version_store.bump_all(conn, self.ctx.now())
+            else:
+                keys = [FeedKey(FeedKind.SECTION, section.slug)]
+                version_store.bump(conn, keys, self.ctx.now())
 
     def hashtags(self) -> list[tuple[Any, int]]:
         with self.ctx.store.read() as conn:
@@ -155,7 +161,7 @@ class CatalogService:
         if tagfeed_store.get(conn, feed.slug) is not None:
             raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
         stored = tagfeed_store.insert_feed(conn, feed)
-        version_store.forget(conn, FeedKey(FeedKind.CUSTOM, feed.slug))
+        version_store.redefine(conn, [FeedKey(FeedKind.CUSTOM, feed.slug)], self.ctx.now())
         return stored
 
     def update_tag_feed(self, slug: str, feed: TagFeed, conn: Connection | None = None) -> TagFeed:
@@ -172,10 +178,8 @@ class CatalogService:
         if replace(feed, id=current.id) == current:
             return current
         stored = tagfeed_store.update_feed(conn, current.id, feed)
-        now = self.ctx.now()
-        version_store.bump(conn, [FeedKey(FeedKind.CUSTOM, slug)], now)
-        if feed.slug != slug:
-            version_store.forget(conn, FeedKey(FeedKind.CUSTOM, slug))
+        keys = {FeedKey(FeedKind.CUSTOM, slug), FeedKey(FeedKind.CUSTOM, feed.slug)}
+        version_store.redefine(conn, keys, self.ctx.now())
         return stored
 
     def delete_tag_feed(self, slug: str, conn: Connection | None = None) -> None:
@@ -187,7 +191,7 @@ class CatalogService:
         if current is None or current.id is None:
             raise NotFound(f"no tag feed {slug!r}")
         tagfeed_store.delete_feed(conn, current.id)
-        version_store.forget(conn, FeedKey(FeedKind.CUSTOM, slug))
+        version_store.redefine(conn, [FeedKey(FeedKind.CUSTOM, slug)], self.ctx.now())
 
     def preview(self, feed: TagFeed, limit: int | None = None) -> list[Article]:
         """The articles a rule would hold now, without saving it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, case, delete, insert, select, update
+from sqlalchemy import Connection, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from feeds.models import FeedKey, FeedKind, FeedVersion
@@ -99,8 +99,34 @@ def advance(
     )
 
 
-def forget(conn: Connection, key: FeedKey) -> None:
-    conn.execute(delete(feed_versions).where(feed_versions.c.key == key.storage_key))
+def redefine(conn: Connection, keys: Iterable[FeedKey], now: datetime) -> None:
+    """A feed's definition changed (created again, new rule, deleted): move its version.
+
+    Rows are never deleted: a version that started again at 1 could match a render
+    cached for an earlier feed of the same name. The next read also recomputes when
+    the feed next changes by itself, since scheduled articles it now holds may differ.
+    """
+    storage_keys = sorted({key.storage_key for key in keys})
+    if not storage_keys:
+        return
+    bump(conn, keys, now)
+    conn.execute(
+        update(feed_versions)
+        .where(feed_versions.c.key.in_(storage_keys))
+        .values(next_change_at=now)
+    )
+
+
+def bump_all(conn: Connection, now: datetime) -> None:
+    """Every feed changed (a section renamed shows in every feed's categories)."""
+    conn.execute(
+        update(feed_versions).values(
+            version=feed_versions.c.version + 1,
+            changed_at=case(
+                (feed_versions.c.changed_at > now, feed_versions.c.changed_at), else_=now
+            ),
+        )
+    )
 
 
 def changed_since(conn: Connection, since: datetime) -> list[FeedVersion]:

@@ -1,0 +1,86 @@
+"""Versions move whenever what a feed shows changes, including through its definition."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+
+from feeds.service import Service
+from tests.conftest import FakeClock, article_payload
+
+
+def test_a_tag_feed_deleted_and_created_again_never_serves_the_old_render(
+    client: FlaskClient, admin_token: dict[str, str]
+) -> None:
+    created = client.post(
+        "/api/v1/tag-feeds",
+        json={"slug": "asia", "title": "Old title", "any_of": ["Japan"]},
+        headers=admin_token,
+    )
+    assert created.status_code == 201
+    first = client.get("/feeds/custom/asia.json")
+    assert first.get_json()["title"].endswith("Old title")
+    assert client.delete("/api/v1/tag-feeds/asia", headers=admin_token).status_code == 204
+    assert client.get("/feeds/custom/asia.json").status_code == 404
+    again = client.post(
+        "/api/v1/tag-feeds",
+        json={"slug": "asia", "title": "New title", "any_of": ["Korea"]},
+        headers=admin_token,
+    )
+    assert again.status_code == 201
+    second = client.get("/feeds/custom/asia.json")
+    assert second.get_json()["title"].endswith("New title")
+    assert second.headers["ETag"] != first.headers["ETag"]
+    assert (
+        client.get(
+            "/feeds/custom/asia.json", headers={"If-None-Match": first.headers["ETag"]}
+        ).status_code
+        == 200
+    )
+
+
+def test_a_scheduled_article_matched_by_a_changed_rule_appears_when_due(
+    client: FlaskClient, admin_token: dict[str, str], clock: FakeClock
+) -> None:
+    client.post(
+        "/api/v1/tag-feeds",
+        json={"slug": "asia", "title": "Asia", "any_of": ["Japan"]},
+        headers=admin_token,
+    )
+    assert client.get("/feeds/custom/asia.json").status_code == 200
+    due = (clock.now + timedelta(hours=1)).isoformat()
+    scheduled = client.post(
+        "/api/v1/articles",
+        json=article_payload(hashtags=["Korea"], published_at=due),
+        headers=admin_token,
+    )
+    assert scheduled.status_code == 201
+    changed = client.patch(
+        "/api/v1/tag-feeds/asia", json={"any_of": ["Korea"]}, headers=admin_token
+    )
+    assert changed.status_code == 200
+    assert client.get("/feeds/custom/asia.json").get_json()["items"] == []
+    clock.advance(hours=2)
+    items = client.get("/feeds/custom/asia.json").get_json()["items"]
+    assert [item["title"] for item in items] == ["Harbour Cranes Return to Work"]
+
+
+def test_a_renamed_section_shows_in_every_feed(
+    client: FlaskClient, service: Service, admin_token: dict[str, str]
+) -> None:
+    assert (
+        client.post("/api/v1/articles", json=article_payload(), headers=admin_token).status_code
+        == 201
+    )
+    paths = ["/feeds/all.json", "/feeds/tags/southkorea.json", "/feeds/sections/world.json"]
+    assert all(client.get(p).get_json()["items"][0]["tags"][0] == "World" for p in paths)
+    untouched = client.get("/feeds/sections/culture.json").headers["ETag"]
+    world = next(s for s in service.catalog.sections() if s.slug == "world")
+    service.catalog.save_section(replace(world, title="Planet"))
+    assert all(client.get(p).get_json()["items"][0]["tags"][0] == "Planet" for p in paths)
+    # Its description alone changes only its own feed.
+    service.catalog.save_section(replace(world, title="Planet", description="Elsewhere"))
+    assert client.get("/feeds/sections/world.json").get_json()["description"] == "Elsewhere"
+    assert client.get("/feeds/sections/culture.json").headers["ETag"] == untouched
