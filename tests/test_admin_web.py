@@ -227,3 +227,14 @@ def test_dashboard_sources_panel_uses_service_sources(
     monkeypatch.setattr(svc, "sources", SimpleNamespace(list=lambda: [failing]), raising=False)
     page = demo_client.get("/admin/").get_data(as_text=True)
     assert "Wire" in page and "failing (3)" in page and "HTTP 503 from wire.example" in page
+
+
+@pytest.mark.parametrize("page", ["%C2%B2", "99999999999999999999", "0", "x"])
+def test_odd_page_numbers_fall_back_to_the_first_page(
+    demo_client: FlaskClient, token: str, page: str
+) -> None:
+    for path in ("/admin/articles", "/admin/audit"):
+        response = demo_client.get(f"{path}?page={page}")
+        assert response.status_code == 200, path
+    articles = demo_client.get(f"/admin/articles?page={page}").get_data(as_text=True)
+    assert "Seoul and Tokyo Agree" in articles

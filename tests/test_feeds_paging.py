@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import feedparser
+import pytest
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feeds.service import Service
 from feeds.service.feeds import PageCursor
 from tests.conftest import article_payload
 
@@ -64,13 +65,33 @@ def test_pages_stay_stable_when_new_articles_arrive(
 
 
 def test_bad_cursors_are_400(demo_client: FlaskClient) -> None:
-    for bad in ("x", "12", "-1-2", "1-", "99999999999999999999-1"):
+    for bad in ("x", "12", "-1-2", "1-", "99999999999999999999-1", "999999999999999999-1"):
         response = demo_client.get(f"/feeds/all.rss?before={bad}")
         assert response.status_code == 400, bad
         assert b"before" in response.data
 
 
-def test_cursor_round_trip(service: Service) -> None:
-    cursor = PageCursor.decode("1768561200123456-42")
-    assert cursor.encode() == "1768561200123456-42"
-    assert cursor.published_at.isoformat() == "2026-01-16T11:00:00.123456+00:00"
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2026, 1, 16, 11, 0, 0, 123456, tzinfo=UTC),
+        datetime(1955, 6, 1, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_cursor_round_trip(when: datetime) -> None:
+    cursor = PageCursor(when, 42)
+    assert PageCursor.decode(cursor.encode()) == cursor
+
+
+def test_archive_articles_before_1970_page_too(
+    client: FlaskClient, admin_token: dict[str, str]
+) -> None:
+    for day in (1, 2, 3):
+        payload = article_payload(
+            title=f"Archive {day}", url=None, published_at=f"1955-06-0{day}T12:00:00+00:00"
+        )
+        assert client.post("/api/v1/articles", json=payload, headers=admin_token).status_code == 201
+    pages = walk(client, "http://localhost/feeds/all.json?limit=2")
+    assert pages == [["Archive 3", "Archive 2"], ["Archive 1"]]

@@ -29,7 +29,9 @@ from feeds.store import versions as version_store
 
 # A feed that has never held anything still needs a Last-Modified that never moves.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Cursors count microseconds from year 1, so every date (archives before 1970 too)
+# gives a non-negative number.
+CURSOR_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 WRITERS = {FeedFormat.RSS: render_rss, FeedFormat.ATOM: render_atom, FeedFormat.JSON: render_json}
 # feedgen formats RSS dates by switching the process-wide locale for a moment, so two
@@ -50,7 +52,7 @@ class PageCursor:
     article_id: int
 
     def encode(self) -> str:
-        micros = (self.published_at - UNIX_EPOCH) // timedelta(microseconds=1)
+        micros = (self.published_at - CURSOR_EPOCH) // timedelta(microseconds=1)
         return f"{micros}-{self.article_id}"
 
     @classmethod
@@ -58,9 +60,12 @@ class PageCursor:
         micros, sep, article_id = text.partition("-")
         if not (sep and micros.isdigit() and article_id.isdigit()):
             raise ValueError(f"{text!r} is not a page cursor")
-        if len(micros) > 17 or len(article_id) > 18:
+        if len(micros) > 18 or len(article_id) > 18:
             raise ValueError(f"{text!r} is not a page cursor")
-        published = UNIX_EPOCH + timedelta(microseconds=int(micros))
+        try:
+            published = CURSOR_EPOCH + timedelta(microseconds=int(micros))
+        except OverflowError:
+            raise ValueError(f"{text!r} is not a page cursor") from None
         return cls(published, int(article_id))
 
 

@@ -32,7 +32,11 @@ from feeds.service import Service
 from feeds.service.source_health import SourceHealth, health
 from feeds.service.users import LoginThrottled
 from feeds.web import service
+from feeds.web.params import whole_number
 from feeds.web.pollstats import poller_stats
+
+# Far beyond any real listing, and small enough that the offset fits every database.
+MAX_PAGE = 100_000
 
 blueprint = Blueprint(
     "admin",
@@ -177,7 +181,7 @@ def dashboard() -> str:
 def articles() -> str:
     args = request.args
     status = args.get("status", "")
-    page = int(args["page"]) if args.get("page", "").isdigit() else 1
+    page = max(1, whole_number(args.get("page"), maximum=MAX_PAGE) or 1)
     hashtag = args.get("hashtag", "").strip()
     flt = ArticleFilter(
         query=args.get("q", "").strip() or None,
@@ -226,7 +230,7 @@ def changed_fields(before: Any, after: Any) -> list[str]:
 
 @blueprint.get("/audit")
 def audit_log() -> str:
-    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    page = max(1, whole_number(request.args.get("page"), maximum=MAX_PAGE) or 1)
     entries = service().audit.entries(limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE)
     return render_page(
         "audit",

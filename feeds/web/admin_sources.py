@@ -21,6 +21,7 @@ from feeds.service.source_health import health
 from feeds.service.sources import ManagedByFile, parse_source
 from feeds.web import service
 from feeds.web.admin import actor, blueprint, render_page
+from feeds.web.params import whole_number
 
 _TAG_SPLIT = re.compile(r"[\s,#]+")
 INT_FIELDS = ("interval_minutes", "retention_days", "max_items")
@@ -55,7 +56,8 @@ def form_payload(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, s
     for name in INT_FIELDS:
         value = form.get(name, "").strip()
         # A non-number goes through as text so parse_source reports it on the field.
-        payload[name] = int(value) if value.isdigit() else value
+        number = whole_number(value)
+        payload[name] = value if number is None else number
     mode = form.get("categories", "none")
     if mode == CategoryMode.MAP.value:
         mapping = _mapping(form.get("category_map", ""), errors)

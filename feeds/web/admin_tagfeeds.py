@@ -18,6 +18,7 @@ from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.service.feeds import feed_path
 from feeds.web import service
 from feeds.web.admin import actor, blueprint, render_page
+from feeds.web.params import whole_number
 
 # -- tag feeds ------------------------------------------------------------------------
 
@@ -27,13 +28,15 @@ _TAG_SPLIT = re.compile(r"[\s,#]+")
 def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
     """The tag feed form as the payload parse_tag_feed validates (same rules as the API)."""
     limit = form.get("limit", "").strip()
+    number = whole_number(limit)
     payload: dict[str, Any] = {
         "slug": form.get("slug", "").strip(),
         "title": form.get("title", "").strip(),
         "description": form.get("description", "").strip(),
         "sections": [s for s in form.getlist("sections") if s],
         "include_sponsored": form.get("include_sponsored") == "on",
-        "limit": int(limit) if limit.isdigit() else limit or 50,
+        # Left as text when it is not a number, so the validator names the field.
+        "limit": number if number is not None else limit or 50,
     }
     for name in ("any_of", "all_of", "none_of"):
         payload[name] = [t for t in _TAG_SPLIT.split(form.get(name, "")) if t]

@@ -23,6 +23,7 @@ from feeds.service.feeds import FeedRequest, PageCursor, feed_path
 from feeds.web import service
 from feeds.web.health import FEED_REQUESTS
 from feeds.web.httpcache import feed_response
+from feeds.web.params import whole_number
 
 blueprint = Blueprint("feeds", __name__, template_folder="templates")
 FORMAT = "<any(rss,atom,json):fmt>"
@@ -33,9 +34,10 @@ def _limit() -> int | None:
     if raw is None:
         return None
     settings = service().settings
-    if not raw.isdigit() or int(raw) < 1:
+    value = whole_number(raw, maximum=10**18)
+    if value is None or value < 1:
         abort(400, f"limit must be a whole number from 1 to {settings.feed_limit_max}")
-    return min(int(raw), settings.feed_limit_max)
+    return min(value, settings.feed_limit_max)
 
 
 def _before() -> PageCursor | None:
