@@ -84,3 +84,21 @@ def test_a_renamed_section_shows_in_every_feed(
     service.catalog.save_section(replace(world, title="Planet", description="Elsewhere"))
     assert client.get("/feeds/sections/world.json").get_json()["description"] == "Elsewhere"
     assert client.get("/feeds/sections/culture.json").headers["ETag"] == untouched
+
+
+def test_a_stored_article_without_a_title_does_not_break_its_feeds(
+    client: FlaskClient, service: Service, admin_token: dict[str, str]
+) -> None:
+    from sqlalchemy import update
+
+    from feeds.store.schema import articles
+
+    created = client.post("/api/v1/articles", json=article_payload(), headers=admin_token)
+    with service.ctx.store.begin() as conn:
+        conn.execute(
+            update(articles).where(articles.c.id == created.get_json()["id"]).values(title="")
+        )
+    for fmt in ("rss", "atom", "json"):
+        response = client.get(f"/feeds/sections/world.{fmt}")
+        assert response.status_code == 200
+        assert b"(untitled)" in response.data

@@ -271,3 +271,17 @@ def test_a_busy_source_is_not_fetched_twice(service: Service, httpserver: HTTPSe
     outcome = service.sources.refresh(source_id)
     assert outcome.status == "busy"
     assert httpserver.log == [] and service.articles.count() == 0
+
+
+def test_an_untitled_entry_is_served_and_can_be_withdrawn_and_restored(
+    app: Flask, service: Service, httpserver: HTTPServer
+) -> None:
+    source_id = add_source(service, serve(httpserver, rss([Entry("g-1", "", body="")])))
+    assert service.sources.refresh(source_id).new == 1
+    article = service.articles.list(ArticleFilter())[0]
+    assert article.title == "(untitled)" and article.id is not None
+    client = app.test_client()
+    assert service.articles.withdraw(article.id).status.value == "withdrawn"
+    assert feed_titles(client, "/feeds/all.atom") == []
+    assert service.articles.restore(article.id).status.value == "published"
+    assert feed_titles(client, "/feeds/all.atom") == ["(untitled)"]

@@ -95,6 +95,9 @@ def normalize(
     return tuple(newest[: max(source.max_items, 0)])
 
 
+UNTITLED = "(untitled)"
+
+
 def normalize_entry(
     entry: ParsedEntry, source: Source, fetched_at: datetime, options: NormalizeOptions
 ) -> IngestedItem:
@@ -103,8 +106,11 @@ def normalize_entry(
         entry.content_base if entry.content_html else entry.summary_base,
     )
     summary_text = html_to_text(entry.summary) or html_to_text(content_html)
-    title = truncate(clean_text(entry.title, collapse=True), options.title_max) or truncate(
-        summary_text, 100
+    # Every writer needs a title (feedgen refuses an Atom entry without one).
+    title = (
+        truncate(clean_text(entry.title, collapse=True), options.title_max)
+        or truncate(summary_text, 100)
+        or UNTITLED
     )
     link = safe_url(entry.link, source.url) if entry.link else None
     published, updated = entry_dates(entry, fetched_at, options.future_window_seconds)

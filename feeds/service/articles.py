@@ -213,11 +213,19 @@ class ArticleService:
         return self._update(article_id, merged)
 
     def withdraw(self, article_id: int) -> Article:
-        """Take an article out of every feed; it stays readable through the API.
+        """Take an article out of every feed; it stays readable through the API."""
+        return self._set_status(article_id, Status.WITHDRAWN)
+
+    def restore(self, article_id: int) -> Article:
+        """Publish a withdrawn article again, as it was."""
+        return self._set_status(article_id, Status.PUBLISHED)
+
+    def _set_status(self, article_id: int, status: Status) -> Article:
+        """Change only the status (and the update time).
 
         The stored fields are not validated again: an ingested article may hold values
-        the API would not accept (an enclosure without a type), and withdrawing it must
-        still work.
+        the API would not accept (an empty title, an enclosure without a type), and
+        withdrawing or restoring it must still work.
         """
         if not 0 < article_id <= MAX_ID:
             raise NotFound(f"no article {article_id}")
@@ -225,9 +233,9 @@ class ArticleService:
             old = article_store.get_by(conn, id=article_id)
             if old is None:
                 raise NotFound(f"no article {article_id}")
-            if old.status is Status.WITHDRAWN:
+            if old.status is status:
                 return old
-            new = replace(old, status=Status.WITHDRAWN, updated_at=self.ctx.now())
+            new = replace(old, status=status, updated_at=self.ctx.now())
             self._write(conn, old, new)
             return new
 
@@ -238,9 +246,6 @@ class ArticleService:
         content_hash = article_store.content_hash_of(conn, old.id)
         article_store.update_article(conn, old.id, new, content_hash=content_hash)
         record_change(conn, old, new, self.ctx.now())
-
-    def restore(self, article_id: int) -> Article:
-        return self.patch(article_id, {"status": Status.PUBLISHED.value, "updated_at": None})
 
     def _update(self, article_id: int, make: Any) -> Article:
         if not 0 < article_id <= MAX_ID:

@@ -260,7 +260,9 @@ class FeedService:
             )
         return FeedItem(
             id=article.guid,
-            title=article.title,
+            # Rows stored before ingest supplied a fallback may have no title; every
+            # writer needs one, and one bad item must not take the whole feed down.
+            title=article.title or "(untitled)",
             url=link,
             summary=article.summary,
             content_html=absolutize_html(article.content_html, link),
