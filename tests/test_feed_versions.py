@@ -102,3 +102,27 @@ def test_a_stored_article_without_a_title_does_not_break_its_feeds(
         response = client.get(f"/feeds/sections/world.{fmt}")
         assert response.status_code == 200
         assert b"(untitled)" in response.data
+
+
+def test_hashtags_of_drafts_and_scheduled_articles_stay_unknown(
+    client: FlaskClient, admin_token: dict[str, str], clock: FakeClock
+) -> None:
+    draft = article_payload(hashtags=["AcmeBuysGlobex"], status="draft", slug="embargo")
+    assert client.post("/api/v1/articles", json=draft, headers=admin_token).status_code == 201
+    due = (clock.now + timedelta(hours=1)).isoformat()
+    later = article_payload(hashtags=["RateDecision"], published_at=due, slug="later")
+    created = client.post("/api/v1/articles", json=later, headers=admin_token)
+    assert created.status_code == 201
+    for tag in ("acmebuysglobex", "ratedecision", "nosuchtag"):
+        response = client.get(f"/feeds/tags/{tag}.rss")
+        assert response.status_code == 404, tag
+        assert b"AcmeBuysGlobex" not in response.data
+    clock.advance(hours=2)
+    due_feed = client.get("/feeds/tags/ratedecision.json")
+    assert due_feed.status_code == 200
+    assert [i["title"] for i in due_feed.get_json()["items"]] == ["Harbour Cranes Return to Work"]
+    # Withdrawn after publication: the feed stays known, and empty.
+    article_id = created.get_json()["id"]
+    assert client.delete(f"/api/v1/articles/{article_id}", headers=admin_token).status_code == 200
+    emptied = client.get("/feeds/tags/ratedecision.json")
+    assert emptied.status_code == 200 and emptied.get_json()["items"] == []

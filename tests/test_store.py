@@ -59,3 +59,42 @@ def test_integrity_errors_become_conflicts(service: Service) -> None:
         conn.execute(
             text("INSERT INTO sections (slug, title, description) VALUES ('dupe', 'x', '')")
         )
+
+
+def test_upgrade_marks_only_tags_already_shown_as_public(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from feeds.store.db import MIGRATIONS
+
+    store = Store.from_url(f"sqlite:///{tmp_path}/old.db")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO sections (slug, title, description) VALUES ('w', 'W', '')"))
+        for n, status, when in ((1, "published", "2020-01-01"), (2, "draft", "2020-01-01"),
+                                (3, "published", "2999-01-01")):  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO articles (id, guid, slug, title, summary, content_html, author,"
+                    " section, views, sponsored, status, language, published_at, updated_at)"
+                    f" VALUES ({n}, 'g{n}', 's{n}', 't', '', '', 'a', 'w', 0, 0, '{status}',"
+                    f" 'en', '{when} 00:00:00.000000', '{when} 00:00:00.000000')"
+                )
+            )
+            conn.execute(
+                text(f"INSERT INTO hashtags (id, key, display) VALUES ({n}, 't{n}', 'T{n}')")
+            )
+            conn.execute(text(f"INSERT INTO article_hashtags VALUES ({n}, {n}, 0)"))
+    store.migrate()
+    with store.read() as conn:
+        rows = conn.execute(text("SELECT key, public FROM hashtags ORDER BY key")).all()
+    assert [(key, bool(public)) for key, public in rows] == [
+        ("t1", True), ("t2", False), ("t3", False),
+    ]  # fmt: skip
+    with store.read() as conn:
+        # The column is added in place: no table copy whose drop would cascade.
+        assert conn.execute(text("SELECT count(*) FROM article_hashtags")).scalar_one() == 3

@@ -18,6 +18,7 @@ from feeds.service.article_input import ArticleDraft, slugify, validate
 from feeds.service.context import Context
 from feeds.service.feedkeys import keys_of
 from feeds.store import articles as article_store
+from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
@@ -94,6 +95,8 @@ def record_change(
     if new is not None and new.visible_at(now):
         changed |= keys_of(new, tag_feeds)
     version_store.bump(conn, changed, now)
+    if new is not None and new.visible_at(now):
+        hashtag_store.mark_public(conn, new.hashtag_keys)
     if new is not None and new.status is Status.PUBLISHED and new.published_at > now:
         version_store.expect_change(conn, keys_of(new, tag_feeds), new.published_at)
 

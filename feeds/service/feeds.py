@@ -121,7 +121,9 @@ class FeedService:
         if current is not None and (current.next_change_at is None or current.next_change_at > now):
             return current
         with self.ctx.store.begin() as conn:
-            tag_feed = self._resolve(conn, key)
+            tag_feed = self._resolve(conn, key, now)
+            if key.kind is FeedKind.TAG:
+                hashtag_store.mark_public(conn, [key.value])  # e.g. its first article came due
             spec = query_for(key, self.ctx.settings, now, tag_feed)
             pending = feedquery.next_pending(conn, spec, now)
             if current is None:
@@ -133,11 +135,11 @@ class FeedService:
         assert fresh is not None
         return fresh
 
-    def _resolve(self, conn: Connection, key: FeedKey) -> TagFeed | None:
+    def _resolve(self, conn: Connection, key: FeedKey, now: datetime) -> TagFeed | None:
         """Check the feed exists; return the tag feed for custom feeds."""
         if key.kind is FeedKind.SECTION and section_store.get(conn, key.value) is None:
             raise NotFound(f"no section {key.value!r}")
-        if key.kind is FeedKind.TAG and hashtag_store.get(conn, key.value) is None:
+        if key.kind is FeedKind.TAG and not hashtag_store.is_public(conn, key.value, now):
             raise NotFound(f"no hashtag {key.value!r}")
         if key.kind is FeedKind.CUSTOM:
             tag_feed = tagfeed_store.get(conn, key.value)
@@ -186,7 +188,7 @@ class FeedService:
     def document(self, request: FeedRequest, changed_at: datetime, now: datetime) -> FeedDocument:
         settings = self.ctx.settings
         with self.ctx.store.read() as conn:
-            tag_feed = self._resolve(conn, request.key)
+            tag_feed = self._resolve(conn, request.key, now)
             default_limit = tag_feed.limit if tag_feed else settings.feed_limit
             limit = min(request.limit or default_limit, settings.feed_limit_max)
             spec = query_for(request.key, settings, now, tag_feed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from feeds.models import Hashtag, Status
 from feeds.store.schema import article_hashtags, articles, hashtags
@@ -85,3 +85,38 @@ def all_in_use(
             query = query.where(articles.c.sponsored.is_(False))
     rows = conn.execute(query).all()
     return [(Hashtag(key=row.key, display=row.display), row.n) for row in rows]
+
+
+def is_public(conn: Connection, key: str, now: datetime) -> bool:
+    """Whether the tag's feed is known: a visible article has carried the tag.
+
+    The flag is set when such an article is written; a scheduled one coming due is
+    found here by the query instead (and marked, when `conn` may write).
+    """
+    row = conn.execute(select(hashtags.c.public).where(hashtags.c.key == key)).first()
+    if row is None:
+        return False
+    if row.public:
+        return True
+    found = conn.execute(
+        select(articles.c.id)
+        .join(article_hashtags, article_hashtags.c.article_id == articles.c.id)
+        .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
+        .where(
+            hashtags.c.key == key,
+            articles.c.status == Status.PUBLISHED.value,
+            articles.c.published_at <= now,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def mark_public(conn: Connection, keys: Iterable[str]) -> None:
+    wanted = sorted(set(keys))
+    if wanted:
+        conn.execute(
+            update(hashtags)
+            .where(hashtags.c.key.in_(wanted), hashtags.c.public.is_(False))
+            .values(public=True)
+        )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from feeds.store.types import JSONList, UTCDateTime
@@ -108,6 +109,9 @@ hashtags = Table(
     Column("id", Integer, primary_key=True),
     Column("key", String(400), nullable=False, unique=True),
     Column("display", String(400), nullable=False),
+    # Set once a visible article carries the tag; until then its feed is unknown (404),
+    # so a tag used only by drafts or scheduled articles cannot leak a story.
+    Column("public", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 article_hashtags = Table(
