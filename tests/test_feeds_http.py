@@ -323,9 +323,7 @@ def test_browsers_get_xml_feeds_as_xml_so_the_stylesheet_applies(
 
 
 @pytest.mark.parametrize("limit", ["%C2%B2", "%D9%A3", "1" * 30])
-def test_non_ascii_or_huge_digits_are_a_400_not_a_500(
-    demo_client: FlaskClient, limit: str
-) -> None:
+def test_non_ascii_or_huge_digits_are_a_400_not_a_500(demo_client: FlaskClient, limit: str) -> None:
     response = demo_client.get(f"/feeds/all.rss?limit={limit}")
     assert response.status_code == 400
     assert b"limit" in response.data
