@@ -46,7 +46,7 @@ class Jobs:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.scheduler: BaseScheduler | None = None
-        self.publisher = WebSubPublisher(service.ctx)
+        self.publisher = WebSubPublisher(service.ctx, service.feeds)
 
     def tick(self) -> list[RefreshOutcome]:
         """Ingest every due source; hand the feeds that changed to the refresh job."""
@@ -108,7 +108,7 @@ class Jobs:
         )
         if self.service.settings.websub_hub:
             # Catches every change (API writes, ingest, withdrawals), not only ingest.
-            self.publisher.changed_feeds()
+            self.publisher.start()
             scheduler.add_job(self.notify_hub, "interval", seconds=every, id="websub", **defaults)
         scheduler.add_job(
             self.housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, id="housekeeping",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import feedparser
+import pytest
+from flask import Flask
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -13,36 +16,57 @@ from feeds.jobs import Jobs
 from tests.conftest import FakeClock, article_payload, make_app
 
 
-def test_hub_is_announced_and_told_about_changed_feeds(
-    database_url: str, clock: FakeClock, httpserver: HTTPServer
-) -> None:
-    published: list[str] = []
+class Hub:
+    """A local hub that records publish notifications; `fail` makes it answer 500."""
 
-    def hub(request: Request) -> Response:
+    def __init__(self, httpserver: HTTPServer) -> None:
+        self.published: list[str] = []
+        self.fail = False
+        httpserver.expect_request("/hub", method="POST").respond_with_handler(self.handle)
+        self.url = httpserver.url_for("/hub")
+
+    def handle(self, request: Request) -> Response:
         form = parse_qs(request.get_data(as_text=True))
         assert form["hub.mode"] == ["publish"]
-        published.extend(form["hub.url"])
+        if self.fail:
+            return Response(status=500)
+        self.published.extend(form["hub.url"])
         return Response(status=204)
 
-    httpserver.expect_request("/hub", method="POST").respond_with_handler(hub)
-    hub_url = httpserver.url_for("/hub")
-    app = make_app(
-        database_url, clock, load_demo=True, websub_hub=hub_url, site_url="https://news.example"
-    )
-    client = app.test_client()
-    service = app.extensions["feeds"]
-    atom = feedparser.parse(client.get("/feeds/sections/world.atom").data)
-    assert [link.href for link in atom.feed.links if link.rel == "hub"] == [hub_url]
-    assert (
-        f'<atom:link href="{hub_url}" rel="hub"/>'.encode()
-        in client.get("/feeds/sections/world.rss").data
-    )
-    data = json.loads(client.get("/feeds/sections/world.json").data)
-    assert data["hubs"] == [{"type": "WebSub", "url": hub_url}]
-    client.get("/feeds/sections/culture.rss")  # read, so it has a version, but unchanged
 
+@pytest.fixture
+def hub(httpserver: HTTPServer) -> Hub:
+    return Hub(httpserver)
+
+
+@pytest.fixture
+def hub_app(database_url: str, clock: FakeClock, hub: Hub) -> Flask:
+    return make_app(
+        database_url, clock, load_demo=True, websub_hub=hub.url, site_url="https://news.example"
+    )
+
+
+def world_urls() -> list[str]:
+    return [f"https://news.example/feeds/sections/world.{f}" for f in ("atom", "json", "rss")]
+
+
+def test_hub_is_announced_in_every_format(hub_app: Flask, hub: Hub) -> None:
+    client = hub_app.test_client()
+    atom = feedparser.parse(client.get("/feeds/sections/world.atom").data)
+    assert [link.href for link in atom.feed.links if link.rel == "hub"] == [hub.url]
+    rss = client.get("/feeds/sections/world.rss").data
+    assert f'<atom:link href="{hub.url}" rel="hub"/>'.encode() in rss
+    data = json.loads(client.get("/feeds/sections/world.json").data)
+    assert data["hubs"] == [{"type": "WebSub", "url": hub.url}]
+
+
+def test_hub_is_told_about_changed_feeds_only(hub_app: Flask, hub: Hub, clock: FakeClock) -> None:
+    client = hub_app.test_client()
+    service = hub_app.extensions["feeds"]
+    client.get("/feeds/sections/world.rss")
+    client.get("/feeds/sections/culture.rss")  # read, so it has a version, but unchanged
     jobs = Jobs(service)
-    jobs.publisher.changed_feeds()  # start of the window, as the scheduler does
+    jobs.publisher.start()
     clock.advance(minutes=1)
     token = service.tokens.create("desk", ("articles:write",))
     created = client.post(
@@ -52,9 +76,37 @@ def test_hub_is_announced_and_told_about_changed_feeds(
     )
     assert created.status_code == 201
     assert jobs.notify_hub() == 3
-    assert sorted(published) == [
-        "https://news.example/feeds/sections/world.atom",
-        "https://news.example/feeds/sections/world.json",
-        "https://news.example/feeds/sections/world.rss",
-    ]
+    assert sorted(hub.published) == world_urls()
     assert jobs.notify_hub() == 0  # nothing new since
+
+
+def test_a_scheduled_article_coming_due_is_pushed_without_any_reader(
+    hub_app: Flask, hub: Hub, clock: FakeClock
+) -> None:
+    client = hub_app.test_client()
+    service = hub_app.extensions["feeds"]
+    client.get("/feeds/sections/business.rss")
+    jobs = Jobs(service)
+    jobs.publisher.start()
+    scheduled = service.articles.get_by_slug("central-bank-rate-day")
+    clock.now = scheduled.published_at + timedelta(seconds=1)
+    assert jobs.notify_hub() >= 3
+    assert "https://news.example/feeds/sections/business.rss" in hub.published
+
+
+def test_a_failing_hub_delays_pushes_but_loses_none(
+    hub_app: Flask, hub: Hub, clock: FakeClock
+) -> None:
+    client = hub_app.test_client()
+    service = hub_app.extensions["feeds"]
+    client.get("/feeds/sections/world.rss")
+    jobs = Jobs(service)
+    jobs.publisher.start()
+    clock.advance(minutes=1)
+    article = service.articles.get_by_slug("seoul-tokyo-resume-leader-talks")
+    service.articles.withdraw(article.id)
+    hub.fail = True
+    assert jobs.notify_hub() == 0
+    hub.fail = False
+    assert jobs.notify_hub() == 3
+    assert sorted(hub.published) == world_urls()

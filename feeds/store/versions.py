@@ -129,18 +129,18 @@ def bump_all(conn: Connection, now: datetime) -> None:
     )
 
 
-def changed_since(conn: Connection, since: datetime) -> list[FeedVersion]:
-    """Feeds whose newest change is after `since` (for WebSub notifications)."""
-    rows = conn.execute(select(feed_versions).where(feed_versions.c.changed_at > since)).all()
-    return [
-        FeedVersion(
-            key=_parse_key(row.key),
-            version=row.version,
-            changed_at=row.changed_at,
-            next_change_at=row.next_change_at,
-        )
-        for row in rows
-    ]
+def all_versions(conn: Connection) -> dict[FeedKey, int]:
+    """Every feed that has been read, with its version (for WebSub announcements)."""
+    rows = conn.execute(select(feed_versions.c.key, feed_versions.c.version)).all()
+    return {_parse_key(row.key): row.version for row in rows}
+
+
+def due(conn: Connection, now: datetime) -> list[FeedKey]:
+    """Feeds whose next change by time alone (a scheduled article) has come."""
+    rows = conn.execute(
+        select(feed_versions.c.key).where(feed_versions.c.next_change_at <= now)
+    ).all()
+    return [_parse_key(row.key) for row in rows]
 
 
 def _parse_key(storage_key: str) -> FeedKey:
