@@ -6,9 +6,11 @@ from flask import Request, Response
 
 from feeds.feedcache import CachedFeed, FeedCache
 
-# A suffix per content coding keeps each representation's ETag distinct (a strong
-# validator must be), while 304 decisions compare the shared content hash.
+# A suffix per content coding (and one for the application/xml variant served to
+# browsers) keeps each representation's ETag distinct, as a strong validator must be;
+# 304 decisions compare the content hash before the first "-", shared by all of them.
 CODING_SUFFIX = {"identity": "", "gzip": "-gzip", "br": "-br"}
+BROWSER_SUFFIX = "-xml"
 
 
 def choose_coding(request: Request) -> str:
@@ -40,18 +42,13 @@ def media_type_for(request: Request, media_type: str) -> str:
     return media_type
 
 
-def _variant_etag(etag: str, coding: str) -> str:
-    return etag[:-1] + CODING_SUFFIX[coding] + '"'
+def _variant_etag(etag: str, coding: str, browser: bool) -> str:
+    return etag[:-1] + (BROWSER_SUFFIX if browser else "") + CODING_SUFFIX[coding] + '"'
 
 
 def _base_hashes(request: Request) -> set[str]:
-    hashes = set()
-    for tag in request.if_none_match.as_set(include_weak=True):
-        for suffix in ("-gzip", "-br"):
-            if tag.endswith(suffix):
-                tag = tag[: -len(suffix)]
-        hashes.add(tag)
-    return hashes
+    # Content hashes are hex digits, so everything from the first "-" is a suffix.
+    return {tag.split("-", 1)[0] for tag in request.if_none_match.as_set(include_weak=True)}
 
 
 def not_modified(request: Request, entry: CachedFeed) -> bool:
@@ -66,8 +63,9 @@ def not_modified(request: Request, entry: CachedFeed) -> bool:
 def feed_response(request: Request, entry: CachedFeed, cache: FeedCache, max_age: int) -> Response:
     coding = choose_coding(request)
     is_xml = entry.media_type.split(";", 1)[0] in XML_FEED_TYPES
+    media_type = media_type_for(request, entry.media_type)
     headers = {
-        "ETag": _variant_etag(entry.etag, coding),
+        "ETag": _variant_etag(entry.etag, coding, media_type != entry.media_type),
         "Cache-Control": f"public, max-age={max_age}",
         # XML feeds also vary by Accept (see media_type_for): shared caches keep both.
         "Vary": "Accept-Encoding, Accept" if is_xml else "Accept-Encoding",
@@ -82,7 +80,7 @@ def feed_response(request: Request, entry: CachedFeed, cache: FeedCache, max_age
     body = cache.encoded(entry, coding)
     response.status_code = 200
     response.set_data(body)
-    response.content_type = media_type_for(request, entry.media_type)
+    response.content_type = media_type
     if coding != "identity":
         response.headers["Content-Encoding"] = coding
     return response
