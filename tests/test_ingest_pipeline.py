@@ -285,3 +285,22 @@ def test_an_untitled_entry_is_served_and_can_be_withdrawn_and_restored(
     assert feed_titles(client, "/feeds/all.atom") == []
     assert service.articles.restore(article.id).status.value == "published"
     assert feed_titles(client, "/feeds/all.atom") == ["(untitled)"]
+
+
+def test_a_conflict_that_is_not_a_lost_race_is_recorded_as_a_failure(
+    service: Service, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feeds.errors import Conflict
+    from feeds.store import articles as article_store
+
+    def refuse(*_args: object, **_kwargs: object) -> int:
+        raise Conflict("conflicts with stored data: duplicate key")
+
+    source_id = add_source(service, serve(httpserver, rss(ENTRIES)))
+    monkeypatch.setattr(article_store, "insert_article", refuse)
+    outcome = service.sources.refresh(source_id)
+    assert outcome.status == "failed"
+    state = service.sources.get(source_id).state
+    assert state.failures == 1 and "duplicate key" in (state.last_error or "")
+    assert state.next_check_at is not None
+    assert service.articles.count() == 0

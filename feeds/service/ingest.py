@@ -103,7 +103,14 @@ class Ingester:
             return self._store(source, lease, result, items, language)
         except (FetchError, ParseError) as exc:
             return self._record_failure(source, lease, exc)
-        except (LeaseLost, Conflict):
+        except (LeaseLost, Conflict) as exc:
+            with self.ctx.store.begin() as conn:
+                still_ours = source_store.holds(conn, source_id, lease)
+            if isinstance(exc, Conflict) and still_ours:
+                # Not a lost race but a conflict this document causes every time:
+                # record it, so it shows and backs off instead of recurring silently.
+                log.warning("source %s: %s", source_id, exc)
+                return self._record_failure(source, lease, exc)
             # Our lease ran out and another job stored this source (the unique
             # constraint stopped a duplicate, or the lease check did): nothing to add.
             with self.ctx.store.begin() as conn:
