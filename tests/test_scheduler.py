@@ -84,6 +84,27 @@ def test_housekeeping_prunes_past_retention_and_moves_feed_versions(
     assert service.articles.count() == 0
 
 
+def test_housekeeping_leaves_a_source_being_fetched_alone(
+    service: Service, httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from feeds.store import sources as source_store
+
+    httpserver.expect_request("/feed").respond_with_data(FEED)
+    source_id = add_source(service, httpserver.url_for("/feed"), retention_days=2)
+    service.sources.refresh(source_id)
+    clock.advance(days=3)
+    lease = clock.now + timedelta(minutes=1)
+    with service.ctx.store.begin() as conn:
+        assert source_store.claim(conn, source_id, clock.now, lease)  # a fetch under way
+    assert Jobs(service).housekeeping() == 0
+    assert service.articles.count() == 1
+    clock.advance(minutes=2)  # that job's lease ran out
+    assert Jobs(service).housekeeping() == 1
+    assert service.articles.count() == 0
+
+
 def test_entries_older_than_retention_are_not_ingested(
     service: Service, httpserver: HTTPServer
 ) -> None:

@@ -260,7 +260,13 @@ class SourceService:
             assert source.id is not None
             cutoff = now - timedelta(days=source.retention_days)
             with self.ctx.store.begin() as conn:
+                # The source's lease keeps pruning and ingesting apart: an article must
+                # not vanish between an ingest job's read of it and its update.
+                lease = now + timedelta(minutes=5)
+                if not source_store.claim(conn, source.id, now, lease):
+                    continue  # being fetched now; the next round prunes it
                 for old in article_store.ingested_before(conn, source.id, cutoff):
                     assert old.id is not None
                     removed += self._drop_article(conn, old.id, now)
+                source_store.release(conn, source.id, lease)
         return removed
