@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -76,6 +78,14 @@ def config_without_sources() -> Path:
 def ingest_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
     settings = INGEST_SETTINGS | {"config_dir": str(config_without_sources())} | overrides
     return make_app(database_url, clock, **settings)
+
+
+@pytest.fixture(name="app")
+def ingest_app_fixture(database_url: str, clock: FakeClock) -> Iterator[Flask]:
+    """The `app` fixture for modules about sources: imported, it replaces conftest's."""
+    app = ingest_app(database_url, clock)
+    yield app
+    svc(app).ctx.store.dispose()
 
 
 def svc(app: Flask) -> Service:

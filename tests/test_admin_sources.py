@@ -6,12 +6,10 @@ Sources point at pytest-httpserver on localhost, admitted by the ingest settings
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
@@ -19,26 +17,15 @@ from feeds.service import Service
 from feeds.store.audit import AuditEntry
 from tests.admin_helpers import login, post
 from tests.conftest import FakeClock, make_app
-from tests.ingest_helpers import Entry, add_source, ingest_app, rss, svc
+from tests.ingest_helpers import (
+    Entry,
+    add_source,
+    ingest_app_fixture,  # noqa: F401 (the `app` fixture)
+    rss,
+    svc,
+)
 
 FEED = rss([Entry("a-1", "Bridge reopens", categories=("Transport",))])
-
-
-@pytest.fixture
-def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
-    app = ingest_app(database_url, clock)
-    yield app
-    svc(app).ctx.store.dispose()
-
-
-@pytest.fixture
-def service(app: Flask) -> Service:
-    return svc(app)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

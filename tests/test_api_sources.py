@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
 from feeds.service import Service
 from tests.conftest import CONFIG, FakeClock
-from tests.ingest_helpers import Entry, ingest_app, rss, svc
+from tests.ingest_helpers import (
+    Entry,
+    ingest_app,
+    ingest_app_fixture,  # noqa: F401 (the `app` fixture)
+    rss,
+    svc,
+)
 
 FEED = rss([Entry("a-1", "Bridge reopens", categories=("Transport",))])
-
-
-@pytest.fixture
-def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
-    app = ingest_app(database_url, clock)
-    yield app
-    svc(app).ctx.store.dispose()
-
-
-@pytest.fixture
-def service(app: Flask) -> Service:
-    return svc(app)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
@@ -20,28 +19,15 @@ from tests.ingest_helpers import (
     add_source,
     feed_titles,
     hours_ago,
-    ingest_app,
+    ingest_app_fixture,  # noqa: F401 (the `app` fixture)
     rss,
     snapshot,
-    svc,
 )  # fmt: skip
 
 ENTRIES = [
     Entry("w-1", "Harbour cranes return", categories=("South Korea", "Shipping")),
     Entry("w-2", "서울 시장 선거", categories=("서울",), date=hours_ago(1)),
 ]
-
-
-@pytest.fixture
-def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
-    app = ingest_app(database_url, clock)
-    yield app
-    svc(app).ctx.store.dispose()
-
-
-@pytest.fixture
-def service(app: Flask) -> Service:
-    return svc(app)
 
 
 def serve(httpserver: HTTPServer, body: bytes, **headers: str) -> str:

@@ -29,11 +29,6 @@ def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     svc(app).ctx.store.dispose()
 
 
-@pytest.fixture
-def service(app: Flask) -> Service:
-    return svc(app)
-
-
 def test_a_tick_ingests_due_sources_one_per_host_and_prerenders(
     service: Service, httpserver: HTTPServer, clock: FakeClock
 ) -> None:

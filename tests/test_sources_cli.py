@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import FakeClock
-from tests.ingest_helpers import Entry, ingest_app, rss, svc
+from tests.ingest_helpers import (
+    Entry,
+    ingest_app_fixture,  # noqa: F401 (the `app` fixture)
+    rss,
+    svc,
+)
 
 FEED = rss([Entry("c-1", "Cable car reopens", categories=("Alps",))])
-
-
-@pytest.fixture
-def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
-    app = ingest_app(database_url, clock)
-    yield app
-    svc(app).ctx.store.dispose()
-
-
-@pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
 
 
 def run(runner: FlaskCliRunner, *args: str, code: int = 0) -> Any:

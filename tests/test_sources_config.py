@@ -43,11 +43,6 @@ def app(database_url: str, clock: FakeClock, folder: Path) -> Iterator[Flask]:
     svc(app).ctx.store.dispose()
 
 
-@pytest.fixture
-def service(app: Flask) -> Service:
-    return svc(app)
-
-
 def apply(service: Service, path: Path) -> object:
     with service.ctx.store.begin() as conn:
         return apply_sources_file(service.ctx, path, conn)

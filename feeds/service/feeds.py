@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -248,12 +248,7 @@ class FeedService:
             categories.append("Sponsored")
         image = article.image
         if image is not None:
-            image = type(image)(
-                url=absolute_url(image.url, link),
-                mime_type=image.mime_type,
-                length=image.length,
-                alt=image.alt,
-            )
+            image = replace(image, url=absolute_url(image.url, link))
         source = None
         if article.origin is not None:
             origin = article.origin

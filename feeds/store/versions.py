@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -43,28 +44,36 @@ def create(
         pass
 
 
+def _storage_keys(keys: Iterable[FeedKey]) -> list[str]:
+    return sorted({key.storage_key for key in keys})
+
+
+def _moved(changed_at: datetime) -> dict[str, Any]:
+    """The column values of a version that moves at `changed_at`."""
+    return {
+        "version": feed_versions.c.version + 1,
+        # Last-Modified must never go backwards, even if clocks disagree.
+        "changed_at": case(
+            (feed_versions.c.changed_at > changed_at, feed_versions.c.changed_at),
+            else_=changed_at,
+        ),
+    }
+
+
 def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
     """Mark feeds changed. Feeds never read yet have no row and need none."""
-    storage_keys = sorted({key.storage_key for key in keys})
-    if not storage_keys:
-        return
-    conn.execute(
-        update(feed_versions)
-        .where(feed_versions.c.key.in_(storage_keys))
-        .values(
-            version=feed_versions.c.version + 1,
-            # Last-Modified must never go backwards, even if clocks disagree.
-            changed_at=case(
-                (feed_versions.c.changed_at > changed_at, feed_versions.c.changed_at),
-                else_=changed_at,
-            ),
+    storage_keys = _storage_keys(keys)
+    if storage_keys:
+        conn.execute(
+            update(feed_versions)
+            .where(feed_versions.c.key.in_(storage_keys))
+            .values(**_moved(changed_at))
         )
-    )
 
 
 def expect_change(conn: Connection, keys: Iterable[FeedKey], at: datetime) -> None:
     """Record that these feeds will change at `at` (a scheduled article comes due)."""
-    storage_keys = sorted({key.storage_key for key in keys})
+    storage_keys = _storage_keys(keys)
     if not storage_keys:
         return
     conn.execute(
@@ -106,27 +115,18 @@ def redefine(conn: Connection, keys: Iterable[FeedKey], now: datetime) -> None:
     cached for an earlier feed of the same name. The next read also recomputes when
     the feed next changes by itself, since scheduled articles it now holds may differ.
     """
-    storage_keys = sorted({key.storage_key for key in keys})
-    if not storage_keys:
-        return
-    bump(conn, keys, now)
-    conn.execute(
-        update(feed_versions)
-        .where(feed_versions.c.key.in_(storage_keys))
-        .values(next_change_at=now)
-    )
+    storage_keys = _storage_keys(keys)
+    if storage_keys:
+        conn.execute(
+            update(feed_versions)
+            .where(feed_versions.c.key.in_(storage_keys))
+            .values(**_moved(now), next_change_at=now)
+        )
 
 
 def bump_all(conn: Connection, now: datetime) -> None:
     """Every feed changed (a section renamed shows in every feed's categories)."""
-    conn.execute(
-        update(feed_versions).values(
-            version=feed_versions.c.version + 1,
-            changed_at=case(
-                (feed_versions.c.changed_at > now, feed_versions.c.changed_at), else_=now
-            ),
-        )
-    )
+    conn.execute(update(feed_versions).values(**_moved(now)))
 
 
 def all_versions(conn: Connection) -> dict[FeedKey, int]:

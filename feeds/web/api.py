@@ -15,6 +15,7 @@ from feeds.service.articles import article_to_dict
 from feeds.web import service
 from feeds.web.auth import require
 from feeds.web.errors import error_response
+from feeds.web.params import whole_number
 
 blueprint = Blueprint("api", __name__)
 # Ids beyond 32 bits are answered 404 by the service, before they reach the driver; a
@@ -56,11 +57,11 @@ def _int_arg(name: str, default: int, low: int, high: int, errors: dict[str, str
     raw = request.args.get(name)
     if raw is None:
         return default
-    # str.isdigit() accepts '²', which int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    value = whole_number(raw, maximum=high)
+    if value is None or value < low:
         errors[name] = f"must be a whole number from {low} to {high}"
         return default
-    return int(raw)
+    return value
 
 
 @blueprint.get("/articles")
