@@ -9,7 +9,7 @@ from typing import Any, NoReturn, cast
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from werkzeug.serving import run_simple
 
 from feeds.errors import FeedsError, ValidationError
@@ -183,8 +183,9 @@ def main() -> None:
     """The `feeds` console script: `flask --app app feeds` without typing it."""
     from feeds import create_app
 
-    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
-    cli.main(args=["feeds", *sys.argv[1:]], prog_name="feeds")
+    # with_appcontext loads the app from the ScriptInfo in the click context.
+    info = ScriptInfo(create_app=lambda: create_app())
+    feeds_cli.main(args=sys.argv[1:], prog_name="feeds", obj=info)
 
 
 # Admin commands live in their own module; `feeds users ...` and `feeds config ...`.

@@ -368,3 +368,25 @@ def test_every_command_in_this_module_takes_json() -> None:
         and not any("--json" in getattr(p, "opts", []) for p in command.params)
     ]
     assert missing == []
+
+
+def test_console_script_is_the_feeds_group(database_url: str, clock: Any) -> None:
+    import json as json_module
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import CONFIG, make_app
+
+    app = make_app(database_url, clock)
+    app.extensions["feeds"].tokens.create("desk", ("articles:write",))
+    script = Path(sys.executable).parent / "feeds"
+    env = {**os.environ, "FEEDS_DATABASE_URL": database_url, "FEEDS_CONFIG_DIR": str(CONFIG)}
+    listed = subprocess.run(
+        [str(script), "tokens", "list", "--json"], env=env, capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [t["name"] for t in json_module.loads(listed.stdout)] == ["desk"]
+    usage = subprocess.run([str(script), "sources", "--help"], capture_output=True, text=True)
+    assert usage.stdout.startswith("Usage: feeds sources ")
