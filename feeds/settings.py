@@ -83,6 +83,12 @@ class Settings:
     cache_bytes: int = setting(
         64 * 1024 * 1024, "Upper bound of the in-memory cache of rendered feeds.", minimum=0
     )
+    max_hashtags_per_article: int = setting(
+        30,
+        "Most hashtags one article may carry: the API and `feeds import` refuse more "
+        "(naming the field and line); ingest keeps the first ones and warns on the source.",
+        minimum=1,
+    )
     websub_hub: str = setting(
         "", "WebSub hub URL announced in every feed (`rel=hub`); empty: none."
     )

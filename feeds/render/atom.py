@@ -75,8 +75,9 @@ def _add_entry(fg: Any, item: FeedItem) -> None:
         fe.content(clean_text(item.content_html), type="html")
     if item.author:
         fe.author(name=clean_text(item.author))
-    for category in item.categories:
-        fe.category(term=clean_text(category))
+    if item.categories:
+        # One call: feedgen rebuilds the entry's whole category list on every call.
+        fe.category([{"term": clean_text(category)} for category in item.categories])
     fe.published(feed_datetime(item.published))
     fe.updated(feed_datetime(item.updated))
 

@@ -105,8 +105,9 @@ def _add_item(fg: Any, item: FeedItem) -> None:
         fe.dc.dc_creator(clean_text(item.author))
     if item.language:
         fe.dc.dc_language(clean_text(item.language))
-    for category in item.categories:
-        fe.category(term=clean_text(category))
+    if item.categories:
+        # One call: feedgen rebuilds the entry's whole category list on every call.
+        fe.category([{"term": clean_text(category)} for category in item.categories])
     fe.published(feed_datetime(item.published))
     fe.updated(feed_datetime(item.updated))
     getattr(fe, _EXTENSION).updated = feed_datetime(item.updated).isoformat()

@@ -123,13 +123,23 @@ def _string(
     return value
 
 
-def _hashtags(value: Any, errors: dict[str, str]) -> tuple[Hashtag, ...]:
+def _hashtags(value: Any, errors: dict[str, str], limit: int) -> tuple[Hashtag, ...]:
     if value is None:
         return ()
+    too_many = f"at most {limit} hashtags per article"
     if isinstance(value, str):
-        return parse_hashtags(value)
+        parsed = parse_hashtags(value)
+        if len(parsed) > limit:
+            errors["hashtags"] = f"{too_many}, got {len(parsed)}"
+            return ()
+        return parsed
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors["hashtags"] = "must be a list of strings or a text of #hashtags"
+        return ()
+    if len(value) > limit:
+        # Refused before any parsing: a list of thousands is a mistake or an attack, and
+        # counting distinct tags first would mean doing the work the cap is there to avoid.
+        errors["hashtags"] = f"{too_many}, got a list of {len(value)}"
         return ()
     tags: dict[str, Hashtag] = {}
     for position, raw in enumerate(value):
@@ -177,7 +187,7 @@ def _image(value: Any, errors: dict[str, str]) -> Image | None:
     return Image(url=url, mime_type=str(mime), length=length, alt=clean_text(str(alt)))
 
 
-def validate(data: Any, *, default_language: str) -> ArticleDraft:
+def validate(data: Any, *, default_language: str, max_hashtags: int) -> ArticleDraft:
     """Check a whole article payload; raise ValidationError naming every bad field."""
     if not isinstance(data, dict):
         raise ValidationError({"body": "must be a JSON object"})
@@ -220,7 +230,7 @@ def validate(data: Any, *, default_language: str) -> ArticleDraft:
         content_html=clean_text(content),
         author=author,
         section=section,
-        hashtags=_hashtags(data.get("hashtags"), errors),
+        hashtags=_hashtags(data.get("hashtags"), errors, max_hashtags),
         url=_url(data.get("url"), "url", errors),
         image=_image(data.get("image"), errors),
         views=views,

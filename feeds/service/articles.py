@@ -109,6 +109,14 @@ class ArticleService:
         # Random, so it never depends on slug, URL or title, all of which may change.
         return f"tag:{self.ctx.settings.guid_authority}:article:{uuid.uuid4()}"
 
+    def _validate(self, payload: Any) -> ArticleDraft:
+        settings = self.ctx.settings
+        return validate(
+            payload,
+            default_language=settings.language,
+            max_hashtags=settings.max_hashtags_per_article,
+        )
+
     def _check_refs(self, conn: Connection, draft: ArticleDraft) -> None:
         if section_store.get(conn, draft.section) is None:
             raise ValidationError({"section": f"unknown section {draft.section!r}"})
@@ -162,7 +170,7 @@ class ArticleService:
         )
 
     def create(self, payload: Any, conn: Connection | None = None) -> Article:
-        draft = validate(payload, default_language=self.ctx.settings.language)
+        draft = self._validate(payload)
         if conn is not None:
             return self._create(conn, draft)
         with self.ctx.store.begin() as fresh:
@@ -195,7 +203,7 @@ class ArticleService:
             return article_store.list_articles(conn, flt)
 
     def replace(self, article_id: int, payload: Any) -> Article:
-        draft = validate(payload, default_language=self.ctx.settings.language)
+        draft = self._validate(payload)
         return self._update(article_id, lambda _old: draft)
 
     def patch(self, article_id: int, changes: Any) -> Article:
@@ -211,7 +219,7 @@ class ArticleService:
             for name in ("id", "guid", "origin"):
                 if name in changes:
                     raise ValidationError({name: "is read-only"})
-            return validate(current | changes, default_language=self.ctx.settings.language)
+            return self._validate(current | changes)
 
         return self._update(article_id, merged)
 
