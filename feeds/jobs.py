@@ -35,11 +35,8 @@ HOUSEKEEPING_SECONDS = 3600
 
 
 def root_url(settings: Settings) -> str:
-    """The root pre-rendered feeds are built for: site_url, else this server's address."""
-    if settings.site_url:
-        return settings.site_url.rstrip("/") + "/"
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"http://{host}:{settings.port}/"
+    """The public base URL feeds are built for (setting public_url)."""
+    return settings.public_root
 
 
 class Jobs:

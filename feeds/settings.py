@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
 from feeds.errors import ConfigError
 
@@ -45,10 +46,16 @@ class Settings:
     # Serving
     host: str = setting("127.0.0.1", "Address `feeds serve` (and `make run`) listens on.")
     port: int = setting(8000, "Port `feeds serve` (and `make run`) listens on.", minimum=1)
+    public_url: str = setting(
+        "",
+        "The service's public base URL (`https://feeds.example.org/`): every absolute URL "
+        "in feeds, OPML, the directory and the API is built on it, never on the request's "
+        "Host header. Empty: `http://<host>:<port>/`.",
+    )
     proxy_hops: int = setting(
         0,
         "How many reverse proxies sit in front of the app; their X-Forwarded-* headers "
-        "are trusted to build absolute URLs.",
+        "are trusted for the client's address and scheme.",
         minimum=0,
     )
     # Identity of the publication
@@ -147,6 +154,14 @@ class Settings:
     def with_overrides(self, values: Mapping[str, Any]) -> Settings:
         return replace(self, **_coerce_all(values, origin="overrides"))
 
+    @property
+    def public_root(self) -> str:
+        """The base every absolute URL is built on, ending in a slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/") + "/"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -180,9 +195,28 @@ def load_settings(
         settings = settings.with_overrides(overrides)
     if settings.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    problem = _public_url_problem(settings.public_url)
+    if problem:
+        raise ConfigError(f"public_url {problem}")
     if not settings.secret_key:
         settings = replace(settings, secret_key=secrets.token_hex(32))
     return settings
+
+
+def _public_url_problem(value: str) -> str | None:
+    """Why `value` cannot be the public base URL, or None when it can (or is empty)."""
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return f"{value!r} is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an absolute http or https URL, got {value!r}"
+    if parts.query or parts.fragment or any(c.isspace() for c in value):
+        return f"must have no query, fragment or spaces, got {value!r}"
+    return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

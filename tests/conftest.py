@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from feeds import create_app
 from feeds.service import Service
@@ -96,6 +99,8 @@ def make_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
         "load_demo": False,
         "secret_key": "test-secret",
         "scheduler_enabled": False,
+        # The test client's own address, so absolute URLs in feeds match the requests.
+        "public_url": "http://localhost/",
     }
     settings.update(overrides)
     app = create_app(settings)
@@ -118,6 +123,56 @@ def demo_app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     app = make_app(database_url, clock, load_demo=True)
     yield app
     app.extensions["feeds"].ctx.store.dispose()
+
+
+def _not_ready(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"not ready"]
+
+
+@pytest.fixture
+def listener() -> Iterator[BaseWSGIServer]:
+    """A server bound to a free port on 127.0.0.1 before its app exists.
+
+    Absolute URLs come from the `public_url` setting, so an app served for real needs
+    its address before it is built: bind first, build the app, then `serving()` it.
+    """
+    server = make_server("127.0.0.1", 0, _not_ready, threaded=True)
+    yield server
+    server.server_close()
+
+
+def address(server: BaseWSGIServer) -> str:
+    return f"http://127.0.0.1:{server.server_port}"
+
+
+@contextmanager
+def serving(app: Callable[..., Any], server: BaseWSGIServer | None = None) -> Iterator[str]:
+    """Serve a WSGI app on 127.0.0.1 from a thread; stopped when the block ends."""
+    server = server or make_server("127.0.0.1", 0, app, threaded=True)
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield address(server)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_demo_app(database_url: str, clock: FakeClock, listener: BaseWSGIServer) -> Iterator[Flask]:
+    """The demo app, configured with the public URL `live_url` serves it on."""
+    app = make_app(database_url, clock, load_demo=True, public_url=address(listener) + "/")
+    yield app
+    app.extensions["feeds"].ctx.store.dispose()
+
+
+@pytest.fixture
+def live_url(live_demo_app: Flask, listener: BaseWSGIServer) -> Iterator[str]:
+    with serving(live_demo_app, listener) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Uses Debian's /usr/bin/chromium through Playwright; skipped only when it is abse
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +14,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from feeds.models import ArticleFilter, Status
 from feeds.service import Service
 from tests.admin_helpers import PASSWORD
-from tests.conftest import FakeClock, make_app
+from tests.conftest import FakeClock, make_app, serving
 from tests.ingest_helpers import Entry, rss
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,20 +42,6 @@ pytestmark = [
 
 
 @contextmanager
-def serving(app: Callable[..., Any]) -> Iterator[str]:
-    """Serve a WSGI app on 127.0.0.1 from a thread; stopped when the block ends."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@contextmanager
 def browser_page(base_url: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -72,14 +56,8 @@ def browser_page(base_url: str) -> Iterator[object]:
 
 
 @pytest.fixture
-def base_url(demo_app: Flask) -> Iterator[str]:
-    with serving(demo_app) as url:
-        yield url
-
-
-@pytest.fixture
-def page(base_url: str) -> Iterator[object]:
-    with browser_page(base_url) as opened:
+def page(live_url: str) -> Iterator[object]:
+    with browser_page(live_url) as opened:
         yield opened
 
 
@@ -102,15 +80,15 @@ def log_in(page: object) -> None:
     page.wait_for_url("**/admin/")  # type: ignore[attr-defined]
 
 
-def test_anonymous_visit_is_sent_to_login(page: object, demo_app: Flask) -> None:
+def test_anonymous_visit_is_sent_to_login(page: object, live_demo_app: Flask) -> None:
     response = page.goto("/admin/tag-feeds")  # type: ignore[attr-defined]
     assert response.ok
     assert "/admin/login" in page.url  # type: ignore[attr-defined]
     assert page.locator("input[name=password]").count() == 1  # type: ignore[attr-defined]
 
 
-def test_create_tag_feed_with_live_preview(page: object, demo_app: Flask) -> None:
-    svc: Service = demo_app.extensions["feeds"]
+def test_create_tag_feed_with_live_preview(page: object, live_demo_app: Flask) -> None:
+    svc: Service = live_demo_app.extensions["feeds"]
     svc.users.create("alice", PASSWORD)
     log_in(page)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -134,8 +112,8 @@ def test_create_tag_feed_with_live_preview(page: object, demo_app: Flask) -> Non
     assert {item["title"] for item in feed["items"]} == expected
 
 
-def test_post_without_csrf_token_is_refused(page: object, demo_app: Flask) -> None:
-    svc: Service = demo_app.extensions["feeds"]
+def test_post_without_csrf_token_is_refused(page: object, live_demo_app: Flask) -> None:
+    svc: Service = live_demo_app.extensions["feeds"]
     svc.users.create("alice", PASSWORD)
     log_in(page)
     # The browser sends the session cookie, but a forged form has no token.

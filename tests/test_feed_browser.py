@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 
-from tests.test_admin_browser import ARTIFACTS, CHROMIUM, browser_page, serving
+from tests.test_admin_browser import ARTIFACTS, CHROMIUM, browser_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,8 +15,9 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom"])
-def test_feed_opened_in_chromium_explains_how_to_subscribe(demo_app: Flask, fmt: str) -> None:
-    with serving(demo_app) as base, browser_page(base) as page:
+def test_feed_opened_in_chromium_explains_how_to_subscribe(live_url: str, fmt: str) -> None:
+    base = live_url
+    with browser_page(base) as page:
         page.goto(f"/feeds/sections/world.{fmt}")  # type: ignore[attr-defined]
         body = page.locator("body")  # type: ignore[attr-defined]
         body.get_by_text("This is a web feed").wait_for()

@@ -42,6 +42,10 @@ def test_layering_defaults_file_env_overrides(tmp_path: Path) -> None:
         ({"FEEDS_LOAD_DEMO": "maybe"}, "FEEDS_LOAD_DEMO: cannot read 'maybe' as bool"),
         ({"FEEDS_CONFIG": "/nonexistent/feeds.toml"}, "names a file that does not exist"),
         ({"FEEDS_LOG_LEVEL": "LOUD"}, "log_level must be one of DEBUG"),
+        ({"FEEDS_PUBLIC_URL": "feeds.example.org"}, "public_url must be an absolute http"),
+        ({"FEEDS_PUBLIC_URL": "ftp://feeds.example.org/"}, "public_url must be an absolute"),
+        ({"FEEDS_PUBLIC_URL": "https://x.example/?a=1"}, "public_url must have no query"),
+        ({"FEEDS_PUBLIC_URL": "https://x.example:99999/"}, "public_url 'https://x.example:9"),
     ],
 )
 def test_bad_environment_is_named(env: dict[str, str], message: str) -> None:
@@ -57,3 +61,15 @@ def test_bad_config_file_names_file_and_key(tmp_path: Path) -> None:
     config.write_text("port = \n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"line 1"):
         load_settings(environ={"FEEDS_CONFIG": str(config)})
+
+
+@pytest.mark.parametrize(
+    ("public_url", "root"),
+    [
+        ("", "http://127.0.0.1:8000/"),
+        ("https://feeds.example.org", "https://feeds.example.org/"),
+        ("https://example.org/news/", "https://example.org/news/"),
+    ],
+)
+def test_public_root_ends_in_one_slash(public_url: str, root: str) -> None:
+    assert load_settings({"public_url": public_url}, environ={}).public_root == root

@@ -30,7 +30,9 @@ class DirectoryService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def listing(self, root: str) -> list[FeedListing]:
+    def listing(self) -> list[FeedListing]:
+        """Every feed, with URLs on the configured public base (never a request's Host)."""
+        root = self.ctx.settings.public_root
         site = self.ctx.settings.site_title
         entries: list[tuple[FeedKey, str, str, str]] = [
             (FeedKey(FeedKind.ALL), "General", f"{site}: everything", "Every published article"),
@@ -83,8 +85,8 @@ class DirectoryService:
             for key, group, title, description in entries
         ]
 
-    def opml(self, root: str) -> bytes:
-        home = self.ctx.settings.site_url or root + "feeds/"
+    def opml(self) -> bytes:
+        home = self.ctx.settings.site_url or self.ctx.settings.public_root + "feeds/"
         outlines = [
             OpmlOutline(
                 text=entry.title,
@@ -94,6 +96,6 @@ class DirectoryService:
                 description=entry.description or None,
                 category="/" + entry.group,
             )
-            for entry in self.listing(root)
+            for entry in self.listing()
         ]
         return render_opml(f"{self.ctx.settings.site_title}: all feeds", outlines)

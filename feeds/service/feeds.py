@@ -73,7 +73,7 @@ class PageCursor:
 class FeedRequest:
     key: FeedKey
     format: FeedFormat
-    root_url: str  # scheme://host/ with a trailing slash
+    root_url: str  # the public base URL (setting public_url), with a trailing slash
     limit: int | None = None
     before: PageCursor | None = None
 
@@ -110,6 +110,20 @@ def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
 class FeedService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    def request(
+        self,
+        key: FeedKey,
+        fmt: FeedFormat,
+        limit: int | None = None,
+        before: PageCursor | None = None,
+    ) -> FeedRequest:
+        """A request for a feed, with every URL built on the configured public base."""
+        return FeedRequest(key, fmt, self.ctx.settings.public_root, limit, before)
+
+    def url(self, key: FeedKey, fmt: FeedFormat) -> str:
+        """The feed's public absolute URL."""
+        return self.ctx.settings.public_root + feed_path(key, fmt)
 
     # -- versions -------------------------------------------------------------------
 

@@ -167,7 +167,7 @@ def dashboard() -> str:
     svc = service()
     return render_page(
         "dashboard",
-        listing=svc.directory.listing(request.url_root),
+        listing=svc.directory.listing(),
         polls=poller_stats().summary(),
         sources=sources_panel(svc),
         config=svc.setup.config_status(),

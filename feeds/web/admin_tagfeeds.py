@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
-from feeds.service.feeds import feed_path
 from feeds.web import service
 from feeds.web.admin import actor, blueprint, render_page
 from feeds.web.params import whole_number
@@ -45,7 +44,7 @@ def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
 
 def feed_urls(slug: str) -> dict[str, str]:
     key = FeedKey(FeedKind.CUSTOM, slug)
-    return {fmt.value: request.url_root + feed_path(key, fmt) for fmt in FeedFormat}
+    return {fmt.value: service().feeds.url(key, fmt) for fmt in FeedFormat}
 
 
 def _form_values(feed: TagFeed | None, payload: dict[str, Any] | None) -> dict[str, Any]:

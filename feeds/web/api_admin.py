@@ -11,12 +11,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, url_for
 
 from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.service.articles import article_to_dict
 from feeds.service.catalog import tag_feed_to_dict
-from feeds.service.feeds import feed_path
 from feeds.web import service
 from feeds.web.api import BadJSON, json_body
 from feeds.web.auth import require
@@ -37,7 +36,7 @@ def _actor() -> str:
 def _feed(feed: TagFeed) -> dict[str, Any]:
     key = FeedKey(FeedKind.CUSTOM, feed.slug)
     data = tag_feed_to_dict(feed)
-    data["urls"] = {fmt.value: request.url_root + feed_path(key, fmt) for fmt in FeedFormat}
+    data["urls"] = {fmt.value: service().feeds.url(key, fmt) for fmt in FeedFormat}
     return data
 
 
@@ -107,5 +106,5 @@ def _openapi() -> dict[str, Any]:
 def openapi() -> Response:
     """The API's description; behind a token like every /api/ route, so none is forgotten."""
     document = dict(_openapi())
-    document["servers"] = [{"url": request.url_root.rstrip("/") + "/api/v1"}]
+    document["servers"] = [{"url": service().settings.public_root + "api/v1"}]
     return jsonify(document)

@@ -19,7 +19,7 @@ from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service.directory import FeedListing
-from feeds.service.feeds import FeedRequest, PageCursor, feed_path
+from feeds.service.feeds import PageCursor, feed_path
 from feeds.web import service
 from feeds.web.health import FEED_REQUESTS
 from feeds.web.httpcache import feed_response
@@ -52,7 +52,7 @@ def _before() -> PageCursor | None:
 
 def _serve(key: FeedKey, fmt: str) -> Response:
     svc = service()
-    feed_request = FeedRequest(key, FeedFormat(fmt), request.url_root, _limit(), _before())
+    feed_request = svc.feeds.request(key, FeedFormat(fmt), _limit(), _before())
     try:
         entry = svc.feeds.get(feed_request)
     except NotFound as exc:
@@ -109,7 +109,7 @@ def stylesheet() -> Response:
 
 @blueprint.get("/feeds/")
 def directory() -> str:
-    listing = service().directory.listing(request.url_root)
+    listing = service().directory.listing()
     # Grouped in listing order (General, Sections, Topics, Hashtags), not alphabetically.
     groups: dict[str, list[FeedListing]] = {}
     for entry in listing:
@@ -121,7 +121,7 @@ def directory() -> str:
 
 @blueprint.get("/feeds.opml")
 def opml() -> Response:
-    body = service().directory.opml(request.url_root)
+    body = service().directory.opml()
     response = Response(body, content_type="text/x-opml; charset=utf-8")
     response.headers["Content-Disposition"] = 'inline; filename="feeds.opml"'
     response.headers["Access-Control-Allow-Origin"] = "*"
