@@ -13,10 +13,11 @@ from sqlalchemy import Connection
 
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.ingest.sanitize import sanitize_html
-from feeds.models import Article, ArticleFilter, Status, TagFeed
+from feeds.models import Article, ArticleFilter, FeedKey, Status, TagFeed
 from feeds.service.article_input import ArticleDraft, slugify, validate
 from feeds.service.context import Context
-from feeds.service.feedkeys import keys_of
+from feeds.service.feedkeys import TRENDING, in_trending, keys_of
+from feeds.settings import Settings
 from feeds.store import articles as article_store
 from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
@@ -74,31 +75,58 @@ def article_to_dict(article: Article) -> dict[str, Any]:
     }
 
 
+# What readers see of an article: a change to any of these is an edit, which moves
+# `updated_at` (unless the writer sets it) and the feeds holding the article. `views`
+# is not among them: it only ranks trending. Status changes (withdraw, restore) also
+# stamp `updated_at`, in _set_status.
+EDITORIAL_FIELDS = (
+    "title", "slug", "summary", "content_html", "author", "section", "hashtags", "url",
+    "image", "sponsored", "language", "published_at",
+)  # fmt: skip
+
+
+def is_edit(old: Article, new: Article) -> bool:
+    return any(getattr(old, name) != getattr(new, name) for name in EDITORIAL_FIELDS)
+
+
 def record_change(
     conn: Connection,
     old: Article | None,
     new: Article | None,
     now: datetime,
+    settings: Settings,
     tag_feeds: Sequence[TagFeed] | None = None,
 ) -> None:
-    """Move the version of every feed whose content this write changes.
+    """Move the version of every feed whose content this write changes, and no other.
 
     A draft edited into another draft changes no feed; a scheduled article changes its
-    feeds when it comes due, which is recorded as the feeds' next change instead.
+    feeds when it comes due, which is recorded as the feeds' next change instead. A
+    change of views alone moves no timeline feed, only trending.
     """
     if tag_feeds is None:
         # Callers writing many articles in one transaction pass the list in once.
         tag_feeds = tagfeed_store.all_feeds(conn)
-    changed: set[Any] = set()
-    if old is not None and old.visible_at(now):
-        changed |= keys_of(old, tag_feeds)
-    if new is not None and new.visible_at(now):
-        changed |= keys_of(new, tag_feeds)
+    before = old if old is not None and old.visible_at(now) else None
+    after = new if new is not None and new.visible_at(now) else None
+    views_only = (
+        before is not None and after is not None and replace(before, views=after.views) == after
+    )
+    changed: set[FeedKey] = set()
+    for shown in (before, after):
+        if shown is None:
+            continue
+        if not views_only:
+            changed |= keys_of(shown, tag_feeds, settings)
+        if in_trending(shown, settings):
+            changed.add(TRENDING)
     version_store.bump(conn, changed, now)
-    if new is not None and new.visible_at(now):
-        hashtag_store.mark_public(conn, new.hashtag_keys)
+    if after is not None:
+        hashtag_store.mark_public(conn, after.hashtag_keys)
     if new is not None and new.status is Status.PUBLISHED and new.published_at > now:
-        version_store.expect_change(conn, keys_of(new, tag_feeds), new.published_at)
+        coming = keys_of(new, tag_feeds, settings)
+        if in_trending(new, settings):
+            coming.add(TRENDING)
+        version_store.expect_change(conn, coming, new.published_at)
 
 
 class ArticleService:
@@ -146,9 +174,10 @@ class ArticleService:
             slug = self._unique_slug(conn, slugify(draft.title), own_id=None)
         published = draft.published_at or (own.published_at if own else now)
         # A new article was last changed when it was published (for a scheduled one,
-        # when it comes due); an edit changes it now.
-        updated = draft.updated_at or (now if own else published)
-        return Article(
+        # when it comes due); an edit changes it now, and a change of views alone
+        # (see EDITORIAL_FIELDS) keeps the stored time.
+        updated = draft.updated_at or (own.updated_at if own else published)
+        article = Article(
             id=own.id if own else None,
             guid=guid,
             slug=slug,
@@ -168,6 +197,9 @@ class ArticleService:
             language=draft.language,
             origin=own.origin if own else None,
         )
+        if own is not None and draft.updated_at is None and is_edit(own, article):
+            article = replace(article, updated_at=now)
+        return article
 
     def create(self, payload: Any, conn: Connection | None = None) -> Article:
         draft = self._validate(payload)
@@ -179,7 +211,7 @@ class ArticleService:
     def _create(self, conn: Connection, draft: ArticleDraft) -> Article:
         article = self._build(conn, draft, guid=self.mint_guid(), own=None)
         article_id = article_store.insert_article(conn, article)
-        record_change(conn, None, article, self.ctx.now())
+        record_change(conn, None, article, self.ctx.now(), self.ctx.settings)
         return replace(article, id=article_id)
 
     def get(self, article_id: int) -> Article:
@@ -212,8 +244,8 @@ class ArticleService:
 
         def merged(old: Article) -> ArticleDraft:
             current = article_to_dict(old)
-            # Carrying the stored updated_at over would make every patch look unchanged
-            # to feed readers; unless the patch sets it, the edit time is now.
+            # Unless the patch sets updated_at, _build decides it: the edit time when an
+            # editorial field changed, the stored time otherwise (views alone).
             for name in ("id", "guid", "origin", "updated_at"):
                 current.pop(name)
             for name in ("id", "guid", "origin"):
@@ -256,7 +288,7 @@ class ArticleService:
         # keeping it stops the next unchanged fetch from overwriting the edit.
         content_hash = article_store.content_hash_of(conn, old.id)
         article_store.update_article(conn, old.id, new, content_hash=content_hash)
-        record_change(conn, old, new, self.ctx.now())
+        record_change(conn, old, new, self.ctx.now(), self.ctx.settings)
 
     def _update(self, article_id: int, make: Any) -> Article:
         if not 0 < article_id <= MAX_ID:

@@ -12,12 +12,25 @@ ALL = FeedKey(FeedKind.ALL)
 TRENDING = FeedKey(FeedKind.TRENDING)
 
 
-def keys_of(article: Article, tag_feeds: Iterable[TagFeed]) -> set[FeedKey]:
-    """Every feed the article appears in (ignoring visibility and the trending window)."""
-    keys = {ALL, TRENDING, FeedKey(FeedKind.SECTION, article.section)}
-    keys.update(FeedKey(FeedKind.TAG, tag.key) for tag in article.hashtags)
+def keys_of(article: Article, tag_feeds: Iterable[TagFeed], settings: Settings) -> set[FeedKey]:
+    """Every timeline feed the article appears in (ignoring visibility).
+
+    A sponsored article is left out of the section and hashtag feeds unless
+    `include_sponsored` is on, exactly as their queries leave it out, so writing it
+    moves only the feeds that show it. Trending is a ranking, not a timeline: see
+    `in_trending`.
+    """
+    keys = {ALL}
+    if settings.include_sponsored or not article.sponsored:
+        keys.add(FeedKey(FeedKind.SECTION, article.section))
+        keys.update(FeedKey(FeedKind.TAG, tag.key) for tag in article.hashtags)
     keys.update(FeedKey(FeedKind.CUSTOM, f.slug) for f in tag_feeds if f.rule.matches(article))
     return keys
+
+
+def in_trending(article: Article, settings: Settings) -> bool:
+    """Whether the article can rank in trending (ignoring visibility and the window)."""
+    return article.views > 0 and (settings.include_sponsored or not article.sponsored)
 
 
 def query_for(

@@ -173,7 +173,7 @@ class Ingester:
                         conn, old.id, article, content_hash=item.content_hash
                     )
                     updated += 1
-                record_change(conn, old, article, now, tag_feeds)
+                record_change(conn, old, article, now, self.ctx.settings, tag_feeds)
                 touched |= feed_keys(article) | (feed_keys(old) if old else set())
             if result.not_modified or result.unchanged:
                 s = source.state

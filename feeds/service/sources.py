@@ -210,7 +210,7 @@ class SourceService:
         old = article_store.get_by(conn, id=article_id)
         if old is None or not source_store.delete_article(conn, article_id):
             return False  # another job removed it first
-        record_change(conn, old, None, now)
+        record_change(conn, old, None, now, self.ctx.settings)
         return True
 
     # -- fetching -----------------------------------------------------------------------

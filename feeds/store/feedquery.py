@@ -31,6 +31,9 @@ def _conditions(spec: FeedQuery) -> list[Any]:
         conditions.append(articles.c.sponsored.is_(False))
     if spec.published_after is not None:
         conditions.append(articles.c.published_at >= spec.published_after)
+    if spec.by_views:
+        # A ranking by views holds only what has been read.
+        conditions.append(articles.c.views > 0)
     return conditions
 
 
