@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 from werkzeug.serving import run_simple
 
-from feeds.errors import FeedsError, ValidationError
-from feeds.service import Service
-
-
-def _service() -> Service:
-    return cast(Service, current_app.extensions["feeds"])
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
-
-
-class JSONError(click.ClickException):
-    """A failure that `--json` callers can parse: one JSON object on stderr, exit 1."""
-
-    def __init__(self, payload: dict[str, Any]) -> None:
-        super().__init__(str(payload.get("error", "")))
-        self.payload = payload
-
-    def show(self, file: Any = None) -> None:
-        click.echo(json.dumps(self.payload, ensure_ascii=False), err=True)
-
-
-def _fail(exc: FeedsError, as_json: bool = False) -> NoReturn:
-    if not as_json:
-        raise click.ClickException(str(exc))
-    payload: dict[str, Any] = {"error": str(exc)}
-    if isinstance(exc, ValidationError):
-        payload["fields"] = exc.errors
-        if exc.line is not None:
-            payload["line"] = exc.line
-    raise JSONError(payload)
+from feeds.cli_common import FeedsGroup, emit, service
+from feeds.errors import ValidationError
 
 
 def _utf8_lines(raw: Iterable[bytes]) -> Iterator[str]:
@@ -56,37 +25,31 @@ def _utf8_lines(raw: Iterable[bytes]) -> Iterator[str]:
             raise ValidationError({"encoding": f"not UTF-8: {exc.reason}"}, line=number) from None
 
 
-@click.group("feeds", help="Manage the Feeds service.")
+@click.group("feeds", cls=FeedsGroup, help="Manage the Feeds service.")
+@click.version_option(package_name="feeds", prog_name="feeds")
 def feeds_cli() -> None:
     pass
 
 
 @feeds_cli.command("init")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def init_command(as_json: bool) -> None:
+def init_command() -> None:
     """Migrate the store, apply the config files, load the demo into an empty store."""
-    svc = _service()
-    try:
-        svc.setup.init()
-        count = svc.articles.count()
-    except FeedsError as exc:
-        _fail(exc, as_json)
-    _emit(as_json, {"articles": count}, f"store ready: {count} articles")
+    svc = service()
+    svc.setup.init()
+    count = svc.articles.count()
+    emit({"articles": count}, f"store ready: {count} articles")
 
 
-@feeds_cli.command("serve")
+@feeds_cli.command("serve", reports=False)
 @click.option("--host", default=None, help="Address to listen on (setting: host).")
 @click.option("--port", type=int, default=None, help="Port to listen on (setting: port).")
 @with_appcontext
 def serve_command(host: str | None, port: int | None) -> None:
     """Initialise, start the scheduler in-process, and serve (development server)."""
     app = cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
-    svc = _service()
-    try:
-        svc.setup.init()
-    except FeedsError as exc:
-        _fail(exc)
+    svc = service()
+    svc.setup.init()
     host = host or svc.settings.host
     port = port or svc.settings.port
     display_host = f"[{host}]" if ":" in host else host
@@ -103,15 +66,11 @@ def serve_command(host: str | None, port: int | None) -> None:
 
 @feeds_cli.command("import")
 @click.argument("path", type=click.File("rb"))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def import_command(path: Any, as_json: bool) -> None:
+def import_command(path: Any) -> None:
     """Load articles from an NDJSON file, all or nothing."""
-    try:
-        count = _service().articles.import_lines(_utf8_lines(path))
-    except FeedsError as exc:
-        _fail(exc, as_json)
-    _emit(as_json, {"imported": count}, f"imported {count} articles")
+    count = service().articles.import_lines(_utf8_lines(path))
+    emit({"imported": count}, f"imported {count} articles")
 
 
 @feeds_cli.group("tokens")
@@ -128,40 +87,27 @@ def tokens_group() -> None:
     type=click.Choice(["articles:write", "admin"]),
     help="Grant a scope (repeatable). Default: all scopes.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def tokens_create(name: str, scopes: tuple[str, ...], as_json: bool) -> None:
+def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a token; it is shown once and stored only as a hash."""
     granted = scopes or ("articles:write", "admin")
-    try:
-        raw = _service().tokens.create(name, granted)
-    except FeedsError as exc:
-        _fail(exc, as_json)
-    _emit(as_json, {"name": name, "scopes": list(granted), "token": raw}, raw)
+    raw = service().tokens.create(name, granted)
+    emit({"name": name, "scopes": list(granted), "token": raw}, raw)
 
 
 @tokens_group.command("revoke")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def tokens_revoke(name: str, as_json: bool) -> None:
+def tokens_revoke(name: str) -> None:
     """Revoke a token by name."""
-    try:
-        _service().tokens.revoke(name)
-    except FeedsError as exc:
-        _fail(exc, as_json)
-    _emit(as_json, {"revoked": name}, f"revoked {name}")
+    service().tokens.revoke(name)
+    emit({"revoked": name}, f"revoked {name}")
 
 
 @tokens_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @with_appcontext
-def tokens_list(as_json: bool) -> None:
+def tokens_list() -> None:
     """List tokens (never their values)."""
-    try:
-        records = _service().tokens.list()
-    except FeedsError as exc:
-        _fail(exc, as_json)
     data: list[dict[str, Any]] = [
         {
             "name": r.name,
@@ -170,13 +116,13 @@ def tokens_list(as_json: bool) -> None:
             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
             "last_used_at": r.last_used_at.isoformat() if r.last_used_at else None,
         }
-        for r in records
+        for r in service().tokens.list()
     ]
     lines = [
         f"{r['name']}\t{','.join(r['scopes'])}\t{'revoked' if r['revoked_at'] else 'active'}"
         for r in data
     ]
-    _emit(as_json, data, "\n".join(lines) or "no tokens")
+    emit(data, "\n".join(lines) or "no tokens")
 
 
 def main() -> None:

@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-import getpass
-import json
-from datetime import datetime
-from typing import Any, NoReturn, cast
+from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from prometheus_client import start_http_server
 
-from feeds.errors import FeedsError, ValidationError
+from feeds.cli_common import FeedsGroup, ReportingCommand, cli_actor, emit, fail, service, when
 from feeds.jobs import Jobs
 from feeds.models import Source
-from feeds.service import Service
 from feeds.service.sources import source_to_dict
-
-
-def _service() -> Service:
-    return cast(Service, current_app.extensions["feeds"])
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
-
-
-def _fail(exc: FeedsError, as_json: bool) -> NoReturn:
-    """Exit 1; with --json, one JSON object on stderr that names the bad fields."""
-    if not as_json:
-        raise click.ClickException(str(exc))
-    payload: dict[str, Any] = {"error": str(exc)}
-    if isinstance(exc, ValidationError):
-        payload["fields"] = exc.errors
-    click.echo(json.dumps(payload, ensure_ascii=False), err=True)
-    raise SystemExit(1)
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
 def _line(source: Source) -> str:
@@ -47,7 +19,7 @@ def _line(source: Source) -> str:
     health = "disabled" if not source.enabled else "ok"
     if source.enabled and state.failures:
         health = f"failing ({state.failures})"
-    return f"{source.id}\t{source.name}\t{source.url}\t{health}\tnext {_when(state.next_check_at)}"
+    return f"{source.id}\t{source.name}\t{source.url}\t{health}\tnext {when(state.next_check_at)}"
 
 
 def _details(source: Source) -> str:
@@ -58,49 +30,37 @@ def _details(source: Source) -> str:
         f"  section:      {source.section}",
         f"  hashtags:     {' '.join('#' + t.display for t in source.hashtags) or '-'}",
         f"  managed by:   {source.managed_by or 'admin UI / API / CLI'}",
-        f"  last fetch:   {_when(state.last_fetch_at)} (HTTP {state.last_status or '-'})",
-        f"  last success: {_when(state.last_success_at)}",
+        f"  last fetch:   {when(state.last_fetch_at)} (HTTP {state.last_status or '-'})",
+        f"  last success: {when(state.last_success_at)}",
         f"  failures:     {state.failures}",
         f"  last error:   {state.last_error or '-'}",
-        f"  next check:   {_when(state.next_check_at)}",
+        f"  next check:   {when(state.next_check_at)}",
         f"  last items:   {state.items_new} new, {state.items_updated} updated, "
         f"{state.items_unchanged} unchanged",
     ]
     return "\n".join(lines)
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-
-
-@click.group("sources", help="Outside feeds ingested into the store.")
+@click.group("sources", cls=FeedsGroup, help="Outside feeds ingested into the store.")
 def sources_group() -> None:
     pass
 
 
 @sources_group.command("list")
-@json_option
 @with_appcontext
-def sources_list(as_json: bool) -> None:
+def sources_list() -> None:
     """Every source with its health and next check."""
-    try:
-        found = _service().sources.list()
-    except FeedsError as exc:
-        _fail(exc, as_json)
-    data = [source_to_dict(s) for s in found]
-    _emit(as_json, data, "\n".join(_line(s) for s in found) or "no sources")
+    found = service().sources.list()
+    emit([source_to_dict(s) for s in found], "\n".join(_line(s) for s in found) or "no sources")
 
 
 @sources_group.command("show")
 @click.argument("source_id", type=int)
-@json_option
 @with_appcontext
-def sources_show(source_id: int, as_json: bool) -> None:
+def sources_show(source_id: int) -> None:
     """One source's configuration and fetch state."""
-    try:
-        source = _service().sources.get(source_id)
-    except FeedsError as exc:
-        _fail(exc, as_json)
-    _emit(as_json, source_to_dict(source), _details(source))
+    source = service().sources.get(source_id)
+    emit(source_to_dict(source), _details(source))
 
 
 @sources_group.command("add")
@@ -119,7 +79,6 @@ def sources_show(source_id: int, as_json: bool) -> None:
 @click.option("--retention", type=int, default=30, show_default=True, help="Days to keep.")
 @click.option("--max-items", type=int, default=100, show_default=True, help="Items per fetch.")
 @click.option("--disabled", is_flag=True, help="Store it without polling it yet.")
-@json_option
 @with_appcontext
 def sources_add(
     url: str,
@@ -132,7 +91,6 @@ def sources_add(
     retention: int,
     max_items: int,
     disabled: bool,
-    as_json: bool,
 ) -> None:
     """Add a source; it is fetched on the scheduler's next tick."""
     rule: Any = categories or "none"
@@ -146,37 +104,22 @@ def sources_add(
         "categories": rule, "interval_minutes": interval, "retention_days": retention,
         "max_items": max_items, "enabled": not disabled,
     }  # fmt: skip
-    try:
-        source = _service().sources.add(payload, actor=cli_actor())
-    except FeedsError as exc:
-        _fail(exc, as_json)
-    _emit(as_json, source_to_dict(source), f"added source {source.id}: {source.name}")
-
-
-def cli_actor() -> str:
-    """Who the audit log names for a change made on the command line."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    source = service().sources.add(payload, actor=cli_actor())
+    emit(source_to_dict(source), f"added source {source.id}: {source.name}")
 
 
 def _simple(name: str, verb: str, help_text: str) -> None:
     @sources_group.command(name, help=help_text)
     @click.argument("source_id", type=int)
-    @json_option
     @with_appcontext
-    def command(source_id: int, as_json: bool) -> None:
-        sources = _service().sources
-        try:
-            if name == "remove":
-                sources.remove(source_id, actor=cli_actor())
-                data: dict[str, Any] = {"id": source_id, "removed": True}
-            else:
-                data = source_to_dict(getattr(sources, name)(source_id, actor=cli_actor()))
-        except FeedsError as exc:
-            _fail(exc, as_json)
-        _emit(as_json, data, f"{verb} source {source_id}")
+    def command(source_id: int) -> None:
+        sources = service().sources
+        if name == "remove":
+            sources.remove(source_id, actor=cli_actor())
+            data: dict[str, Any] = {"id": source_id, "removed": True}
+        else:
+            data = source_to_dict(getattr(sources, name)(source_id, actor=cli_actor()))
+        emit(data, f"{verb} source {source_id}")
 
 
 _simple("enable", "enabled", "Poll the source again (it is due at once).")
@@ -186,42 +129,41 @@ _simple("remove", "removed", "Delete the source and every article ingested from 
 
 @sources_group.command("refresh")
 @click.argument("source_id", type=int)
-@json_option
 @with_appcontext
-def sources_refresh(source_id: int, as_json: bool) -> None:
+def sources_refresh(source_id: int) -> None:
     """Fetch one source now and print what happened."""
-    svc = _service()
-    try:
-        outcome = svc.sources.refresh(source_id)
-        source = svc.sources.get(source_id)
-    except FeedsError as exc:
-        _fail(exc, as_json)
+    svc = service()
+    outcome = svc.sources.refresh(source_id)
+    source = svc.sources.get(source_id)
     text = (
         f"{source.name}: {outcome.status}"
         + (f" (HTTP {outcome.http_status})" if outcome.http_status else "")
         + f", {outcome.new} new, {outcome.updated} updated, {outcome.unchanged} unchanged"
         + (f"\n  error: {outcome.error}" if outcome.error else "")
-        + f"\n  next check: {_when(outcome.next_check_at)}"
+        + f"\n  next check: {when(outcome.next_check_at)}"
     )
     data = {"id": source_id, "outcome": outcome.to_dict(), "source": source_to_dict(source)}
-    _emit(as_json, data, text)
+    emit(data, text)
     if outcome.status in ("failed", "gone"):
         raise SystemExit(1)
 
 
-@click.command("scheduler")
+@click.command("scheduler", cls=ReportingCommand)
 @click.option("--once", is_flag=True, help="Run one ingest tick and housekeeping, then exit.")
 @with_appcontext
 def scheduler_command(once: bool) -> None:
     """Run the ingest scheduler in the foreground (its own process in production)."""
-    svc = _service()
-    if not svc.ctx.store.is_migrated():
-        raise click.ClickException("the store is not set up: run `feeds init` first")
+    svc = service()
+    if not svc.setup.is_migrated():
+        fail("the store is not set up: run `feeds init` first", kind="storage")
     jobs = Jobs(svc)
     if once:
         outcomes = jobs.tick()
         pruned = jobs.housekeeping()
-        click.echo(f"ingested {len(outcomes)} sources, pruned {pruned} articles")
+        emit(
+            {"sources": len(outcomes), "pruned": pruned},
+            f"ingested {len(outcomes)} sources, pruned {pruned} articles",
+        )
         return
     port = svc.settings.scheduler_metrics_port
     if port:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -29,9 +28,10 @@ def ok_json(result: Result) -> Any:
 
 
 def error_json(result: Result) -> dict[str, Any]:
+    """A --json failure: one object on stdout, nothing on stderr, exit 1."""
     assert result.exit_code == 1, result.output
-    assert result.stdout == ""
-    body: dict[str, Any] = json.loads(result.stderr)
+    assert result.stderr == ""
+    body: dict[str, Any] = json.loads(result.stdout)
     return body
 
 
@@ -346,28 +346,51 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
     return out
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["init", "import", "tokens create", "tokens list", "tokens revoke"],
-)
-def test_reporting_commands_take_json(name: str) -> None:
-    commands = dict(_commands(feeds_cli))
-    options = {opt for param in commands[name].params for opt in getattr(param, "opts", [])}
-    assert "--json" in options
-
-
-def test_every_command_in_this_module_takes_json() -> None:
-    # `serve` runs a server and reports nothing but its address; commands registered by
-    # other modules are checked by their own tests.
+def test_every_command_takes_json() -> None:
+    # `serve` runs a server and reports nothing but its address.
     missing = [
         name
         for name, command in _commands(feeds_cli)
-        if command.callback is not None
-        and getattr(command.callback, "__module__", "") == "feeds.cli"
-        and name != "serve"
-        and not any("--json" in getattr(p, "opts", []) for p in command.params)
+        if name != "serve" and not any("--json" in getattr(p, "opts", []) for p in command.params)
     ]
     assert missing == []
+    assert len(_commands(feeds_cli)) > 15
+
+
+def test_json_errors_are_one_object_on_stdout(runner: FlaskCliRunner, service: Service) -> None:
+    missing = error_json(run(runner, "users", "enable", "nobody", "--json"))
+    assert missing["kind"] == "not_found" and "nobody" in missing["error"]
+    weak = runner.invoke(
+        args=["feeds", "users", "create", "alice", "--password-stdin", "--json"], input="short\n"
+    )
+    invalid = error_json(weak)
+    assert invalid["kind"] == "invalid" and list(invalid["fields"]) == ["password"]
+    assert service.users.list() == []
+
+
+def test_usage_errors_with_json_are_json_too(runner: FlaskCliRunner) -> None:
+    result = run(runner, "sources", "show", "not-a-number", "--json")
+    assert result.exit_code == 2 and result.stderr == ""
+    body = json.loads(result.stdout)
+    assert body["kind"] == "usage" and "not-a-number" in body["error"]
+    unknown = run(runner, "tokens", "list", "--colour", "--json")
+    assert unknown.exit_code == 2 and "--colour" in json.loads(unknown.stdout)["error"]
+
+
+def test_text_errors_go_to_stderr(runner: FlaskCliRunner) -> None:
+    result = run(runner, "users", "enable", "nobody")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "nobody" in result.stderr
+    usage = run(runner, "sources", "show", "x")
+    assert usage.exit_code == 2 and usage.stdout == "" and "Usage: " in usage.stderr
+
+
+def test_version(runner: FlaskCliRunner) -> None:
+    from importlib.metadata import version
+
+    result = run(runner, "--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"feeds, version {version('feeds')}"
 
 
 def test_console_script_is_the_feeds_group(database_url: str, clock: Any) -> None:

@@ -199,7 +199,13 @@ def test_invalid_file_never_half_applies(capp: Flask, csvc: Service, config_dir:
     assert csvc.catalog.tag_feeds() == before
     result = capp.test_cli_runner().invoke(args=["feeds", "config", "apply"])
     assert result.exit_code == 1
-    assert "nothing was applied" in result.output
+    assert "nothing was applied" in result.stderr and result.stdout == ""
+    as_json = capp.test_cli_runner().invoke(args=["feeds", "config", "apply", "--json"])
+    assert as_json.exit_code == 1 and as_json.stderr == ""
+    failure = json.loads(as_json.stdout)
+    assert failure["kind"] == "config"
+    assert any("tag_feeds.toml:10" in p for p in failure["problems"])
+    assert csvc.catalog.tag_feeds() == before
 
 
 def test_clash_with_a_ui_feed_rolls_everything_back(

@@ -69,7 +69,7 @@ def test_enable_disable_remove(runner: FlaskCliRunner, httpserver: HTTPServer) -
     assert run(runner, "enable", source_id, "--json")["enabled"] is True
     assert run(runner, "remove", source_id, "--json") == {"id": int(source_id), "removed": True}
     failed = runner.invoke(args=["feeds", "sources", "show", source_id, "--json"])
-    assert failed.exit_code == 1 and "no source" in json.loads(failed.stderr)["error"]
+    assert failed.exit_code == 1 and "no source" in json.loads(failed.stdout)["error"]
 
 
 def test_cli_changes_are_audited(
@@ -90,13 +90,13 @@ def test_invalid_input_names_the_field(runner: FlaskCliRunner) -> None:
               "--section", "nowhere", "--json"]
     )  # fmt: skip
     assert result.exit_code == 1
-    fields = json.loads(result.stderr)["fields"]
+    fields = json.loads(result.stdout)["fields"]
     assert "url" in fields
     file_source = runner.invoke(
         args=["feeds", "sources", "add", "--url", "file:demo/wire.xml", "--name", "X",
               "--section", "world", "--json"]
     )  # fmt: skip
-    assert "sources.toml" in json.loads(file_source.stderr)["fields"]["url"]
+    assert "sources.toml" in json.loads(file_source.stdout)["fields"]["url"]
 
 
 def test_scheduler_once_ingests_due_sources(runner: FlaskCliRunner, httpserver: HTTPServer) -> None:

@@ -87,6 +87,14 @@ class Setup:
     def tag_feeds_path(self) -> Path:
         return self.config_dir / "tag_feeds.toml"
 
+    def migrate(self) -> None:
+        """Bring the store's schema to the newest revision (safe to repeat)."""
+        self.ctx.store.migrate()
+
+    def is_migrated(self) -> bool:
+        """Whether the store has been set up (`feeds init`) at all."""
+        return self.ctx.store.is_migrated()
+
     def init(self) -> None:
         """Migrate, apply the config files, and load the demo into an empty store.
 
