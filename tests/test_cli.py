@@ -413,3 +413,11 @@ def test_console_script_is_the_feeds_group(database_url: str, clock: Any) -> Non
     assert [t["name"] for t in json_module.loads(listed.stdout)] == ["desk"]
     usage = subprocess.run([str(script), "sources", "--help"], capture_output=True, text=True)
     assert usage.stdout.startswith("Usage: feeds sources ")
+    as_module = subprocess.run(
+        [sys.executable, "-m", "feeds", "tokens", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert as_module.returncode == 0, as_module.stderr
+    assert [t["name"] for t in json_module.loads(as_module.stdout)] == ["desk"]
