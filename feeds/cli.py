@@ -137,7 +137,10 @@ def main() -> None:
 # Admin commands live in their own module; `feeds users ...` and `feeds config ...`.
 from feeds.cli_admin import config_group, users_group  # noqa: E402
 
-for _group in (users_group, config_group):
+# What the store holds: `feeds articles ...`, `feeds tag-feeds ...`.
+from feeds.cli_articles import articles_group, tag_feeds_group  # noqa: E402
+
+for _group in (users_group, config_group, articles_group, tag_feeds_group):
     feeds_cli.add_command(_group)
 
 # Outside sources and the ingest scheduler: `feeds sources ...`, `feeds scheduler`.

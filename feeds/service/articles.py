@@ -333,6 +333,9 @@ class ArticleService:
         """
         return sanitize_html(article.content_html, article.url or page_url)
 
-    def count(self) -> int:
+    def count(self, flt: ArticleFilter | None = None) -> int:
+        """Every article, or those `flt` matches (its limit and offset do not count)."""
         with self.ctx.store.read() as conn:
-            return article_store.count(conn)
+            if flt is None:
+                return article_store.count(conn)
+            return article_store.count_matching(conn, flt)

@@ -144,8 +144,7 @@ def has_any_tag(keys: Sequence[str]) -> Any:
     )
 
 
-def list_articles(conn: Connection, flt: ArticleFilter) -> list[Article]:
-    query = _select()
+def _matching(query: Select[Any], flt: ArticleFilter) -> Select[Any]:
     if flt.section:
         query = query.where(articles.c.section == flt.section)
     if flt.hashtag:
@@ -157,8 +156,19 @@ def list_articles(conn: Connection, flt: ArticleFilter) -> list[Article]:
     if flt.query:
         pattern = "%" + flt.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(articles.c.title.ilike(pattern + "%", escape="\\"))
+    return query
+
+
+def list_articles(conn: Connection, flt: ArticleFilter) -> list[Article]:
+    query = _matching(_select(), flt)
     query = query.order_by(articles.c.published_at.desc(), articles.c.id.desc())
     return load(conn, query.limit(flt.limit).offset(flt.offset))
+
+
+def count_matching(conn: Connection, flt: ArticleFilter) -> int:
+    """How many articles the filter matches, whatever its limit and offset."""
+    query = _matching(select(func.count()).select_from(articles), flt)
+    return int(conn.execute(query).scalar_one())
 
 
 def slug_taken(conn: Connection, slug: str) -> bool:

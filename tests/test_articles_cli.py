@@ -1,0 +1,152 @@
+"""`feeds articles ...` and `feeds tag-feeds ...`: listings, counts, changes, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from click.testing import Result
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from feeds.service import Service
+from tests.conftest import FakeClock, article_payload
+
+
+def run(runner: FlaskCliRunner, *args: str) -> Result:
+    return runner.invoke(args=["feeds", *args])
+
+
+def ok_json(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def failed_json(result: Result, code: int = 1) -> dict[str, Any]:
+    assert result.exit_code == code, result.output
+    assert result.stderr == ""
+    body: dict[str, Any] = json.loads(result.stdout)
+    return body
+
+
+def seed(service: Service) -> dict[str, int]:
+    made = {
+        "cranes": article_payload(title="Harbour Cranes Return", url=None),
+        "budget": article_payload(
+            title="City Budget Passes", section="business", hashtags=["Budget"], url=None
+        ),
+        "draft": article_payload(title="Embargoed Cranes Plan", status="draft", url=None),
+    }
+    return {name: service.articles.create(p).id or 0 for name, p in made.items()}
+
+
+def test_list_filters_and_count_agree(runner: FlaskCliRunner, service: Service) -> None:
+    ids = seed(service)
+    everything = ok_json(run(runner, "articles", "list", "--json"))
+    assert {a["id"] for a in everything} == set(ids.values())
+    assert ok_json(run(runner, "articles", "count", "--json")) == {"count": 3}
+
+    cranes = ok_json(run(runner, "articles", "list", "-q", "cranes", "--json"))
+    # Matches anywhere in the title, case-insensitively.
+    assert {a["id"] for a in cranes} == {ids["cranes"], ids["draft"]}
+    assert ok_json(run(runner, "articles", "count", "-q", "cranes", "--json")) == {"count": 2}
+
+    drafts = ok_json(run(runner, "articles", "list", "--status", "draft", "--json"))
+    assert [a["id"] for a in drafts] == [ids["draft"]]
+    tagged = ok_json(run(runner, "articles", "list", "--hashtag", "#budget", "--json"))
+    assert [a["title"] for a in tagged] == ["City Budget Passes"]
+    by_section = run(runner, "articles", "count", "--section", "business")
+    assert by_section.stdout.strip() == "1"
+
+
+def test_list_pages_and_text(runner: FlaskCliRunner, service: Service) -> None:
+    ids = seed(service)
+    first = ok_json(run(runner, "articles", "list", "--limit", "2", "--json"))
+    rest = ok_json(run(runner, "articles", "list", "--limit", "2", "--offset", "2", "--json"))
+    assert len(first) == 2 and len(rest) == 1
+    assert {a["id"] for a in first + rest} == set(ids.values())
+    text = run(runner, "articles", "list", "--status", "draft").stdout.splitlines()
+    assert text == [f"{ids['draft']}\tdraft\t" + text[0].split("\t")[2] + "\tworld\t"
+                    "Embargoed Cranes Plan"]  # fmt: skip
+    none = run(runner, "articles", "list", "--section", "sport")
+    assert none.exit_code == 0 and none.stdout.strip() == "no articles"
+
+
+def test_bad_filters_are_named(runner: FlaskCliRunner) -> None:
+    naive = failed_json(run(runner, "articles", "list", "--since", "2026-01-01T10:00", "--json"))
+    assert naive["kind"] == "invalid" and list(naive["fields"]) == ["since"]
+    status = failed_json(run(runner, "articles", "count", "--status", "gone", "--json"), 2)
+    assert status["kind"] == "usage" and "gone" in status["error"]
+    too_many = failed_json(run(runner, "articles", "list", "--limit", "5000", "--json"), 2)
+    assert "5000" in too_many["error"]
+
+
+def test_since_filters_on_the_change_time(
+    runner: FlaskCliRunner, service: Service, clock: FakeClock
+) -> None:
+    ids = seed(service)
+    clock.advance(hours=1)
+    cutoff = clock.now.isoformat()
+    service.articles.patch(ids["budget"], {"summary": "Passed late at night."})
+    changed = ok_json(run(runner, "articles", "list", "--since", cutoff, "--json"))
+    assert [a["id"] for a in changed] == [ids["budget"]]
+
+
+def test_show_by_id_or_slug(runner: FlaskCliRunner, service: Service) -> None:
+    ids = seed(service)
+    by_id = ok_json(run(runner, "articles", "show", str(ids["budget"]), "--json"))
+    by_slug = ok_json(run(runner, "articles", "show", by_id["slug"], "--json"))
+    assert by_id == by_slug
+    assert by_id["title"] == "City Budget Passes" and by_id["hashtags"] == ["Budget"]
+    text = run(runner, "articles", "show", by_id["slug"]).stdout
+    assert "City Budget Passes" in text and "#Budget" in text
+    missing = failed_json(run(runner, "articles", "show", "999999", "--json"))
+    assert missing["kind"] == "not_found"
+    huge = failed_json(run(runner, "articles", "show", "9" * 30, "--json"))
+    assert huge["kind"] == "not_found"
+
+
+def test_withdraw_and_restore_change_the_feeds_and_the_audit_log(
+    runner: FlaskCliRunner, service: Service, client: FlaskClient
+) -> None:
+    ids = seed(service)
+    cranes = str(ids["cranes"])
+    gone = ok_json(run(runner, "articles", "withdraw", cranes, "--json"))
+    assert gone["status"] == "withdrawn"
+    titles = [i["title"] for i in client.get("/feeds/all.json").get_json()["items"]]
+    assert "Harbour Cranes Return" not in titles
+
+    back = run(runner, "articles", "restore", cranes)
+    assert back.exit_code == 0 and back.stdout.strip() == "Harbour Cranes Return: now published"
+    titles = [i["title"] for i in client.get("/feeds/all.json").get_json()["items"]]
+    assert "Harbour Cranes Return" in titles
+
+    entries = service.audit.entries(target_kind="article")
+    assert [e.action for e in entries] == ["restore", "withdraw"]
+    assert all(e.actor.startswith("cli") and e.target_id == cranes for e in entries)
+    missing = failed_json(run(runner, "articles", "withdraw", "no-such-slug", "--json"))
+    assert missing["kind"] == "not_found"
+
+
+def test_tag_feeds_list_and_show(runner: FlaskCliRunner, service: Service) -> None:
+    seed(service)
+    service.audit.create_tag_feed(
+        "user:test",
+        {"slug": "ports", "title": "Ports", "any_of": ["Shipping"], "none_of": ["Budget"]},
+    )
+    listed = {f["slug"]: f for f in ok_json(run(runner, "tag-feeds", "list", "--json"))}
+    # The config file's feeds are listed too, with the file that manages them.
+    assert set(listed) == {"east-asia", "green-shipping", "ports"}
+    assert listed["east-asia"]["managed_by"].endswith("tag_feeds.toml")
+    ports = listed["ports"]
+    assert (ports["any_of"], ports["none_of"], ports["managed_by"]) == (
+        ["shipping"], ["budget"], None,
+    )  # fmt: skip
+    text = run(runner, "tag-feeds", "list").stdout.splitlines()
+    assert "ports\tPorts\tany of #shipping; none of #budget" in text
+
+    shown = ok_json(run(runner, "tag-feeds", "show", "ports", "--json"))
+    # The draft carries #Shipping too, but only what readers see is held.
+    assert [a["title"] for a in shown["articles"]] == ["Harbour Cranes Return"]
+    assert "holds now:  1 articles" in run(runner, "tag-feeds", "show", "ports").stdout
+    missing = failed_json(run(runner, "tag-feeds", "show", "nope", "--json"))
+    assert missing["kind"] == "not_found" and "nope" in missing["error"]
