@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import click
 from flask import Flask, current_app
@@ -66,11 +67,49 @@ def serve_command(host: str | None, port: int | None) -> None:
 
 @feeds_cli.command("import")
 @click.argument("path", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check every record and report; write nothing.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Report progress on stderr. Default: when stderr is a terminal.",
+)
 @with_appcontext
-def import_command(path: Any) -> None:
-    """Load articles from an NDJSON file, all or nothing."""
-    count = service().articles.import_lines(_utf8_lines(path))
-    emit({"imported": count}, f"imported {count} articles")
+def import_command(path: BinaryIO, dry_run: bool, progress: bool | None) -> None:
+    """Load articles from an NDJSON file (`-` for stdin), all or nothing.
+
+    A record whose `url` is already a newsroom article's updates that article, so
+    running the same file again changes nothing twice.
+    """
+    show = sys.stderr.isatty() if progress is None else progress
+    lines = _utf8_lines(_with_progress(path) if show else path)
+    report = service().articles.import_lines(lines, dry_run=dry_run)
+    counts = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+    text = f"imported {report.imported} articles ({counts})"
+    if dry_run:
+        text = f"dry run, nothing written: would import {report.imported} articles ({counts})"
+    emit(report.to_dict(), text)
+
+
+def _with_progress(raw: BinaryIO) -> Iterator[bytes]:
+    """Pass lines through, telling stderr how far into the file they are (each whole
+    percent of its size; every 1000 lines when the size is unknown, as for stdin)."""
+    try:
+        size = os.fstat(raw.fileno()).st_size
+    except (OSError, ValueError):
+        size = 0
+    # On a terminal the line is rewritten in place; in a log, one line per step.
+    end = "\r" if sys.stderr.isatty() else "\n"
+    done = shown = 0
+    for count, line in enumerate(raw, start=1):
+        done += len(line)
+        step = done * 100 // size if size else count // 1000
+        if step > shown:
+            shown = step
+            click.echo(f"read {f'{step}%, ' if size else ''}{count} lines", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+        yield line
+    if end == "\r" and shown:
+        click.echo(err=True)
 
 
 @feeds_cli.group("tokens")

@@ -42,7 +42,22 @@ def write_ndjson(path: Path, records: list[Any]) -> Path:
 
 
 def record(n: int, **changes: Any) -> dict[str, Any]:
-    return article_payload(**({"title": f"Story number {n}", "slug": f"story-{n}"} | changes))
+    own = {
+        "title": f"Story number {n}",
+        "slug": f"story-{n}",
+        "url": f"https://news.example.com/stories/{n}",
+    }
+    return article_payload(**(own | changes))
+
+
+def imported(created: int = 0, updated: int = 0, unchanged: int = 0) -> dict[str, Any]:
+    return {
+        "imported": created + updated + unchanged,
+        "created": created,
+        "updated": updated,
+        "unchanged": unchanged,
+        "dry_run": False,
+    }
 
 
 # --- tokens -----------------------------------------------------------------------------
@@ -166,7 +181,7 @@ def test_import_a_good_file(
             record(3, status="draft"),
         ],
     )
-    assert ok_json(run(runner, "import", str(path), "--json")) == {"imported": 3}
+    assert ok_json(run(runner, "import", str(path), "--json")) == imported(created=3)
     assert service.articles.count() == 3
     first = service.articles.get_by_slug("story-1")
     assert [t.display for t in first.hashtags] == ["latest", "SouthKorea", "서울"]
@@ -185,7 +200,7 @@ def test_import_text_output(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = write_ndjson(tmp_path / "one.ndjson", [record(1)])
     result = run(runner, "import", str(path))
     assert result.exit_code == 0
-    assert result.stdout.strip() == "imported 1 articles"
+    assert result.stdout.strip() == "imported 1 articles (1 created, 0 updated, 0 unchanged)"
 
 
 def test_a_bad_record_on_line_3_imports_nothing(
@@ -259,7 +274,9 @@ def test_a_duplicate_slug_inside_the_file_imports_nothing(
 def test_a_slug_taken_in_the_store_leaves_the_store_as_it_was(
     runner: FlaskCliRunner, service: Service, tmp_path: Path
 ) -> None:
-    existing = service.articles.create(record(9, slug="story-1", title="Already here"))
+    existing = service.articles.create(
+        record(9, slug="story-1", title="Already here", url="https://elsewhere.example/9")
+    )
     path = write_ndjson(tmp_path / "clash.ndjson", [record(1)])
     failure = error_json(run(runner, "import", str(path), "--json"))
     assert (failure["line"], list(failure["fields"])) == (1, ["slug"])
@@ -270,9 +287,9 @@ def test_a_slug_taken_in_the_store_leaves_the_store_as_it_was(
 def test_same_titles_without_slugs_get_distinct_slugs(
     runner: FlaskCliRunner, service: Service, tmp_path: Path
 ) -> None:
-    same = article_payload(title="Same Headline")
+    same = article_payload(title="Same Headline", url=None)
     path = write_ndjson(tmp_path / "same.ndjson", [same, same])
-    assert ok_json(run(runner, "import", str(path), "--json")) == {"imported": 2}
+    assert ok_json(run(runner, "import", str(path), "--json")) == imported(created=2)
     slugs = {service.articles.get_by_slug(s).slug for s in ("same-headline", "same-headline-2")}
     assert slugs == {"same-headline", "same-headline-2"}
 
@@ -294,14 +311,14 @@ def test_a_byte_order_mark_is_accepted(
 ) -> None:
     path = tmp_path / "bom.ndjson"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(record(1)).encode() + b"\n")
-    assert ok_json(run(runner, "import", str(path), "--json")) == {"imported": 1}
+    assert ok_json(run(runner, "import", str(path), "--json")) == imported(created=1)
     assert service.articles.get_by_slug("story-1").title == "Story number 1"
 
 
 def test_an_empty_file_imports_nothing(runner: FlaskCliRunner, tmp_path: Path) -> None:
     path = tmp_path / "empty.ndjson"
     path.write_bytes(b"")
-    assert ok_json(run(runner, "import", str(path), "--json")) == {"imported": 0}
+    assert ok_json(run(runner, "import", str(path), "--json")) == imported()
 
 
 def test_a_missing_file_is_a_usage_error(runner: FlaskCliRunner, tmp_path: Path) -> None:
@@ -421,3 +438,24 @@ def test_console_script_is_the_feeds_group(database_url: str, clock: Any) -> Non
     )
     assert as_module.returncode == 0, as_module.stderr
     assert [t["name"] for t in json_module.loads(as_module.stdout)] == ["desk"]
+
+
+def test_shell_completion_as_documented() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "feeds"
+    env = {**os.environ, "_FEEDS_COMPLETE": "bash_complete", "COMP_CWORD": "2"}
+    words = {"COMP_WORDS": "feeds articles li"}
+    done = subprocess.run(
+        [str(script)], env=env | words, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["plain,list"]
+    source = subprocess.run(
+        [str(script)], env={**os.environ, "_FEEDS_COMPLETE": "bash_source"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "complete -o nosort -F _feeds_completion feeds" in source.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -14,6 +13,7 @@ from sqlalchemy import Connection
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Article, ArticleFilter, FeedKey, Status, TagFeed
+from feeds.service.article_import import ImportReport, import_records
 from feeds.service.article_input import ArticleDraft, slugify, validate
 from feeds.service.context import Context
 from feeds.service.feedkeys import TRENDING, in_trending, keys_of
@@ -137,7 +137,8 @@ class ArticleService:
         # Random, so it never depends on slug, URL or title, all of which may change.
         return f"tag:{self.ctx.settings.guid_authority}:article:{uuid.uuid4()}"
 
-    def _validate(self, payload: Any) -> ArticleDraft:
+    def parse(self, payload: Any) -> ArticleDraft:
+        """Validate a payload (API body, import record) with this service's settings."""
         settings = self.ctx.settings
         return validate(
             payload,
@@ -202,13 +203,14 @@ class ArticleService:
         return article
 
     def create(self, payload: Any, conn: Connection | None = None) -> Article:
-        draft = self._validate(payload)
+        draft = self.parse(payload)
         if conn is not None:
-            return self._create(conn, draft)
+            return self.insert_draft(conn, draft)
         with self.ctx.store.begin() as fresh:
-            return self._create(fresh, draft)
+            return self.insert_draft(fresh, draft)
 
-    def _create(self, conn: Connection, draft: ArticleDraft) -> Article:
+    def insert_draft(self, conn: Connection, draft: ArticleDraft) -> Article:
+        """Store a validated draft as a new article, in the caller's transaction."""
         article = self._build(conn, draft, guid=self.mint_guid(), own=None)
         article_id = article_store.insert_article(conn, article)
         record_change(conn, None, article, self.ctx.now(), self.ctx.settings)
@@ -235,7 +237,7 @@ class ArticleService:
             return article_store.list_articles(conn, flt)
 
     def replace(self, article_id: int, payload: Any) -> Article:
-        draft = self._validate(payload)
+        draft = self.parse(payload)
         return self._update(article_id, lambda _old: draft)
 
     def patch(self, article_id: int, changes: Any) -> Article:
@@ -251,7 +253,7 @@ class ArticleService:
             for name in ("id", "guid", "origin"):
                 if name in changes:
                     raise ValidationError({name: "is read-only"})
-            return self._validate(current | changes)
+            return self.parse(current | changes)
 
         return self._update(article_id, merged)
 
@@ -297,33 +299,20 @@ class ArticleService:
             old = article_store.get_by(conn, id=article_id)
             if old is None:
                 raise NotFound(f"no article {article_id}")
-            draft: ArticleDraft = make(old)
-            new = self._build(conn, draft, guid=old.guid, own=old)
-            if replace(new, updated_at=old.updated_at) == old:
-                return old  # nothing changed: no write, no version moves
-            self._write(conn, old, new)
-            return new
+            return self.revise(conn, old, make(old))
 
-    def import_lines(self, lines: Iterable[str]) -> int:
-        """Create articles from NDJSON lines, all or nothing; errors name the line."""
-        count = 0
-        with self.ctx.store.begin() as conn:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    payload = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValidationError({"json": exc.msg}, line=number) from None
-                try:
-                    self.create(payload, conn=conn)
-                except ValidationError as exc:
-                    raise ValidationError(exc.errors, line=number) from None
-                except Conflict as exc:
-                    field = getattr(exc, "field", "record")
-                    raise ValidationError({field: str(exc)}, line=number) from None
-                count += 1
-        return count
+    def revise(self, conn: Connection, old: Article, draft: ArticleDraft) -> Article:
+        """Replace `old` by the draft in the caller's transaction; `old` itself when the
+        draft changes nothing (no write, no version moves)."""
+        new = self._build(conn, draft, guid=old.guid, own=old)
+        if replace(new, updated_at=old.updated_at) == old:
+            return old
+        self._write(conn, old, new)
+        return new
+
+    def import_lines(self, lines: Iterable[str], *, dry_run: bool = False) -> ImportReport:
+        """Create or update articles from NDJSON lines, all or nothing (see article_import)."""
+        return import_records(self, self.ctx.store, lines, dry_run=dry_run)
 
     def display_html(self, article: Article, page_url: str) -> str:
         """The article's HTML made safe to show on our own pages (allow-listed by nh3).

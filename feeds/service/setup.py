@@ -236,6 +236,6 @@ class Setup:
                 line = json.dumps(record, ensure_ascii=False)
             lines.append(line)
         try:
-            return self.articles.import_lines(lines)
+            return self.articles.import_lines(lines).imported
         except FeedsError as exc:
             raise ConfigError(f"{path}: {exc}") from exc

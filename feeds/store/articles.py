@@ -171,6 +171,18 @@ def count_matching(conn: Connection, flt: ArticleFilter) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def newsroom_ids_with_url(conn: Connection, url: str) -> list[int]:
+    """Ids of the newsroom's own articles whose canonical URL is `url` (at most two:
+    one is a match, two say the URL is not a key)."""
+    query = (
+        select(articles.c.id)
+        .where(articles.c.url == url, articles.c.source_id.is_(None))
+        .order_by(articles.c.id)
+        .limit(2)
+    )
+    return list(conn.execute(query).scalars())
+
+
 def slug_taken(conn: Connection, slug: str) -> bool:
     return conn.execute(select(articles.c.id).where(articles.c.slug == slug)).first() is not None
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 from feeds.store.types import JSONList, UTCDateTime
@@ -101,6 +102,15 @@ articles = Table(
     UniqueConstraint("source_id", "origin_id", name="uq_articles_source_origin"),
     Index("ix_articles_status_published", "status", "published_at"),
     Index("ix_articles_section_published", "section", "published_at"),
+    # `feeds import` finds the newsroom's article for a record by its canonical URL. A
+    # hash index: URLs have no length limit, and a btree entry must fit in a page.
+    Index(
+        "ix_articles_newsroom_url",
+        "url",
+        postgresql_using="hash",
+        postgresql_where=text("source_id IS NULL"),
+        sqlite_where=text("source_id IS NULL"),
+    ),
 )
 
 hashtags = Table(
