@@ -103,8 +103,9 @@ def failure(exc: FeedsError) -> CommandFailed:
 
 
 def fail(message: str, **details: Any) -> NoReturn:
-    """Stop the command with `message` (extra keys go into the JSON object)."""
-    raise CommandFailed(message, **details)
+    """Stop the command with `message` (extra keys go into the JSON object); exit 2 for
+    `kind="usage"`, else 1."""
+    raise (UsageFailed if details.get("kind") == "usage" else CommandFailed)(message, **details)
 
 
 def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

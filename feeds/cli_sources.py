@@ -8,7 +8,16 @@ import click
 from flask.cli import with_appcontext
 from prometheus_client import start_http_server
 
-from feeds.cli_common import FeedsGroup, ReportingCommand, cli_actor, emit, fail, service, when
+from feeds.cli_common import (
+    FeedsGroup,
+    ReportingCommand,
+    cli_actor,
+    emit,
+    fail,
+    json_mode,
+    service,
+    when,
+)
 from feeds.jobs import Jobs
 from feeds.models import Source
 from feeds.service.sources import source_to_dict
@@ -108,23 +117,40 @@ def sources_add(
     emit(source_to_dict(source), f"added source {source.id}: {source.name}")
 
 
-def _simple(name: str, verb: str, help_text: str) -> None:
+def _toggle(name: str, verb: str, help_text: str) -> None:
     @sources_group.command(name, help=help_text)
     @click.argument("source_id", type=int)
     @with_appcontext
     def command(source_id: int) -> None:
-        sources = service().sources
-        if name == "remove":
-            sources.remove(source_id, actor=cli_actor())
-            data: dict[str, Any] = {"id": source_id, "removed": True}
-        else:
-            data = source_to_dict(getattr(sources, name)(source_id, actor=cli_actor()))
-        emit(data, f"{verb} source {source_id}")
+        changed = getattr(service().sources, name)(source_id, actor=cli_actor())
+        emit(source_to_dict(changed), f"{verb} source {source_id}")
 
 
-_simple("enable", "enabled", "Poll the source again (it is due at once).")
-_simple("disable", "disabled", "Stop polling the source; its articles stay.")
-_simple("remove", "removed", "Delete the source and every article ingested from it.")
+_toggle("enable", "enabled", "Poll the source again (it is due at once).")
+_toggle("disable", "disabled", "Stop polling the source; its articles stay.")
+
+
+@sources_group.command("remove")
+@click.argument("source_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def sources_remove(source_id: int, yes: bool) -> None:
+    """Delete the source and every article ingested from it (asks first)."""
+    sources = service().sources
+    source = sources.get(source_id)
+    held = sources.article_count(source_id)
+    if not yes:
+        if json_mode():
+            fail("removing asks for confirmation: add --yes", kind="usage")
+        click.confirm(
+            f"Remove source {source_id} ({source.name}) and the {held} articles it brought in?",
+            abort=True,
+        )
+    removed = sources.remove(source_id, actor=cli_actor())
+    emit(
+        {"id": source_id, "removed": True, "articles_removed": removed},
+        f"removed source {source_id} and {removed} articles",
+    )
 
 
 @sources_group.command("refresh")
@@ -135,14 +161,23 @@ def sources_refresh(source_id: int) -> None:
     svc = service()
     outcome = svc.sources.refresh(source_id)
     source = svc.sources.get(source_id)
+    wait = None
+    if outcome.next_check_at is not None:
+        wait = max(0, round((outcome.next_check_at - svc.now()).total_seconds()))
     text = (
         f"{source.name}: {outcome.status}"
         + (f" (HTTP {outcome.http_status})" if outcome.http_status else "")
         + f", {outcome.new} new, {outcome.updated} updated, {outcome.unchanged} unchanged"
         + (f"\n  error: {outcome.error}" if outcome.error else "")
         + f"\n  next check: {when(outcome.next_check_at)}"
+        + (f" (in {wait} s)" if wait is not None else "")
     )
-    data = {"id": source_id, "outcome": outcome.to_dict(), "source": source_to_dict(source)}
+    data = {
+        "id": source_id,
+        "outcome": outcome.to_dict(),
+        "next_check_in_seconds": wait,
+        "source": source_to_dict(source),
+    }
     emit(data, text)
     if outcome.status in ("failed", "gone"):
         raise SystemExit(1)

@@ -45,6 +45,7 @@ def test_add_list_show_refresh_with_json(runner: FlaskCliRunner, httpserver: HTT
         "fetched", 200, 1, None,
     )  # fmt: skip
     assert outcome["next_check_at"] == refreshed["source"]["state"]["next_check_at"]
+    assert refreshed["next_check_in_seconds"] == 5 * 60  # the interval, on the test's clock
     shown = run(runner, "show", str(source["id"]), "--json")
     assert shown["state"]["etag"] == '"1"' and shown["state"]["items_new"] == 1
     text = run(runner, "show", str(source["id"])).output
@@ -67,7 +68,9 @@ def test_enable_disable_remove(runner: FlaskCliRunner, httpserver: HTTPServer) -
     source_id = str(added(runner, httpserver.url_for("/feed"))["id"])
     assert run(runner, "disable", source_id, "--json")["enabled"] is False
     assert run(runner, "enable", source_id, "--json")["enabled"] is True
-    assert run(runner, "remove", source_id, "--json") == {"id": int(source_id), "removed": True}
+    assert run(runner, "remove", source_id, "--yes", "--json") == {
+        "id": int(source_id), "removed": True, "articles_removed": 0,
+    }  # fmt: skip
     failed = runner.invoke(args=["feeds", "sources", "show", source_id, "--json"])
     assert failed.exit_code == 1 and "no source" in json.loads(failed.stdout)["error"]
 
@@ -77,11 +80,31 @@ def test_cli_changes_are_audited(
 ) -> None:
     source_id = str(added(runner, httpserver.url_for("/feed"))["id"])
     run(runner, "disable", source_id, "--json")
-    run(runner, "remove", source_id, "--json")
+    run(runner, "remove", source_id, "--yes", "--json")
     entries = svc(app).audit.entries(target_kind="source")
     assert [e.action for e in reversed(entries)][-3:] == ["create", "disable", "delete"]
     assert all(e.actor.startswith("cli") and e.target_id == source_id for e in entries)
     assert entries[1].before["enabled"] is True and entries[1].after["enabled"] is False
+
+
+def test_remove_asks_first_and_counts_the_articles(
+    app: Flask, runner: FlaskCliRunner, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data(FEED)
+    source_id = str(added(runner, httpserver.url_for("/feed"))["id"])
+    run(runner, "refresh", source_id, "--json")
+    declined = runner.invoke(args=["feeds", "sources", "remove", source_id], input="n\n")
+    assert declined.exit_code == 1
+    assert f"Remove source {source_id} (Alpine Wire) and the 1 articles" in declined.output
+    assert svc(app).articles.count() == 1
+    unasked = runner.invoke(args=["feeds", "sources", "remove", source_id, "--json"])
+    assert unasked.exit_code == 2 and "--yes" in json.loads(unasked.stdout)["error"]
+    assert svc(app).articles.count() == 1
+
+    accepted = runner.invoke(args=["feeds", "sources", "remove", source_id], input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert accepted.stdout.splitlines()[-1] == f"removed source {source_id} and 1 articles"
+    assert svc(app).articles.count() == 0
 
 
 def test_invalid_input_names_the_field(runner: FlaskCliRunner) -> None:

@@ -41,5 +41,9 @@ class Service:
     def settings(self) -> Settings:
         return self.ctx.settings
 
+    def now(self) -> datetime:
+        """The service's present (a test's clock when one is set), timezone-aware UTC."""
+        return self.ctx.now()
+
     def set_clock(self, clock: Callable[[], datetime]) -> None:
         self.ctx.clock = clock

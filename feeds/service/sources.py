@@ -153,19 +153,28 @@ class SourceService:
                 self._audit(conn, actor, action, current, before=before, after=after)
             return changed
 
-    def remove(self, source_id: int, *, actor: str | None = None) -> None:
-        """Delete a source and its ingested articles (each leaves its feeds)."""
+    def article_count(self, source_id: int) -> int:
+        """How many articles came from the source (removing it removes them)."""
+        with self.ctx.store.read() as conn:
+            return source_store.count_articles(conn, source_id)
+
+    def remove(self, source_id: int, *, actor: str | None = None) -> int:
+        """Delete a source and its ingested articles (each leaves its feeds); returns how
+        many articles went with it."""
         with self.ctx.store.begin() as conn:
             current = self._editable(conn, source_id)
-            self.delete(conn, current)
+            removed = self.delete(conn, current)
             self._audit(conn, actor, "delete", current, before=audit_view(current))
+        return removed
 
-    def delete(self, conn: Connection, source: Source) -> None:
+    def delete(self, conn: Connection, source: Source) -> int:
         assert source.id is not None
         now = self.ctx.now()
-        for article_id in source_store.article_ids(conn, source.id):
+        ids = source_store.article_ids(conn, source.id)
+        for article_id in ids:
             self._drop_article(conn, article_id, now)
         source_store.delete_source(conn, source.id)
+        return len(ids)
 
     def _audit(
         self,
