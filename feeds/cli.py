@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 from werkzeug.serving import run_simple
 
-from feeds.cli_common import FeedsGroup, emit, service
+from feeds.cli_common import FeedsGroup, cli_actor, emit, service
 from feeds.errors import ValidationError
 
 
@@ -130,7 +130,7 @@ def tokens_group() -> None:
 def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a token; it is shown once and stored only as a hash."""
     granted = scopes or ("articles:write", "admin")
-    raw = service().tokens.create(name, granted)
+    raw = service().tokens.create(name, granted, actor=cli_actor())
     emit({"name": name, "scopes": list(granted), "token": raw}, raw)
 
 
@@ -139,7 +139,7 @@ def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
 @with_appcontext
 def tokens_revoke(name: str) -> None:
     """Revoke a token by name."""
-    service().tokens.revoke(name)
+    service().tokens.revoke(name, actor=cli_actor())
     emit({"revoked": name}, f"revoked {name}")
 
 

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from feeds.cli_common import CommandFailed, FeedsGroup, emit, service
+from feeds.cli_common import CommandFailed, FeedsGroup, cli_actor, emit, fail, json_mode, service
 from feeds.service.configcheck import ConfigInvalid
 
 
@@ -16,26 +16,62 @@ def users_group() -> None:
     pass
 
 
-@users_group.command("create")
-@click.argument("name")
-@click.option(
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        # Only the line ending is stripped: spaces may be part of a passphrase.
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+password_stdin = click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from the first line of standard input (for scripts).",
 )
+
+
+@users_group.command("create")
+@click.argument("name")
+@password_stdin
 @with_appcontext
 def users_create(name: str, password_stdin: bool) -> None:
     """Create an admin user; the password is asked twice unless --password-stdin."""
-    if password_stdin:
-        # Only the line ending is stripped: spaces may be part of a passphrase.
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = service().users.create(name, password)
+    user = service().users.create(name, _password(password_stdin), actor=cli_actor())
     emit(
         {"name": user.name, "created_at": user.created_at.isoformat()},
         f"created user {user.name}",
     )
+
+
+@users_group.command("password")
+@click.argument("name")
+@password_stdin
+@with_appcontext
+def users_password(name: str, password_stdin: bool) -> None:
+    """Reset a user's password (asked twice unless --password-stdin); their open
+    sessions end."""
+    users = service().users
+    if users.find(name) is None:  # before asking for a password that would go nowhere
+        fail(f"no user named {name!r}", kind="not_found")
+    users.set_password(name, _password(password_stdin), actor=cli_actor())
+    emit({"name": name, "password_reset": True}, f"new password set for {name}")
+
+
+@users_group.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def users_remove(name: str, yes: bool) -> None:
+    """Delete a user (their entries in the audit log stay)."""
+    users = service().users
+    if users.find(name) is None:
+        fail(f"no user named {name!r}", kind="not_found")
+    if not yes:
+        if json_mode():
+            fail("removing asks for confirmation: add --yes", kind="usage")
+        click.confirm(f"Remove user {name}?", abort=True)
+    users.remove(name, actor=cli_actor())
+    emit({"name": name, "removed": True}, f"removed user {name}")
 
 
 @users_group.command("list")
@@ -51,7 +87,7 @@ def users_list() -> None:
 
 
 def _set_disabled(name: str, disabled: bool) -> None:
-    service().users.set_disabled(name, disabled)
+    service().users.set_disabled(name, disabled, actor=cli_actor())
     word = "disabled" if disabled else "enabled"
     emit({"name": name, "disabled": disabled}, f"{word} {name}")
 

@@ -23,6 +23,30 @@ from feeds.store.audit import AuditEntry
 READ_ONLY = ("id", "managed_by")
 
 
+def note(
+    conn: Connection,
+    ctx: Context,
+    actor: str | None,
+    action: str,
+    target: tuple[str, str],
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Log a change in the caller's transaction when someone made it (`actor` given).
+
+    `target` is (kind, id). Changes made without an actor (tests, start-up) are not
+    logged: there is nobody to name.
+    """
+    if actor is None:
+        return
+    kind, target_id = target
+    audit_store.record(
+        conn, at=ctx.now(), actor=actor, action=action, target_kind=kind,
+        target_id=target_id, before=before, after=after,
+    )  # fmt: skip
+
+
 def file_managed(feed: TagFeed) -> Conflict:
     return Conflict(
         f"tag feed {feed.slug!r} is managed by {feed.managed_by}; "

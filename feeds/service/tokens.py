@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from feeds.errors import Conflict, NotFound, StorageError, ValidationError
+from feeds.service.audit import note
 from feeds.service.context import Context
 from feeds.store import tokens as token_store
 from feeds.store.tokens import TokenRecord
@@ -16,6 +17,7 @@ from feeds.store.tokens import TokenRecord
 SCOPES = ("articles:write", "admin")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 PREFIX = "feeds_"
+TARGET = "token"
 # last_used_at answers "is this token still in use?"; a minute's precision is plenty and
 # spares a write on every request of a busy client.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -33,7 +35,10 @@ class TokenService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def create(self, name: str, scopes: tuple[str, ...] = SCOPES) -> str:
+    def create(
+        self, name: str, scopes: tuple[str, ...] = SCOPES, *, actor: str | None = None
+    ) -> str:
+        """Mint a token and return its value, the only time anyone sees it."""
         if not NAME.fullmatch(name):
             raise ValidationError({"name": "letters, digits, '.', '_' and '-', up to 100"})
         unknown = sorted(set(scopes) - set(SCOPES))
@@ -45,12 +50,15 @@ class TokenService:
             if existing:
                 raise Conflict(f"a token named {name!r} exists; revoke it or pick another name")
             token_store.create(conn, name, hash_token(raw), tuple(scopes), self.ctx.now())
+            view = {"name": name, "scopes": list(scopes)}
+            note(conn, self.ctx, actor, "create", (TARGET, name), after=view)
         return raw
 
-    def revoke(self, name: str) -> None:
+    def revoke(self, name: str, *, actor: str | None = None) -> None:
         with self.ctx.store.begin() as conn:
             if not token_store.revoke(conn, name, self.ctx.now()):
                 raise NotFound(f"no active token named {name!r}")
+            note(conn, self.ctx, actor, "revoke", (TARGET, name))
 
     def list(self) -> list[TokenRecord]:
         with self.ctx.store.read() as conn:

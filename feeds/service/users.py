@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from feeds.errors import Conflict, FeedsError, NotFound, ValidationError
+from feeds.service.audit import note
 from feeds.service.context import Context
 from feeds.store import users as user_store
 from feeds.store.users import UserRecord
@@ -16,6 +19,7 @@ from feeds.store.users import UserRecord
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # hashing a megabyte password on every attempt is a cheap DoS
+TARGET = "user"
 
 
 class LoginThrottled(FeedsError):
@@ -37,18 +41,25 @@ def _decoy_hash() -> str:
     return hash_password("decoy password that matches nothing")
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD:
-        raise ValidationError({"password": f"must be at least {MIN_PASSWORD} characters"})
+        raise ValidationError({field: f"must be at least {MIN_PASSWORD} characters"})
     if len(password) > MAX_PASSWORD:
-        raise ValidationError({"password": f"must be at most {MAX_PASSWORD} characters"})
+        raise ValidationError({field: f"must be at most {MAX_PASSWORD} characters"})
+
+
+def _view(user: UserRecord) -> dict[str, Any]:
+    # What the audit log keeps of an account: never the password hash.
+    return {"name": user.name, "disabled": user.disabled}
 
 
 class UserService:
+    """Admin accounts. With an `actor`, each change is audited in its own transaction."""
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def create(self, name: str, password: str) -> UserRecord:
+    def create(self, name: str, password: str, *, actor: str | None = None) -> UserRecord:
         if not NAME.fullmatch(name):
             raise ValidationError({"name": "letters, digits, '.', '_', '@' and '-', up to 100"})
         check_password_rules(password)
@@ -56,22 +67,64 @@ class UserService:
         with self.ctx.store.begin() as conn:
             if user_store.by_name(conn, name) is not None:
                 raise Conflict(f"a user named {name!r} exists")
-            return user_store.create(conn, name, hashed, self.ctx.now())
+            user = user_store.create(conn, name, hashed, self.ctx.now())
+            note(conn, self.ctx, actor, "create", (TARGET, name), after=_view(user))
+        return user
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str, *, actor: str | None = None) -> None:
+        """Give `name` a new password (a reset by another admin or on the command line);
+        the user's open sessions end."""
         check_password_rules(password)
+        hashed = hash_password(password)
         with self.ctx.store.begin() as conn:
-            if not user_store.set_password(conn, name, hash_password(password)):
+            if not user_store.set_password(conn, name, hashed, self.ctx.now()):
                 raise NotFound(f"no user named {name!r}")
+            note(conn, self.ctx, actor, "reset_password", (TARGET, name))
 
-    def set_disabled(self, name: str, disabled: bool) -> None:
+    def change_own_password(self, name: str, current: str, new: str, address: str) -> datetime:
+        """A signed-in user's own change: the current password must match (attempts count
+        towards the address's login throttling). Returns when the change took effect;
+        sessions begun before it end."""
+        check_password_rules(new, field="new_password")
+        if new == current:
+            raise ValidationError({"new_password": "must differ from the current password"})
+        if self.authenticate(name, current, address) is None:
+            raise ValidationError({"current_password": "is not your current password"})
+        hashed = hash_password(new)
+        now = self.ctx.now()
         with self.ctx.store.begin() as conn:
-            if not user_store.set_disabled(conn, name, disabled):
+            if not user_store.set_password(conn, name, hashed, now):
                 raise NotFound(f"no user named {name!r}")
+            note(conn, self.ctx, f"user:{name}", "change_password", (TARGET, name))
+        return now
+
+    def set_disabled(self, name: str, disabled: bool, *, actor: str | None = None) -> None:
+        with self.ctx.store.begin() as conn:
+            before = user_store.by_name(conn, name)
+            if before is None or not user_store.set_disabled(conn, name, disabled):
+                raise NotFound(f"no user named {name!r}")
+            after = replace(before, disabled=disabled)
+            if after != before:
+                action = "disable" if disabled else "enable"
+                note(conn, self.ctx, actor, action, (TARGET, name), before=_view(before),
+                     after=_view(after))  # fmt: skip
+
+    def remove(self, name: str, *, actor: str | None = None) -> None:
+        """Delete the account; its entries in the audit log stay, naming it."""
+        with self.ctx.store.begin() as conn:
+            before = user_store.by_name(conn, name)
+            if before is None or not user_store.delete_user(conn, name):
+                raise NotFound(f"no user named {name!r}")
+            note(conn, self.ctx, actor, "delete", (TARGET, name), before=_view(before))
 
     def list(self) -> list[UserRecord]:
         with self.ctx.store.read() as conn:
             return user_store.all_users(conn)
+
+    def find(self, name: str) -> UserRecord | None:
+        """The user called `name`, enabled or not."""
+        with self.ctx.store.read() as conn:
+            return user_store.by_name(conn, name)
 
     def active(self, name: str) -> UserRecord | None:
         """The enabled user called `name`, or None (sessions are re-checked with this)."""

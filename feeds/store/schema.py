@@ -188,6 +188,7 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    Column("password_changed_at", UTCDateTime),
 )
 
 audit_log = Table(

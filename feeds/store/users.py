@@ -19,6 +19,8 @@ class UserRecord:
     password_hash: str
     created_at: datetime
     disabled: bool
+    # Sessions that began before this ended when the password changed.
+    password_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ def _user(row: Row[Any]) -> UserRecord:
         password_hash=row.password_hash,
         created_at=row.created_at,
         disabled=row.disabled,
+        password_changed_at=row.password_changed_at,
     )
 
 
@@ -57,11 +60,17 @@ def all_users(conn: Connection) -> list[UserRecord]:
     return [_user(r) for r in conn.execute(select(users).order_by(users.c.name))]
 
 
-def set_password(conn: Connection, name: str, password_hash: str) -> bool:
+def set_password(conn: Connection, name: str, password_hash: str, now: datetime) -> bool:
     result = conn.execute(
-        update(users).where(users.c.name == name).values(password_hash=password_hash)
+        update(users)
+        .where(users.c.name == name)
+        .values(password_hash=password_hash, password_changed_at=now)
     )
     return result.rowcount > 0
+
+
+def delete_user(conn: Connection, name: str) -> bool:
+    return conn.execute(delete(users).where(users.c.name == name)).rowcount > 0
 
 
 def set_disabled(conn: Connection, name: str, disabled: bool) -> bool:

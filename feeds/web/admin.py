@@ -73,8 +73,14 @@ def _signed_in_user() -> str | None:
         return None
     if _now().timestamp() - since > SESSION_HOURS * 3600:
         return None
-    # Re-checked on every request so disabling a user ends their sessions at once.
-    return name if service().users.active(name) is not None else None
+    # Re-checked on every request so disabling a user ends their sessions at once, and a
+    # new password ends the sessions begun before it.
+    user = service().users.active(name)
+    if user is None:
+        return None
+    if user.password_changed_at is not None and since < user.password_changed_at.timestamp():
+        return None
+    return name
 
 
 def _safe_next(target: str | None) -> str:
@@ -241,5 +247,6 @@ def audit_log() -> str:
     )
 
 
-# The tag feed and source pages live in their own modules; importing adds their routes.
-from feeds.web import admin_sources, admin_tagfeeds  # noqa: E402, F401
+# The tag feed, source and account pages live in their own modules; importing adds
+# their routes.
+from feeds.web import admin_accounts, admin_sources, admin_tagfeeds  # noqa: E402, F401
