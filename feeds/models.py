@@ -183,6 +183,24 @@ class FeedVersion:
 
 
 @dataclass(frozen=True)
+class FeedMoves:
+    """What writes do to feed versions: the feeds they changed now, the hashtags they
+    made public, and feeds that will change by themselves at an instant (a scheduled
+    article coming due). Moves of several writes combine with `|`."""
+
+    changed: frozenset[FeedKey] = frozenset()
+    public_tags: frozenset[str] = frozenset()
+    expected: tuple[tuple[frozenset[FeedKey], datetime], ...] = ()
+
+    def __or__(self, other: FeedMoves) -> FeedMoves:
+        return FeedMoves(
+            self.changed | other.changed,
+            self.public_tags | other.public_tags,
+            self.expected + other.expected,
+        )
+
+
+@dataclass(frozen=True)
 class Page:
     items: tuple[Article, ...]
     next_cursor: str | None = None

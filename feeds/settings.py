@@ -129,7 +129,9 @@ class Settings:
         "private or loopback. A name admits connections made to that name only.",
     )
     fetch_user_agent: str = setting(
-        "", "User-Agent for outside fetches. Empty: `Feeds/<version> (+<site_url>)`."
+        "",
+        "User-Agent for outside fetches and WebSub hub notifications. "
+        "Empty: `Feeds/<version> (+<site_url>)`.",
     )
     backoff_cap_seconds: int = setting(
         24 * 3600, "Longest wait between retries of a failing source.", minimum=60

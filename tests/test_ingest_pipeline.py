@@ -290,3 +290,20 @@ def test_a_conflict_that_is_not_a_lost_race_is_recorded_as_a_failure(
     assert state.failures == 1 and "duplicate key" in (state.last_error or "")
     assert state.next_check_at is not None
     assert service.articles.count() == 0
+
+
+def test_the_outcome_names_every_feed_the_refresh_changed(
+    service: Service, httpserver: HTTPServer
+) -> None:
+    source_id = add_source(service, serve(httpserver, rss(ENTRIES)))
+    outcome = service.sources.refresh(source_id)
+    # The same membership rule as API writes: tag feeds included (trending ranks only
+    # articles with views, which new ones have not).
+    assert set(outcome.feeds) == {
+        ALL,
+        FeedKey(FeedKind.SECTION, "world"),
+        FeedKey(FeedKind.TAG, "southkorea"),
+        FeedKey(FeedKind.TAG, "shipping"),
+        FeedKey(FeedKind.TAG, "서울"),
+        FeedKey(FeedKind.CUSTOM, "east-asia"),
+    }

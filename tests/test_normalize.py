@@ -16,7 +16,9 @@ from feeds.ingest.normalize import (
     normalize,
     trusted_date,
 )
-from feeds.ingest.parse import DateValue, MediaRef, ParsedEntry, ParsedFeed, parse_feed
+from feeds.ingest.parse import parse_feed
+from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed
+from feeds.ingest.plan import select
 from feeds.models import CategoryMode, CategoryRule, Image, Source
 
 DATA = Path(__file__).parent / "data" / "ingest"
@@ -36,9 +38,17 @@ def entry(**fields: object) -> ParsedEntry:
     return ParsedEntry(**values)  # type: ignore[arg-type]
 
 
-def run(*entries: ParsedEntry, source: Source = SOURCE, **options: int) -> tuple[IngestedItem, ...]:
-    feed = ParsedFeed(title="F", link=None, version="rss20", entries=entries)
-    return normalize(feed, source, FETCHED, NormalizeOptions(**options))
+def kept(feed: ParsedFeed, source: Source = SOURCE, **options: int) -> list[IngestedItem]:
+    """The items a refresh would consider: distinct, newest first, at most max_items."""
+    return select(normalize(feed, source, FETCHED, NormalizeOptions(**options)), source.max_items)[
+        0
+    ]
+
+
+def run(*entries: ParsedEntry, source: Source = SOURCE, **options: int) -> list[IngestedItem]:
+    return kept(
+        ParsedFeed(title="F", link=None, version="rss20", entries=entries), source, **options
+    )
 
 
 def one(**fields: object) -> IngestedItem:
@@ -49,7 +59,7 @@ def one(**fields: object) -> IngestedItem:
 def test_rss_sample_end_to_end() -> None:
     feed = parse_feed((DATA / "rss_media.xml").read_bytes(), base_url=SOURCE.url, content_type=None)
     source = replace(SOURCE, categories=CategoryRule(CategoryMode.ALL))
-    bare, tokyo = normalize(feed, source, FETCHED)  # newest first: the undated one is "now"
+    bare, tokyo = kept(feed, source)  # newest first: the undated one is "now"
     assert tokyo.origin_id == "wire-1"
     assert tokyo.published_at == datetime(2026, 1, 12, 8, 23, tzinfo=UTC)
     assert tokyo.original_date == "Mon, 12 Jan 2026 17:23:00 +0900"
@@ -65,7 +75,7 @@ def test_rss_sample_end_to_end() -> None:
 def test_atom_xml_base_urls_end_up_absolute() -> None:
     feed = parse_feed((DATA / "atom_xmlbase.xml").read_bytes(),
                       base_url="https://blog.example/feed.xml", content_type=None)  # fmt: skip
-    seoul = normalize(feed, SOURCE, FETCHED)[0]
+    seoul = kept(feed)[0]
     assert seoul.content_html == (
         '<p>See <a href="https://cdn.example/assets/map.html" rel="noopener noreferrer">the map'
         '</a> <img src="https://cdn.example/assets/line.png" alt="Line"></p>'

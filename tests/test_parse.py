@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from feeds.errors import ParseError
-from feeds.ingest.parse import DateValue, MediaRef, SourceRef, parse_feed
+from feeds.ingest.parse import parse_feed
+from feeds.ingest.parsed import DateValue, MediaRef, SourceRef
 from tests.httpservers import RawServer, head_reply, raw_server
 
 __all__ = ["raw_server"]
@@ -211,6 +213,17 @@ def test_invalid_dates_are_kept_raw() -> None:
     assert parse_feed(body, base_url=BASE, content_type=None).entries[0].published == DateValue(
         None, "not a date"
     )
+
+
+@pytest.mark.parametrize("raw", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+01:00"])
+def test_dates_beyond_the_calendar_in_utc_are_unreadable_not_fatal(raw: str) -> None:
+    xml = rss(f"<item><guid>a</guid><pubDate>{raw}</pubDate></item><item><guid>b</guid></item>")
+    entries = parse_feed(xml, base_url=BASE, content_type=None).entries
+    assert len(entries) == 2 and entries[0].published == DateValue(None, raw)
+    item = {"id": "a", "content_text": "x", "date_published": raw}
+    doc = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [item]})
+    (entry,) = parse_feed(doc.encode(), base_url=BASE, content_type=None).entries
+    assert entry.published == DateValue(None, raw)
 
 
 def test_broken_xml_is_parsed_leniently_with_the_problem_recorded() -> None:

@@ -22,13 +22,13 @@ import certifi
 import httpcore
 import httpx
 
-from feeds import __version__
 from feeds.errors import FetchError
 from feeds.ingest.decode import body_decoder
 from feeds.ingest.netguard import AllowList, Deadline, GuardedBackend
 from feeds.ingest.schedule import parse_retry_after
 from feeds.models import SourceState
 from feeds.settings import Settings
+from feeds.version import user_agent as build_user_agent
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
@@ -39,17 +39,13 @@ _ACCEPT = (
 )
 
 
-def default_user_agent(site_url: str = "") -> str:
-    return f"Feeds/{__version__} (+{site_url})" if site_url else f"Feeds/{__version__}"
-
-
 @dataclass(frozen=True)
 class FetchOptions:
     timeout: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     allow: tuple[str, ...] = ()
-    user_agent: str = default_user_agent()
+    user_agent: str = build_user_agent()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FetchOptions:
@@ -58,7 +54,7 @@ class FetchOptions:
             max_bytes=settings.fetch_max_bytes,
             max_redirects=settings.fetch_max_redirects,
             allow=settings.fetch_allow,
-            user_agent=settings.fetch_user_agent or default_user_agent(settings.site_url),
+            user_agent=build_user_agent(settings.site_url, settings.fetch_user_agent),
         )
 
 

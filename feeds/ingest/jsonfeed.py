@@ -15,7 +15,7 @@ from typing import Any
 
 from feeds.errors import ParseError
 from feeds.ingest.decode import CP1252_FALLBACK
-from feeds.ingest.parse import DateValue, MediaRef, ParsedEntry, ParsedFeed
+from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed
 from feeds.urls import absolute_url
 
 
@@ -55,10 +55,10 @@ def _json_date(node: dict[str, Any], key: str) -> DateValue:
     raw = _json_str(node, key).strip() or None
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
-    except ValueError:
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: past datetime's range in UTC
         value = None
-    if value is not None:
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return DateValue(value, raw)
 
 

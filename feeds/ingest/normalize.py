@@ -11,8 +11,8 @@ Dates are trusted only when the raw string describes a real instant: feedparser 
 Untrusted or missing dates become the fetch time; dates further ahead than the window
 are clamped to it. The raw string is kept as `original_date`.
 
-What this module does not do: touch the store, or decide whether an item is new (the
-caller compares `content_hash` with what it stored).
+What this module does not do: touch the store, or decide whether an item is new,
+a duplicate, or too old to keep (plan.py compares `content_hash` with what is stored).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import mimetypes
 import re
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from feeds.hashtags import hashtag, merge, normalize_key
-from feeds.ingest.parse import DateValue, MediaRef, ParsedEntry, ParsedFeed
+from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed
 from feeds.ingest.sanitize import clean_text, html_to_text, safe_url, sanitize_html
 from feeds.models import CategoryMode, CategoryRule, Hashtag, Image, Source, require_utc
 from feeds.settings import Settings
@@ -49,6 +50,8 @@ _SRC = re.compile(r'\ssrc="([^"]+)"')
 _ALT = re.compile(r'\salt="([^"]*)"')
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg")
 _WORD = re.compile(r"[\w]+")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,16 @@ class IngestedItem:
     hashtags: tuple[Hashtag, ...]
     image: Image | None
     content_hash: str
+    # What was cut from the entry to make it fit (recorded on the source, not fatal).
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An entry that could not be made into an item, and why; the other entries go on."""
+
+    entry: str
+    reason: str
 
 
 def normalize(
@@ -84,15 +97,31 @@ def normalize(
     source: Source,
     fetched_at: datetime,
     options: NormalizeOptions = NormalizeOptions(),
-) -> tuple[IngestedItem, ...]:
-    """The newest `source.max_items` entries, first occurrence of each identity kept."""
+) -> tuple[IngestedItem | Refusal, ...]:
+    """Every entry of the document in document order: an item, or why it was refused.
+
+    Which items are kept (duplicates, `max_items`, retention) is the plan's decision.
+    """
     fetched_at = require_utc(fetched_at, "fetched_at")
-    items: dict[str, IngestedItem] = {}
-    for entry in feed.entries:
-        item = normalize_entry(entry, source, fetched_at, options)
-        items.setdefault(item.origin_id, item)
-    newest = sorted(items.values(), key=lambda item: item.published_at, reverse=True)
-    return tuple(newest[: max(source.max_items, 0)])
+    found: list[IngestedItem | Refusal] = []
+    for position, entry in enumerate(feed.entries, start=1):
+        try:
+            found.append(normalize_entry(entry, source, fetched_at, options))
+        except Exception as exc:  # one unreadable entry must not cost the others
+            log.warning("source %s: entry %d refused", source.id, position, exc_info=True)
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            found.append(Refusal(entry_label(entry, position), f"cannot be read: {reason}"))
+    return tuple(found)
+
+
+def entry_label(entry: ParsedEntry, position: int) -> str:
+    """How an admin finds an entry in the document: its title, id or link, or its place."""
+    title = " ".join(clean_text(entry.title).split())
+    if title:
+        return truncate(title, 80)
+    return truncate(clean_text(entry.id or entry.link or "", collapse=True), 120) or (
+        f"entry {position}"
+    )
 
 
 UNTITLED = "(untitled)"

@@ -24,7 +24,6 @@ import calendar
 import html
 import io
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +32,9 @@ from feedparser.encodings import convert_to_utf8
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
 from feeds.errors import ParseError
+from feeds.ingest import jsonfeed
 from feeds.ingest.decode import repair_utf8
+from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed, SourceRef
 from feeds.ingest.sanitize import html_to_text
 
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
@@ -46,61 +47,6 @@ _CHALLENGE = re.compile(
     rb"enable javascript and cookies",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class DateValue:
-    """A date as the feed wrote it, and as parsed (None when it could not be)."""
-
-    value: datetime | None
-    raw: str | None
-
-
-@dataclass(frozen=True)
-class MediaRef:
-    url: str
-    type: str = ""
-    length: int = 0
-    medium: str = ""
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class ParsedEntry:
-    id: str | None
-    link: str | None
-    title: str
-    # HTML as the feed gave it (plain text is escaped into HTML), with the base URL in
-    # effect for it (xml:base aware): sanitise and absolutise against that base.
-    summary: str
-    summary_base: str
-    content_html: str
-    content_base: str
-    author: str
-    categories: tuple[str, ...]
-    published: DateValue
-    updated: DateValue
-    enclosures: tuple[MediaRef, ...] = ()
-    media_content: tuple[MediaRef, ...] = ()
-    media_thumbnails: tuple[MediaRef, ...] = ()
-    source: SourceRef | None = None
-
-
-@dataclass(frozen=True)
-class ParsedFeed:
-    title: str
-    link: str | None
-    version: str
-    entries: tuple[ParsedEntry, ...]
-    # Why the strict XML parse failed when the lenient one was used instead, else None.
-    problem: str | None = None
-    # The feed's declared language, as written (unchecked).
-    language: str | None = None
 
 
 def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> ParsedFeed:
@@ -214,7 +160,10 @@ def _date(entry: Any, key: str) -> DateValue:
     # dict.get: feedparser's own get() falls back from `updated` to `published`, warning.
     raw = dict.get(entry, key)
     parsed = dict.get(entry, f"{key}_parsed")
-    value = datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    try:
+        value = datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    except (OverflowError, ValueError, OSError):
+        value = None  # 9999-12-31T23:59:59-12:00 is past datetime's range in UTC
     return DateValue(value, str(raw).strip() if raw else None)
 
 
@@ -226,8 +175,3 @@ def _media(node: Any, url_key: str, length_key: str) -> MediaRef:
         length=int(length) if length.isdigit() else 0,
         medium=str(node.get("medium") or "").strip().lower(),
     )
-
-
-# At the end: jsonfeed.py builds the dataclasses above, so it can only be imported once
-# they exist; parse_feed reaches it through the module at call time.
-from feeds.ingest import jsonfeed  # noqa: E402

@@ -1,26 +1,25 @@
-"""The store-free stages of ingesting a source: retrieve, parse and normalise, build articles.
+"""The store-free stages of ingesting a source before the plan: retrieve, parse, normalise.
 
 `retrieve` is a conditional GET for http(s) sources and a read from the config folder
 for `file:` sources (the demo wire feed): the fetcher stays http/https-only, and a file
 source can name nothing outside the config folder.
 
-What this module does not do: claim, write or schedule (feeds/service/ingest.py does,
-in one transaction).
+What this module does not do: decide what is written (plan.py), claim, write or
+schedule (feeds/service/ingest.py and the store do, in one transaction).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from feeds.errors import FetchError
 from feeds.ingest.fetch import FetchOptions, FetchResult, fetch
-from feeds.ingest.normalize import IngestedItem, NormalizeOptions, normalize
+from feeds.ingest.normalize import IngestedItem, NormalizeOptions, Refusal, normalize
 from feeds.ingest.parse import parse_feed
-from feeds.models import Article, FeedKey, FeedKind, Origin, Source, Status
+from feeds.models import Source
 
 FILE_SCHEME = "file:"
 
@@ -69,8 +68,9 @@ def retrieve(source: Source, options: FetchOptions, config_dir: Path) -> FetchRe
 
 def prepare(
     result: FetchResult, source: Source, fetched_at: datetime, options: NormalizeOptions
-) -> tuple[tuple[IngestedItem, ...], str | None]:
-    """Parsed and normalised entries, and the feed's declared language (unchecked).
+) -> tuple[tuple[IngestedItem | Refusal, ...], str | None]:
+    """Every entry parsed and normalised (or refused), in document order, and the feed's
+    declared language (unchecked).
 
     An unchanged document (304, or the same bytes) is not parsed at all.
     """
@@ -80,61 +80,3 @@ def prepare(
         result.body, base_url=result.content_location, content_type=result.content_type
     )
     return normalize(parsed, source, fetched_at, options), parsed.language
-
-
-def new_article(
-    source: Source, item: IngestedItem, *, guid: str, slug: str, language: str
-) -> Article:
-    assert source.id is not None
-    return Article(
-        guid=guid,
-        slug=slug,
-        title=item.title,
-        summary=item.summary,
-        content_html=item.content_html,
-        author=item.author or source.name,
-        section=source.section,
-        hashtags=item.hashtags,
-        published_at=item.published_at,
-        updated_at=item.updated_at,
-        url=item.link,
-        image=item.image,
-        status=Status.PUBLISHED,
-        language=language,
-        origin=Origin(
-            source_id=source.id,
-            source_title=source.name,
-            feed_url=source.url,
-            origin_id=item.origin_id,
-            link=item.link,
-            original_date=item.original_date,
-        ),
-    )
-
-
-def changed_article(old: Article, source: Source, item: IngestedItem, now: datetime) -> Article:
-    """The stored article with the entry's new content; GUID, slug, status and views stay
-    (an editor who withdrew an ingested article keeps it withdrawn)."""
-    assert old.origin is not None
-    return replace(
-        old,
-        title=item.title,
-        summary=item.summary,
-        content_html=item.content_html,
-        author=item.author or source.name,
-        section=source.section,
-        hashtags=item.hashtags,
-        published_at=item.published_at,
-        # Readers only notice a change when `updated` moves, whatever the feed says.
-        updated_at=item.updated_at if item.updated_at > old.updated_at else now,
-        url=item.link,
-        image=item.image,
-        origin=replace(old.origin, link=item.link, original_date=item.original_date),
-    )
-
-
-def feed_keys(article: Article) -> set[FeedKey]:
-    """The feeds worth pre-rendering after a change: all, the section, the hashtags."""
-    keys = {FeedKey(FeedKind.ALL), FeedKey(FeedKind.SECTION, article.section)}
-    keys.update(FeedKey(FeedKind.TAG, tag.key) for tag in article.hashtags)
-    return keys

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import nh3
 
 from feeds.urls import absolute_url, parse_srcset
+from feeds.xmlchars import xml_safe
 
 TAGS = frozenset(
     {
@@ -58,9 +59,6 @@ URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 SCHEMES = frozenset({"http", "https"})
 LINK_SCHEMES = SCHEMES | {"mailto"}
 
-# Characters XML 1.0 forbids (lxml refuses them when the feed is written), plus the
-# noncharacters U+FFFE/U+FFFF and lone surrogates left by a bad decode.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # Browsers ignore tab and newlines anywhere in a URL and C0 controls/spaces at its ends,
 # which is how `java&#x09;script:` hides its scheme from naive checks.
 _URL_IGNORED = re.compile("[\t\n\r]")
@@ -70,7 +68,7 @@ _SPACE = re.compile(r"\s+")
 
 def clean_text(text: str, *, collapse: bool = False) -> str:
     """*text* without XML-invalid characters; with *collapse*, whitespace runs become one space."""
-    text = _XML_INVALID.sub("", text)
+    text = xml_safe(text)
     return _SPACE.sub(" ", text).strip() if collapse else text
 
 

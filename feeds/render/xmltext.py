@@ -6,16 +6,11 @@ refuses to serialise at all, and finish a document the same way for every writer
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from lxml import etree
 
-# Everything outside the XML 1.0 Char production, plus the C1 controls the spec
-# discourages: lxml raises on the former and some readers choke on the latter.
-_INVALID_XML_CHARS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
-)
+from feeds.xmlchars import xml_safe
 
 # feedgen's own output is trusted, but re-parsing must never fetch or expand anything.
 _SAFE_PARSER = etree.XMLParser(
@@ -25,7 +20,7 @@ _SAFE_PARSER = etree.XMLParser(
 
 def clean_text(value: str) -> str:
     """Return *value* without characters XML 1.0 cannot carry."""
-    return _INVALID_XML_CHARS.sub("", value)
+    return xml_safe(value)
 
 
 def clean_optional(value: str | None) -> str | None:

@@ -7,7 +7,6 @@ whole payload is valid.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 from feeds.errors import ValidationError
 from feeds.hashtags import hashtag, parse_hashtags
 from feeds.models import Hashtag, Image, Status
+from feeds.xmlchars import xml_safe
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -25,8 +25,6 @@ FIELDS = {
 }  # fmt: skip
 READ_ONLY = {"id", "guid", "origin"}
 IMAGE_FIELDS = {"url", "mime_type", "length", "alt"}
-# Lone surrogates (JSON allows "\\ud800") cannot be encoded for either database or XML.
-XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 URL_FORBIDDEN = re.compile("[\x00-\x20\x7f\ud800-\udfff\ufffe\uffff]")
 # The integer columns are 32-bit on PostgreSQL; a larger value must be a 422, not a 500.
 MAX_INT = 2**31 - 1
@@ -53,14 +51,9 @@ class ArticleDraft:
     updated_at: datetime | None
 
 
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:80].strip("-") or "article"
-
-
 def clean_text(value: str) -> str:
-    return XML_INVALID.sub("", value)
+    # Lone surrogates (JSON allows "\\ud800") cannot be encoded for either database or XML.
+    return xml_safe(value)
 
 
 def parse_datetime(value: Any, field: str, errors: dict[str, str]) -> datetime | None:

@@ -12,14 +12,14 @@ from sqlalchemy import Connection
 
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.ingest.sanitize import sanitize_html
-from feeds.models import Article, ArticleFilter, FeedKey, Status, TagFeed
+from feeds.models import Article, ArticleFilter, FeedKey, FeedMoves, Status, TagFeed
 from feeds.service.article_import import ImportReport, import_records
-from feeds.service.article_input import ArticleDraft, slugify, validate
+from feeds.service.article_input import ArticleDraft, validate
 from feeds.service.context import Context
 from feeds.service.feedkeys import TRENDING, in_trending, keys_of
 from feeds.settings import Settings
+from feeds.slugs import slugify
 from feeds.store import articles as article_store
-from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
@@ -89,23 +89,19 @@ def is_edit(old: Article, new: Article) -> bool:
     return any(getattr(old, name) != getattr(new, name) for name in EDITORIAL_FIELDS)
 
 
-def record_change(
-    conn: Connection,
+def feed_moves(
     old: Article | None,
     new: Article | None,
     now: datetime,
+    tag_feeds: Sequence[TagFeed],
     settings: Settings,
-    tag_feeds: Sequence[TagFeed] | None = None,
-) -> None:
-    """Move the version of every feed whose content this write changes, and no other.
+) -> FeedMoves:
+    """How replacing *old* by *new* (either may be None) moves feed versions, and no other.
 
     A draft edited into another draft changes no feed; a scheduled article changes its
     feeds when it comes due, which is recorded as the feeds' next change instead. A
     change of views alone moves no timeline feed, only trending.
     """
-    if tag_feeds is None:
-        # Callers writing many articles in one transaction pass the list in once.
-        tag_feeds = tagfeed_store.all_feeds(conn)
     before = old if old is not None and old.visible_at(now) else None
     after = new if new is not None and new.visible_at(now) else None
     views_only = (
@@ -119,14 +115,29 @@ def record_change(
             changed |= keys_of(shown, tag_feeds, settings)
         if in_trending(shown, settings):
             changed.add(TRENDING)
-    version_store.bump(conn, changed, now)
-    if after is not None:
-        hashtag_store.mark_public(conn, after.hashtag_keys)
+    public = after.hashtag_keys if after is not None else frozenset()
+    expected: tuple[tuple[frozenset[FeedKey], datetime], ...] = ()
     if new is not None and new.status is Status.PUBLISHED and new.published_at > now:
         coming = keys_of(new, tag_feeds, settings)
         if in_trending(new, settings):
             coming.add(TRENDING)
-        version_store.expect_change(conn, coming, new.published_at)
+        expected = ((frozenset(coming), new.published_at),)
+    return FeedMoves(frozenset(changed), public, expected)
+
+
+def record_change(
+    conn: Connection,
+    old: Article | None,
+    new: Article | None,
+    now: datetime,
+    settings: Settings,
+    tag_feeds: Sequence[TagFeed] | None = None,
+) -> None:
+    """Move the version of every feed whose content this write changes (see feed_moves)."""
+    if tag_feeds is None:
+        # Callers writing many articles in one transaction pass the list in once.
+        tag_feeds = tagfeed_store.all_feeds(conn)
+    version_store.move(conn, feed_moves(old, new, now, tag_feeds, settings), now)
 
 
 class ArticleService:

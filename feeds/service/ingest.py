@@ -1,20 +1,20 @@
-"""Ingesting one source, top to bottom: claim, fetch, parse, normalise, store, schedule.
+"""Ingesting one source, top to bottom: claim, fetch, parse, normalise, plan, apply, schedule.
 
 Only the winner of the lease goes on, so two schedulers never fetch one source at once.
 Everything a fetch changes is written in ONE transaction (articles, feed versions,
 source state, the lease given back); a job killed before it commits leaves no trace but
 its lease, which expires. A failure is recorded in a separate transaction.
 
-What this module does not do: pick which sources are due (sources.py), or decide how
-long to wait after an outcome (ingest/schedule.py).
+What this module does not do: pick which sources are due (sources.py), decide what
+an entry becomes (ingest/plan.py, a pure function of the entries and the stored index),
+write rows (store/refresh.py applies the plan), or decide how long to wait after an
+outcome (ingest/schedule.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
@@ -26,14 +26,15 @@ from sqlalchemy import Connection
 from feeds.errors import Conflict, FeedsError, FetchError, NotFound, ParseError
 from feeds.ingest import schedule
 from feeds.ingest.fetch import FetchOptions, FetchResult
-from feeds.ingest.normalize import IngestedItem, NormalizeOptions
-from feeds.ingest.pipeline import changed_article, feed_keys, new_article, prepare, retrieve
-from feeds.models import FeedKey, Source, SourceState
+from feeds.ingest.normalize import IngestedItem, NormalizeOptions, Refusal
+from feeds.ingest.pipeline import prepare, retrieve
+from feeds.ingest.plan import plan_refresh
+from feeds.models import FeedKey, FeedMoves, Source, SourceState
 from feeds.service import ingest_metrics as metrics
-from feeds.service.article_input import LANGUAGE, slugify
-from feeds.service.articles import record_change
+from feeds.service.article_input import LANGUAGE
+from feeds.service.articles import feed_moves
 from feeds.service.context import Context
-from feeds.store import articles as article_store
+from feeds.store import refresh as refresh_store
 from feeds.store import sources as source_store
 from feeds.store import tagfeeds as tagfeed_store
 
@@ -96,11 +97,11 @@ class Ingester:
             return RefreshOutcome(source_id, "busy", error="another job is fetching this source")
         try:
             result = retrieve(source, self.fetch_options, Path(self.ctx.settings.config_dir))
-            items, declared = prepare(result, source, self.ctx.now(), self.normalize_options)
+            entries, declared = prepare(result, source, self.ctx.now(), self.normalize_options)
             language = self.ctx.settings.language
             if declared and len(declared) <= 35 and LANGUAGE.fullmatch(declared):
                 language = declared
-            return self._store(source, lease, result, items, language)
+            return self._store(source, lease, result, entries, language)
         except (FetchError, ParseError) as exc:
             return self._record_failure(source, lease, exc)
         except (LeaseLost, Conflict) as exc:
@@ -135,58 +136,39 @@ class Ingester:
         source: Source,
         lease: datetime,
         result: FetchResult,
-        items: tuple[IngestedItem, ...],
+        entries: tuple[IngestedItem | Refusal, ...],
         language: str,
     ) -> RefreshOutcome:
+        """Read the stored index, plan, and apply the plan: one transaction."""
         assert source.id is not None
         now = self.ctx.now()
-        new = updated = unchanged = 0
-        touched: set[FeedKey] = set()
-        authority = self.ctx.settings.guid_authority
         with self.ctx.store.begin() as conn:
             if not source_store.holds(conn, source.id, lease):
                 raise LeaseLost(f"source {source.id}")
-            index = source_store.origin_index(conn, source.id, (i.origin_id for i in items))
-            cutoff = now - timedelta(days=source.retention_days)
-            tag_feeds = tagfeed_store.all_feeds(conn)
-            for item in items:
-                found = index.get(item.origin_id)
-                if found is not None and found[1] == item.content_hash:
-                    unchanged += 1
-                    continue
-                if found is None:
-                    if item.updated_at < cutoff:
-                        continue  # housekeeping would prune it at once; it would come back
-                    old = None
-                    article = new_article(
-                        source, item, language=language,
-                        guid=f"tag:{authority}:source/{source.id}/{uuid.uuid4()}",
-                        slug=unique_slug(conn, item.title, f"{source.id}:{item.origin_id}"),
-                    )  # fmt: skip
-                    article_store.insert_article(conn, article, content_hash=item.content_hash)
-                    new += 1
-                else:
-                    old = article_store.get_by(conn, id=found[0])
-                    assert old is not None and old.id is not None
-                    article = changed_article(old, source, item, now)
-                    article_store.update_article(
-                        conn, old.id, article, content_hash=item.content_hash
-                    )
-                    updated += 1
-                record_change(conn, old, article, now, self.ctx.settings, tag_feeds)
-                touched |= feed_keys(article) | (feed_keys(old) if old else set())
+            hashes = {e.origin_id: e.content_hash for e in entries if isinstance(e, IngestedItem)}
+            plan = plan_refresh(
+                source, entries, source_store.stored_entries(conn, source.id, hashes),
+                now=now, language=language, guid_authority=self.ctx.settings.guid_authority,
+            )  # fmt: skip
+            tag_feeds, settings = tagfeed_store.all_feeds(conn), self.ctx.settings
+            moves = FeedMoves()
+            for insert in plan.inserts:
+                moves |= feed_moves(None, insert.article, now, tag_feeds, settings)
+            for update in plan.updates:
+                moves |= feed_moves(update.old, update.new, now, tag_feeds, settings)
+            new, updated, unchanged = len(plan.inserts), len(plan.updates), plan.unchanged
             if result.not_modified or result.unchanged:
                 s = source.state
                 unchanged = s.items_new + s.items_updated + s.items_unchanged
             state, url = self._success_state(conn, source, result, now, new, updated, unchanged)
-            source_store.save_state(conn, source.id, state, url=url)
+            refresh_store.apply_refresh(conn, source.id, plan, moves, state, now=now, url=url)
             if before_commit is not None:
                 before_commit()
         status = "not_modified" if result.not_modified else "fetched"
         status = "unchanged" if result.unchanged and not result.not_modified else status
         return RefreshOutcome(
             source.id, status, result.status, None, new, updated, unchanged,
-            state.next_check_at, tuple(sorted(touched, key=lambda k: k.storage_key)),
+            state.next_check_at, tuple(sorted(moves.changed, key=lambda k: k.storage_key)),
         )  # fmt: skip
 
     def _success_state(
@@ -246,14 +228,3 @@ class Ingester:
         return RefreshOutcome(
             source.id, "gone" if gone else "failed", status, error, next_check_at=next_check
         )
-
-
-def unique_slug(conn: Connection, title: str, identity: str) -> str:
-    """The title's slug plus a short suffix derived from the entry's identity."""
-    digest = hashlib.sha256(identity.encode()).hexdigest()
-    stem = slugify(title)[:70].strip("-")
-    for size in (6, 10, 16):
-        slug = f"{stem}-{digest[:size]}"
-        if not article_store.slug_taken(conn, slug):
-            return slug
-    return f"{stem}-{uuid.uuid4().hex}"

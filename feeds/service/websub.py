@@ -19,12 +19,12 @@ from collections.abc import Iterable
 
 import httpx
 
-import feeds
 from feeds.errors import NotFound
 from feeds.models import FeedFormat, FeedKey
 from feeds.service.context import Context
 from feeds.service.feeds import FeedService, feed_path
 from feeds.store import versions as version_store
+from feeds.version import user_agent
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class WebSubPublisher:
         with self.ctx.store.read() as conn:
             versions = version_store.all_versions(conn)
         accepted = 0
-        headers = {"User-Agent": f"Feeds/{feeds.__version__}"}
+        settings = self.ctx.settings
+        headers = {"User-Agent": user_agent(settings.site_url, settings.fetch_user_agent)}
         with httpx.Client(timeout=self.ctx.settings.fetch_timeout, headers=headers) as client:
             for key in keys:
                 ok = True

@@ -121,6 +121,14 @@ def get_by(conn: Connection, **where: Any) -> Article | None:
     return found[0] if found else None
 
 
+def get_many(conn: Connection, ids: Sequence[int]) -> list[Article]:
+    """The articles with these ids (in no particular order); missing ids are left out."""
+    found: list[Article] = []
+    for start in range(0, len(ids), 500):  # SQLite caps bound parameters per statement
+        found += load(conn, _select().where(articles.c.id.in_(list(ids[start : start + 500]))))
+    return found
+
+
 def content_hash_of(conn: Connection, article_id: int) -> str | None:
     value: str | None = conn.execute(
         select(articles.c.content_hash).where(articles.c.id == article_id)

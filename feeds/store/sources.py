@@ -8,15 +8,20 @@ defence should a job outlive its lease.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
 from feeds.models import CategoryMode, CategoryRule, Hashtag, Source, SourceState
+from feeds.refresh_plan import StoredEntry
+from feeds.store import articles as article_store
 from feeds.store.schema import articles, sources
 
+# Bound parameters per IN list: SQLite caps them per statement.
+CHUNK = 500
 _STATE_FIELDS = (
     "etag", "last_modified", "body_hash", "last_fetch_at", "last_success_at", "last_status",
     "last_error", "failures", "next_check_at", "items_new", "items_updated", "items_unchanged",
@@ -196,21 +201,30 @@ def leased_urls(conn: Connection, now: datetime) -> list[str]:
 # -- a source's ingested articles -----------------------------------------------------
 
 
-def origin_index(
-    conn: Connection, source_id: int, origin_ids: Iterable[str]
-) -> dict[str, tuple[int, str | None]]:
-    """origin_id -> (article id, content hash) for the given entries of one source."""
-    wanted = list(dict.fromkeys(origin_ids))
-    found: dict[str, tuple[int, str | None]] = {}
+def stored_entries(
+    conn: Connection, source_id: int, wanted: Mapping[str, str]
+) -> dict[str, StoredEntry]:
+    """The stored index for one source's entries: origin id -> what is stored for it.
+
+    *wanted* maps each origin id of the document to its new content hash; the stored
+    article itself is loaded only where the hashes differ (where an update may follow).
+    """
+    ids = list(wanted)
+    found: dict[str, StoredEntry] = {}
     # Chunked: SQLite caps the number of bound parameters in one statement.
-    for start in range(0, len(wanted), 500):
+    for start in range(0, len(ids), CHUNK):
         rows = conn.execute(
             select(articles.c.origin_id, articles.c.id, articles.c.content_hash).where(
                 articles.c.source_id == source_id,
-                articles.c.origin_id.in_(wanted[start : start + 500]),
+                articles.c.origin_id.in_(ids[start : start + CHUNK]),
             )
         )
-        found.update({row.origin_id: (row.id, row.content_hash) for row in rows})
+        found.update({row.origin_id: StoredEntry(row.id, row.content_hash) for row in rows})
+    changed = [e.article_id for key, e in found.items() if e.content_hash != wanted[key]]
+    for article in article_store.get_many(conn, changed):
+        assert article.origin is not None
+        key = article.origin.origin_id
+        found[key] = replace(found[key], article=article)
     return found
 
 

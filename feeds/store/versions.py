@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from feeds.models import FeedKey, FeedKind, FeedVersion
+from feeds.models import FeedKey, FeedKind, FeedMoves, FeedVersion
+from feeds.store import hashtags as hashtag_store
 from feeds.store.schema import feed_versions
 
 
@@ -69,6 +70,14 @@ def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> Non
             .where(feed_versions.c.key.in_(storage_keys))
             .values(**_moved(changed_at))
         )
+
+
+def move(conn: Connection, moves: FeedMoves, now: datetime) -> None:
+    """Apply what writes did to feed versions (see FeedMoves), in the caller's transaction."""
+    bump(conn, moves.changed, now)
+    hashtag_store.mark_public(conn, moves.public_tags)
+    for keys, at in moves.expected:
+        expect_change(conn, keys, at)
 
 
 def expect_change(conn: Connection, keys: Iterable[FeedKey], at: datetime) -> None:

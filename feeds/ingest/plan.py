@@ -1,0 +1,166 @@
+"""Deciding what one fetch writes: a pure function of the entries and the stored index.
+
+Given the source, the document's entries (normalised, in document order) and the stored
+index (origin id -> what the store holds for it), `plan_refresh` gives every entry one
+fate: insert, update, unchanged, or skipped with a reason (a duplicate within the
+document, beyond the source's `max_items`, older than its retention, refused by the
+normaliser). The counts of the plan add up to the entries of the document.
+
+What this module does not do: read or write the store (the service reads the index,
+the store applies the plan in one transaction), fetch, or decide which feeds move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from feeds.ingest.normalize import IngestedItem, Refusal, truncate
+from feeds.models import Article, Origin, Source, Status
+from feeds.refresh_plan import Insert, RefreshPlan, Skipped, SkipReason, StoredEntry, Update
+from feeds.slugs import slugify
+
+
+def select(
+    entries: Sequence[IngestedItem | Refusal], max_items: int
+) -> tuple[list[IngestedItem], list[Skipped]]:
+    """The newest `max_items` distinct entries (first occurrence of each identity kept),
+    newest first, and every other entry with the reason it was left out."""
+    skipped: list[Skipped] = []
+    seen: dict[str, int] = {}
+    unique: list[IngestedItem] = []
+    for position, entry in enumerate(entries, start=1):
+        if isinstance(entry, Refusal):
+            skipped.append(Skipped(entry.entry, SkipReason.REFUSED, entry.reason))
+        elif entry.origin_id in seen:
+            detail = f"same id as entry {seen[entry.origin_id]} of the document"
+            skipped.append(Skipped(label(entry), SkipReason.DUPLICATE, detail))
+        else:
+            seen[entry.origin_id] = position
+            unique.append(entry)
+    newest = sorted(unique, key=lambda item: item.published_at, reverse=True)
+    limit = max(max_items, 0)
+    for item in newest[limit:]:
+        detail = f"beyond the newest {limit} entries the source takes (max_items)"
+        skipped.append(Skipped(label(item), SkipReason.OVER_LIMIT, detail))
+    return newest[:limit], skipped
+
+
+def plan_refresh(
+    source: Source,
+    entries: Sequence[IngestedItem | Refusal],
+    stored: Mapping[str, StoredEntry],
+    *,
+    now: datetime,
+    language: str,
+    guid_authority: str,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> RefreshPlan:
+    """Insert, update or skip every entry; `new_id` makes GUIDs (random by default)."""
+    assert source.id is not None
+    kept, skipped = select(entries, source.max_items)
+    cutoff = now - timedelta(days=source.retention_days)
+    inserts: list[Insert] = []
+    updates: list[Update] = []
+    warnings: list[str] = []
+    unchanged = 0
+    for item in kept:
+        found = stored.get(item.origin_id)
+        if found is not None and found.content_hash == item.content_hash:
+            unchanged += 1
+            continue
+        if found is None:
+            if item.updated_at < cutoff:
+                # Housekeeping would prune it at once, and the next fetch bring it back.
+                detail = (
+                    f"last changed {item.updated_at:%Y-%m-%d}, older than the source's "
+                    f"{source.retention_days}-day retention"
+                )
+                skipped.append(Skipped(label(item), SkipReason.TOO_OLD, detail))
+                continue
+            unique = new_id()
+            guid = f"tag:{guid_authority}:source/{source.id}/{unique}"
+            slugs = slug_candidates(item.title, f"{source.id}:{item.origin_id}", unique.hex)
+            article = new_article(source, item, guid=guid, slug=slugs[0], language=language)
+            inserts.append(Insert(article, slugs, item.content_hash))
+        else:
+            old = found.article
+            if old is None or old.id is None:
+                raise ValueError(f"the stored index holds no article for {item.origin_id!r}")
+            new = changed_article(old, source, item, now)
+            updates.append(Update(old, new, item.content_hash))
+        warnings.extend(f"{label(item)}: {note}" for note in item.warnings)
+    return RefreshPlan(
+        entries=len(entries),
+        inserts=tuple(inserts),
+        updates=tuple(updates),
+        unchanged=unchanged,
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+    )
+
+
+def label(item: IngestedItem) -> str:
+    return truncate(item.title, 80)
+
+
+def slug_candidates(title: str, identity: str, fallback: str) -> tuple[str, ...]:
+    """The title's slug plus a short suffix derived from the entry's identity, longer
+    suffixes should a shorter one be taken, and a random one as the last resort."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()
+    stem = slugify(title)[:70].strip("-")
+    return (*(f"{stem}-{digest[:size]}" for size in (6, 10, 16)), f"{stem}-{fallback}")
+
+
+def _entry_fields(source: Source, item: IngestedItem) -> dict[str, Any]:
+    """The article fields an entry decides, whether it is new or changed."""
+    return {
+        "title": item.title,
+        "summary": item.summary,
+        "content_html": item.content_html,
+        "author": item.author or source.name,
+        "section": source.section,
+        "hashtags": item.hashtags,
+        "published_at": item.published_at,
+        "url": item.link,
+        "image": item.image,
+    }
+
+
+def new_article(
+    source: Source, item: IngestedItem, *, guid: str, slug: str, language: str
+) -> Article:
+    assert source.id is not None
+    return Article(
+        guid=guid,
+        slug=slug,
+        updated_at=item.updated_at,
+        status=Status.PUBLISHED,
+        language=language,
+        origin=Origin(
+            source_id=source.id,
+            source_title=source.name,
+            feed_url=source.url,
+            origin_id=item.origin_id,
+            link=item.link,
+            original_date=item.original_date,
+        ),
+        **_entry_fields(source, item),
+    )
+
+
+def changed_article(old: Article, source: Source, item: IngestedItem, now: datetime) -> Article:
+    """The stored article with the entry's new content; GUID, slug, status and views stay
+    (an editor who withdrew an ingested article keeps it withdrawn)."""
+    assert old.origin is not None
+    return replace(
+        old,
+        # Readers only notice a change when `updated` moves, whatever the feed says.
+        updated_at=item.updated_at if item.updated_at > old.updated_at else now,
+        origin=replace(old.origin, link=item.link, original_date=item.original_date),
+        **_entry_fields(source, item),
+    )

@@ -1,0 +1,129 @@
+"""The ingest plan: a pure decision for every entry of a document, with no store at all."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from feeds.hashtags import hashtag
+from feeds.ingest.normalize import IngestedItem, Refusal
+from feeds.ingest.plan import plan_refresh
+from feeds.models import Article, Origin, Source, Status
+from feeds.refresh_plan import RefreshPlan, SkipReason, StoredEntry
+
+NOW = datetime(2026, 1, 12, 12, 0, tzinfo=UTC)
+SOURCE = Source(
+    url="https://wire.example/rss", name="Wire", section="world", max_items=3, id=7,
+    retention_days=30,
+)  # fmt: skip
+FIXED = uuid.UUID("12345678-1234-5678-1234-567812345678")
+
+
+def item(origin_id: str, *, hours: float = 1, content: str = "", **fields: object) -> IngestedItem:
+    when = NOW - timedelta(hours=hours)
+    values: dict[str, object] = {
+        "origin_id": origin_id, "title": f"Story {origin_id}", "summary": "S",
+        "content_html": content or f"<p>{origin_id}</p>", "author": "", "link": None,
+        "published_at": when, "updated_at": when, "original_date": None,
+        "hashtags": (hashtag("Wire"),), "image": None, "content_hash": f"h-{origin_id}-{content}",
+    }  # fmt: skip
+    values.update(fields)
+    return IngestedItem(**values)  # type: ignore[arg-type]
+
+
+def stored_article(origin_id: str, article_id: int) -> Article:
+    return Article(
+        guid=f"tag:x:{origin_id}", slug=f"story-{origin_id}", title="Old", summary="",
+        content_html="<p>old</p>", author="Wire", section="world", hashtags=(),
+        published_at=NOW - timedelta(days=2), updated_at=NOW - timedelta(days=2),
+        status=Status.WITHDRAWN, views=12, id=article_id,
+        origin=Origin(source_id=7, source_title="Wire", feed_url=SOURCE.url, origin_id=origin_id),
+    )  # fmt: skip
+
+
+def plan(entries: list[IngestedItem | Refusal], stored: dict[str, StoredEntry]) -> RefreshPlan:
+    return plan_refresh(
+        SOURCE, entries, stored, now=NOW, language="en", guid_authority="x.example,2026",
+        new_id=lambda: FIXED,
+    )  # fmt: skip
+
+
+def accounted(result: RefreshPlan) -> int:
+    return len(result.inserts) + len(result.updates) + result.unchanged + len(result.skipped)
+
+
+def test_every_entry_gets_exactly_one_fate() -> None:
+    entries: list[IngestedItem | Refusal] = [
+        item("new"),
+        item("same"),
+        item("changed", content="edited"),
+        Refusal("Broken entry", "cannot be read: bad"),
+        item("new", title="a second copy"),
+        item("ancient", hours=24 * 40),
+        item("older", hours=5),
+    ]
+    stored = {
+        "same": StoredEntry(1, "h-same-"),
+        "changed": StoredEntry(2, "h-changed-", stored_article("changed", 2)),
+    }
+    result = plan(entries, stored)
+    # max_items=3: new, same and changed are the newest three; older and ancient are cut.
+    assert [i.article.origin.origin_id for i in result.inserts if i.article.origin] == ["new"]
+    assert [u.old.id for u in result.updates] == [2]
+    assert result.unchanged == 1
+    reasons = {(s.entry, s.reason) for s in result.skipped}
+    assert reasons == {
+        ("Broken entry", SkipReason.REFUSED),
+        ("a second copy", SkipReason.DUPLICATE),
+        ("Story ancient", SkipReason.OVER_LIMIT),
+        ("Story older", SkipReason.OVER_LIMIT),
+    }
+    assert result.entries == len(entries) == accounted(result)
+
+
+def test_entries_older_than_retention_are_skipped_with_their_date_unless_stored() -> None:
+    entries: list[IngestedItem | Refusal] = [
+        item("old", hours=24 * 31),
+        item("kept", hours=24 * 31),
+    ]
+    stored = {"kept": StoredEntry(3, "stale", stored_article("kept", 3))}
+    result = plan(entries, stored)
+    (skip,) = result.skipped
+    assert (skip.entry, skip.reason) == ("Story old", SkipReason.TOO_OLD)
+    assert "30-day retention" in skip.detail and "2025-12-12" in skip.detail
+    assert [u.old.id for u in result.updates] == [3]  # stored: changes still reach readers
+    assert result.count(SkipReason.TOO_OLD) == 1 and accounted(result) == 2
+
+
+def test_an_insert_gets_a_tag_guid_slug_candidates_and_its_origin() -> None:
+    (insert,) = plan([item("g-1", author="Ann")], {}).inserts
+    article = insert.article
+    assert article.guid == f"tag:x.example,2026:source/7/{FIXED}"
+    assert insert.slugs[0].startswith("story-g-1-") and insert.slugs[-1] == f"story-g-1-{FIXED.hex}"
+    assert len(set(insert.slugs)) == 4 and article.slug == insert.slugs[0]
+    assert (article.author, article.section, article.status) == ("Ann", "world", Status.PUBLISHED)
+    assert article.origin == Origin(7, "Wire", SOURCE.url, "g-1")
+    assert insert.content_hash == "h-g-1-"
+
+
+def test_an_update_keeps_guid_slug_status_and_views_and_moves_updated() -> None:
+    old = stored_article("g", 4)
+    (update,) = plan([item("g", content="new")], {"g": StoredEntry(4, "x", old)}).updates
+    new = update.new
+    assert (new.guid, new.slug, new.status, new.views, new.id) == (
+        old.guid, old.slug, Status.WITHDRAWN, 12, 4,
+    )  # fmt: skip
+    assert new.content_html == "new" and new.updated_at > old.updated_at
+    # The entry's own date is older than what is stored: readers still see it change.
+    assert new.updated_at == NOW - timedelta(hours=1)
+    older = replace(item("g", content="newer"), updated_at=old.updated_at - timedelta(days=1))
+    (again,) = plan([older], {"g": StoredEntry(4, "x", old)}).updates
+    assert again.new.updated_at == NOW
+
+
+def test_warnings_of_written_entries_are_kept_with_the_entry_named() -> None:
+    noted = replace(item("w"), warnings=("hashtags cut to 2",))
+    dropped = replace(item("d", hours=24 * 60), warnings=("never shown",))
+    result = plan([noted, dropped], {})
+    assert result.warnings == ("Story w: hashtags cut to 2",)
