@@ -47,7 +47,7 @@ def insert_article(conn: Connection, article: Article, *, content_hash: str | No
     article_id: int = conn.execute(
         insert(articles).values(**values).returning(articles.c.id)
     ).scalar_one()
-    hashtag_store.set_for_article(conn, article_id, article.hashtags)
+    hashtag_store.set_for_article(conn, article_id, article)
     return article_id
 
 
@@ -57,7 +57,7 @@ def update_article(
     values = _values(article) | {"content_hash": content_hash}
     values.pop("guid")  # a GUID never changes
     conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
-    hashtag_store.set_for_article(conn, article_id, article.hashtags)
+    hashtag_store.set_for_article(conn, article_id, article)
 
 
 def _select() -> Select[Any]:
@@ -113,6 +113,14 @@ def load(conn: Connection, query: Select[Any]) -> list[Article]:
     return [_from_row(row, tags.get(row.id, ())) for row in rows]
 
 
+def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
+    """The articles with these ids, in the order given (missing ones left out)."""
+    if not ids:
+        return []
+    found = {a.id: a for a in load(conn, _select().where(articles.c.id.in_(list(ids))))}
+    return [found[i] for i in ids if i in found]
+
+
 def get_by(conn: Connection, **where: Any) -> Article | None:
     query = _select()
     for column, value in where.items():
@@ -141,14 +149,6 @@ def has_tag(key: str) -> Any:
         select(article_hashtags.c.article_id)
         .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
         .where(article_hashtags.c.article_id == articles.c.id, hashtags.c.key == key)
-    )
-
-
-def has_any_tag(keys: Sequence[str]) -> Any:
-    return exists(
-        select(article_hashtags.c.article_id)
-        .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
-        .where(article_hashtags.c.article_id == articles.c.id, hashtags.c.key.in_(list(keys)))
     )
 
 

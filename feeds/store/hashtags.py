@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from feeds.models import Hashtag, Status
-from feeds.store.schema import article_hashtags, articles, hashtags
+from feeds.models import Article, Hashtag, Status
+from feeds.store.schema import article_hashtags, hashtags
 
 
 def ensure(conn: Connection, tags: Iterable[Hashtag]) -> dict[str, int]:
@@ -28,14 +29,32 @@ def ensure(conn: Connection, tags: Iterable[Hashtag]) -> dict[str, int]:
     return ids
 
 
-def set_for_article(conn: Connection, article_id: int, tags: Sequence[Hashtag]) -> None:
+def feed_columns(article: Article) -> dict[str, Any]:
+    """The article's columns each of its hashtag links carries for the feed queries."""
+    return {
+        "status": article.status.value,
+        "published_at": article.published_at,
+        "sponsored": article.sponsored,
+        "section": article.section,
+    }
+
+
+def set_for_article(conn: Connection, article_id: int, article: Article) -> None:
+    """Write the article's links, with its feed columns; every article write calls this."""
+    tags = article.hashtags
     ids = ensure(conn, tags)
     conn.execute(delete(article_hashtags).where(article_hashtags.c.article_id == article_id))
     if tags:
+        copied = feed_columns(article)
         conn.execute(
             insert(article_hashtags),
             [
-                {"article_id": article_id, "hashtag_id": ids[tag.key], "position": position}
+                {
+                    "article_id": article_id,
+                    "hashtag_id": ids[tag.key],
+                    "position": position,
+                    **copied,
+                }
                 for position, tag in enumerate(tags)
             ],
         )
@@ -78,11 +97,13 @@ def all_in_use(
         .order_by(hashtags.c.key)
     )
     if visible_at is not None:
-        query = query.join(articles, articles.c.id == article_hashtags.c.article_id).where(
-            articles.c.status == Status.PUBLISHED.value, articles.c.published_at <= visible_at
+        # The links carry what visibility needs: no join with the articles.
+        query = query.where(
+            article_hashtags.c.status == Status.PUBLISHED.value,
+            article_hashtags.c.published_at <= visible_at,
         )
         if not include_sponsored:
-            query = query.where(articles.c.sponsored.is_(False))
+            query = query.where(article_hashtags.c.sponsored.is_(False))
     rows = conn.execute(query).all()
     return [(Hashtag(key=row.key, display=row.display), row.n) for row in rows]
 
@@ -93,19 +114,19 @@ def is_public(conn: Connection, key: str, now: datetime) -> bool:
     The flag is set when such an article is written; a scheduled one coming due is
     found here by the query instead (and marked, when `conn` may write).
     """
-    row = conn.execute(select(hashtags.c.public).where(hashtags.c.key == key)).first()
+    row = conn.execute(
+        select(hashtags.c.id, hashtags.c.public).where(hashtags.c.key == key)
+    ).first()
     if row is None:
         return False
     if row.public:
         return True
     found = conn.execute(
-        select(articles.c.id)
-        .join(article_hashtags, article_hashtags.c.article_id == articles.c.id)
-        .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
+        select(article_hashtags.c.article_id)
         .where(
-            hashtags.c.key == key,
-            articles.c.status == Status.PUBLISHED.value,
-            articles.c.published_at <= now,
+            article_hashtags.c.hashtag_id == row.id,
+            article_hashtags.c.status == Status.PUBLISHED.value,
+            article_hashtags.c.published_at <= now,
         )
         .limit(1)
     ).first()

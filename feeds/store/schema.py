@@ -100,8 +100,10 @@ articles = Table(
     Column("origin_date", Text),
     Column("content_hash", String(64)),
     UniqueConstraint("source_id", "origin_id", name="uq_articles_source_origin"),
-    Index("ix_articles_status_published", "status", "published_at"),
-    Index("ix_articles_section_published", "section", "published_at"),
+    # Feeds read newest first from a point: each index ends in (published_at, id), after
+    # the columns a feed fixes, so a page is one range walk whatever the store's size.
+    Index("ix_articles_status_published_id", "status", "published_at", "id"),
+    Index("ix_articles_section_status_published_id", "section", "status", "published_at", "id"),
     # `feeds import` finds the newsroom's article for a record by its canonical URL. A
     # hash index: URLs have no length limit, and a btree entry must fit in a page.
     Index(
@@ -140,7 +142,14 @@ article_hashtags = Table(
         primary_key=True,
     ),
     Column("position", Integer, nullable=False),
-    Index("ix_article_hashtags_hashtag", "hashtag_id", "article_id"),
+    # Copies of the article's columns that hashtag feeds and tag-feed rules filter and
+    # order by, kept in step on every write, so a hashtag's feed is one walk of the
+    # index below and never a walk of every article probing for the tag.
+    Column("status", String(10), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("sponsored", Boolean, nullable=False),
+    Column("section", String(100), nullable=False),
+    Index("ix_article_hashtags_feed", "hashtag_id", "status", "published_at", "article_id"),
 )
 
 tag_feeds = Table(
@@ -166,6 +175,7 @@ feed_versions = Table(
     Column("version", Integer, nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),
     Column("next_change_at", UTCDateTime),
+    Index("ix_feed_versions_next_change_at", "next_change_at"),
 )
 
 api_tokens = Table(
