@@ -47,29 +47,47 @@ class FakeClock:
         return self.now
 
 
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A URL whose connections work in a new PostgreSQL schema, dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database that each test copies (SQLite) or empties (PostgreSQL)."""
     if PG_URL:
-        schema = f"feeds_test_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in PG_URL else "?"
-        url = f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-        store = Store.from_url(url)
-        store.migrate()
-        store.dispose()
-        yield url
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        with pg_schema("feeds_test") as url:
+            store = Store.from_url(url)
+            store.migrate()
+            store.dispose()
+            yield url
     else:
         path = tmp_path_factory.mktemp("template") / "feeds.db"
         store = Store.from_url(f"sqlite:///{path}")
         store.migrate()
         store.dispose()
         yield str(path)
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty, unmigrated database (a schema of its own on PostgreSQL), for upgrades."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path}/empty.db"
+        return
+    with pg_schema("feeds_empty") as url:
+        yield url
 
 
 @pytest.fixture

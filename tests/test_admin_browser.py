@@ -182,3 +182,28 @@ def test_source_health_turns_ok_then_failing(sources_app: Flask) -> None:
         assert "backing off until" in row.locator(".backoff").inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "sources-failing.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_deleting_a_tag_feed_asks_first(page: object, demo_app: Flask) -> None:
+    # The question comes from the admin's script file: its policy allows no inline handler.
+    svc: Service = demo_app.extensions["feeds"]
+    svc.users.create("alice", PASSWORD)
+    svc.audit.create_tag_feed("user:alice", {"slug": "ferries", "title": "Ferries",
+                                             "any_of": ["Shipping"]})  # fmt: skip
+    log_in(page)
+    questions: list[str] = []
+    answer = {"accept": False}
+
+    def respond(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if answer["accept"] else dialog.dismiss()
+
+    page.on("dialog", respond)  # type: ignore[attr-defined]
+    page.goto("/admin/tag-feeds/ferries")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Delete tag feed").click()  # type: ignore[attr-defined]
+    assert questions == ["Delete this tag feed? Subscribers will get 404."]
+    assert "ferries" in {f.slug for f in svc.catalog.tag_feeds()}
+    answer["accept"] = True
+    page.get_by_role("button", name="Delete tag feed").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/admin/tag-feeds")  # type: ignore[attr-defined]
+    assert "ferries" not in {f.slug for f in svc.catalog.tag_feeds()}

@@ -18,7 +18,11 @@ pytestmark = [
 def test_feed_opened_in_chromium_explains_how_to_subscribe(live_url: str, fmt: str) -> None:
     base = live_url
     with browser_page(base) as page:
-        page.goto(f"/feeds/sections/world.{fmt}")  # type: ignore[attr-defined]
+        response = page.goto(f"/feeds/sections/world.{fmt}")  # type: ignore[attr-defined]
+        # The view works under the feed's policy, which allows no script but the stylesheet.
+        policy = response.headers["content-security-policy"]
+        assert f"script-src {base}/feeds/feed.xsl;" in policy
+        assert policy.startswith("default-src 'none';")
         body = page.locator("body")  # type: ignore[attr-defined]
         body.get_by_text("This is a web feed").wait_for()
         text = body.inner_text()

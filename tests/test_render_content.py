@@ -98,3 +98,10 @@ def test_empty_and_whitespace_content_returned_as_is() -> None:
 def test_deterministic() -> None:
     html = '<p class="a" id="b"><img alt="x" src="a.jpg" srcset="a.jpg 1x"></p>'
     assert absolutize_html(html, BASE) == absolutize_html(html, BASE)
+
+
+def test_control_character_references_in_urls_do_not_break_the_feed() -> None:
+    # Stored HTML that was never sanitised may hold them: the feed must still render.
+    out = absolutize_html('<a href=" &#1;javascript:x">a</a><img srcset="&#2;a.jpg 1x">', BASE)
+    assert "\x01" not in out and "\x02" not in out
+    assert out.startswith("<a href=")

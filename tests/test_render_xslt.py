@@ -59,3 +59,30 @@ def test_page_lists_feed_and_items(render: object, extension: str) -> None:
 def test_stylesheet_is_xslt_1_0() -> None:
     root = etree.parse(str(STYLESHEET)).getroot()
     assert root.get("version") == "1.0"
+
+
+def test_rss_content_without_summary_is_shown_as_text_never_markup() -> None:
+    # Without a summary the RSS description holds the content HTML; a browser applying
+    # the stylesheet must show its words and never build its elements.
+    content = (
+        '<p>Cranes &amp; ships <img src="x" onerror="alert(1)"></p>'
+        "<script>alert(2)</script><svg onload=alert(3)></svg>"
+    )
+    doc = make_document(items=(make_item(1, summary="", content_html=content),))
+    root = page(render_rss(doc))
+    paragraph = root.findall(".//li")[0].find("p")
+    assert paragraph is not None
+    assert len(paragraph) == 0  # text only: no child element at all
+    assert paragraph.text_content().strip() == "Cranes & ships alert(2)"
+    for name in ("script", "img", "svg"):
+        assert root.find(f".//{name}") is None
+
+
+def test_long_description_is_shortened_not_failed() -> None:
+    content = "<p>" + "word &amp; <b>bold</b> " * 2000 + "</p>"
+    doc = make_document(items=(make_item(1, summary="", content_html=content),))
+    paragraph = page(render_rss(doc)).findall(".//li")[0].find("p")
+    assert paragraph is not None and len(paragraph) == 0
+    text = paragraph.text_content()
+    assert text.startswith("word & bold word & bold")
+    assert 100 < len(text) < 2000

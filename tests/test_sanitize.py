@@ -189,3 +189,22 @@ def test_property_arbitrary_text_is_safe_and_xml_clean(fragment: str) -> None:
     output = sanitize_html(fragment, BASE)
     assert_safe(output)
     assert clean_text(output) == output
+
+
+def test_newsroom_html_without_a_base_keeps_relative_urls_and_drops_unsafe_schemes() -> None:
+    # API articles without a URL of their own: the feed writers resolve relative URLs
+    # against the article's link later, so they are kept as written.
+    assert safe_url("/x", None) == "/x"
+    assert safe_url("pic.jpg", None) == "pic.jpg"
+    assert safe_url("//cdn.example/a.jpg", None) == "//cdn.example/a.jpg"
+    for spelling in ("javascript:alert(1)", " JaVaScRiPt:alert(1)", "java\tscript:x",
+                     "\x01javascript:x", "data:text/html,x", "vbscript:x"):  # fmt: skip
+        assert safe_url(spelling, None) is None, spelling
+    assert sanitize_html(
+        '<a href="/more" onclick="x()">m</a><img src="pic.jpg" srcset="a.jpg 1x, b.jpg 2x">'
+        '<a href="java&#x09;script:alert(1)">j</a>',
+        None,
+    ) == (
+        '<a href="/more" rel="noopener noreferrer">m</a>'
+        '<img src="pic.jpg" srcset="a.jpg 1x, b.jpg 2x"><a rel="noopener noreferrer">j</a>'
+    )

@@ -15,6 +15,7 @@ from feeds.models import Section
 from feeds.service import Service
 from feeds.store import Store
 from feeds.store.schema import feed_versions, metadata
+from tests.migration_helpers import upgrade_to
 
 
 def test_migrations_create_exactly_the_declared_tables(service: Service) -> None:
@@ -62,17 +63,8 @@ def test_integrity_errors_become_conflicts(service: Service) -> None:
 
 
 def test_upgrade_marks_only_tags_already_shown_as_public(tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from feeds.store.db import MIGRATIONS
-
     store = Store.from_url(f"sqlite:///{tmp_path}/old.db")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0002")
+    upgrade_to(store, "0002")
     with store.engine.begin() as conn:
         conn.execute(text("INSERT INTO sections (slug, title, description) VALUES ('w', 'W', '')"))
         for n, status, when in ((1, "published", "2020-01-01"), (2, "draft", "2020-01-01"),

@@ -80,16 +80,23 @@ def html_to_text(fragment: str) -> str:
     return clean_text(html.unescape(stripped), collapse=True)
 
 
-def safe_url(value: str, base_url: str, schemes: frozenset[str] = SCHEMES) -> str | None:
-    """*value* made absolute against *base_url*, or None when its scheme is not allowed."""
+def safe_url(value: str, base_url: str | None, schemes: frozenset[str] = SCHEMES) -> str | None:
+    """*value* made absolute against *base_url*, or None when its scheme is not allowed.
+
+    With *base_url* None (newsroom HTML whose article has no URL of its own) a relative
+    reference is kept as written: the feed writers resolve it against the article's
+    link. With an empty base it cannot be resolved and is dropped.
+    """
     candidate = _URL_IGNORED.sub("", value).strip(_URL_EDGES)
     if not candidate:
         return None
-    resolved = absolute_url(candidate, base_url)
+    resolved = candidate if base_url is None else absolute_url(candidate, base_url)
     try:
         parts = urlsplit(resolved)
     except ValueError:
         return None
+    if base_url is None and not parts.scheme:
+        return resolved
     if parts.scheme.lower() not in schemes or (
         parts.scheme.lower() in SCHEMES and not parts.netloc
     ):
@@ -97,7 +104,7 @@ def safe_url(value: str, base_url: str, schemes: frozenset[str] = SCHEMES) -> st
     return resolved
 
 
-def safe_srcset(value: str, base_url: str) -> str | None:
+def safe_srcset(value: str, base_url: str | None) -> str | None:
     """Each srcset candidate made absolute; unsafe candidates are dropped."""
     kept = []
     for url, descriptor in parse_srcset(value):
@@ -110,7 +117,7 @@ def safe_srcset(value: str, base_url: str) -> str | None:
     return ", ".join(kept) or None
 
 
-def _attribute_filter(base_url: str) -> Callable[[str, str, str], str | None]:
+def _attribute_filter(base_url: str | None) -> Callable[[str, str, str], str | None]:
     def check(tag: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
             return safe_url(value, base_url, LINK_SCHEMES if tag == "a" else SCHEMES)
@@ -121,8 +128,12 @@ def _attribute_filter(base_url: str) -> Callable[[str, str, str], str | None]:
     return check
 
 
-def sanitize_html(fragment: str, base_url: str) -> str:
-    """Allow-listed HTML: no scripts, handlers or unsafe URLs; links get noopener."""
+def sanitize_html(fragment: str, base_url: str | None) -> str:
+    """Allow-listed HTML: no scripts, handlers or unsafe URLs; links get noopener.
+
+    The one policy for every HTML fragment the store keeps, ingested or written through
+    the API: what is stored is what is served.
+    """
     if not fragment:
         return ""
     cleaned = nh3.clean(

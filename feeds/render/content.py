@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lxml import html
 
+from feeds.render.xmltext import clean_text
 from feeds.urls import absolute_url, absolutize_srcset
 
 __all__ = ["absolute_url", "absolutize_html", "absolutize_srcset"]
@@ -36,11 +37,13 @@ def absolutize_html(content: str, base_url: str) -> str:
         for name in URL_ATTRIBUTES:
             value = element.get(name)
             if value is not None:
-                element.set(name, absolute_url(value, base_url))
+                # A character reference such as &#1; parses to a character lxml refuses
+                # to set; one odd attribute must not take the whole feed down.
+                element.set(name, clean_text(absolute_url(value, base_url)))
         for name in _SRCSET_ATTRIBUTES:
             value = element.get(name)
             if value is not None:
-                element.set(name, absolutize_srcset(value, base_url))
+                element.set(name, clean_text(absolutize_srcset(value, base_url)))
     serialised = html.tostring(wrapper, encoding="unicode", method="html")
     opening, closing = f"<{_WRAPPER}>", f"</{_WRAPPER}>"
     if not (serialised.startswith(opening) and serialised.endswith(closing)):

@@ -1,7 +1,8 @@
 """Validation of article payloads from the API and from NDJSON imports.
 
 Every problem is reported against the field it concerns; nothing is stored unless the
-whole payload is valid.
+whole payload is valid. Article HTML is sanitised here with the ingest policy, so the
+store keeps exactly what is served.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 from feeds.errors import ValidationError
 from feeds.hashtags import hashtag, parse_hashtags
+from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Hashtag, Image, Status
 from feeds.xmlchars import xml_safe
 
@@ -216,15 +218,18 @@ def validate(data: Any, *, default_language: str, max_hashtags: int) -> ArticleD
     language = data.get("language") or default_language
     if not isinstance(language, str) or len(language) > 35 or not LANGUAGE.fullmatch(language):
         errors["language"] = "must be a language tag such as en or ko-KR"
+    url = _url(data.get("url"), "url", errors)
     draft = ArticleDraft(
         title=title,
         slug=slug if isinstance(slug, str) else None,
         summary=summary,
-        content_html=clean_text(content),
+        # The same allow-list as ingested HTML, applied before storing: every page and
+        # feed then serves what the store holds, and no reader has to trust the API.
+        content_html=sanitize_html(content, url),
         author=author,
         section=section,
         hashtags=_hashtags(data.get("hashtags"), errors, max_hashtags),
-        url=_url(data.get("url"), "url", errors),
+        url=url,
         image=_image(data.get("image"), errors),
         views=views,
         sponsored=bool(sponsored),

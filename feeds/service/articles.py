@@ -328,8 +328,9 @@ class ArticleService:
     def display_html(self, article: Article, page_url: str) -> str:
         """The article's HTML made safe to show on our own pages (allow-listed by nh3).
 
-        Feeds carry the newsroom's HTML as given (readers sanitise it themselves); our
-        article page shares an origin with the admin UI, so it must not run anything.
+        Stored HTML is already sanitised on write; sanitising again here costs little and
+        protects the page, which shares an origin with the admin UI, from any row that
+        reached the store another way.
         """
         return sanitize_html(article.content_html, article.url or page_url)
 

@@ -27,6 +27,8 @@ from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
 
+# The stylesheet RSS and Atom name for browsers, relative to the root they are served at.
+STYLESHEET_PATH = "feeds/feed.xsl"
 # A feed that has never held anything still needs a Last-Modified that never moves.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # Cursors count microseconds from year 1, so every date (archives before 1970 too)
@@ -230,7 +232,7 @@ class FeedService:
             generator="Feeds",
             generator_version=feeds.__version__,
             items=tuple(self.item(a, root, section_titles) for a in found),
-            stylesheet_url=root + "feeds/feed.xsl",
+            stylesheet_url=root + STYLESHEET_PATH,
             hub_url=settings.websub_hub or None,
             next_url=next_url,
         )

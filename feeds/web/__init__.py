@@ -22,6 +22,7 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.api import blueprint as api_blueprint
     from feeds.web.api_admin import blueprint as api_admin_blueprint
     from feeds.web.api_sources import blueprint as api_sources_blueprint
+    from feeds.web.csp import register as register_csp
     from feeds.web.errors import register as register_errors
     from feeds.web.feeds import blueprint as feeds_blueprint
     from feeds.web.health import blueprint as health_blueprint
@@ -42,6 +43,7 @@ def register(app: Flask, settings: Settings) -> None:
     register_csrf(app)
     register_pollstats(app)
     register_errors(app)
+    register_csp(app)
 
 
 def register_csrf(app: Flask) -> None:

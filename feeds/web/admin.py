@@ -31,7 +31,7 @@ from feeds.models import ArticleFilter, Source, Status
 from feeds.service import Service
 from feeds.service.source_health import SourceHealth, health
 from feeds.service.users import LoginThrottled
-from feeds.web import service
+from feeds.web import csp, service
 from feeds.web.params import whole_number
 from feeds.web.pollstats import poller_stats
 
@@ -107,7 +107,7 @@ def require_session() -> BaseResponse | None:
 def admin_headers(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers[csp.HEADER] = csp.ADMIN
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -64,11 +64,76 @@
       <h2><a href="{link}"><xsl:value-of select="title"/></a></h2>
       <!-- Our RSS dates are always UTC: "Mon, 12 Jan 2026 17:23:05 +0000". -->
       <time><xsl:value-of select="substring(pubDate, 1, 22)"/> UTC</time>
-      <!-- Our writer HTML-escapes plain-text summaries for RSS, so unescaping once
-           gives back the text; Firefox ignores disable-output-escaping and shows it
-           escaped instead, which is still safe. -->
-      <p><xsl:value-of select="description" disable-output-escaping="yes"/></p>
+      <!-- The description is HTML (our writer escapes plain-text summaries into it).
+           It is shown as text only, never as markup: tags are dropped and the three
+           entities our writer produces are decoded, and the result is escaped on
+           output like every other value here. -->
+      <p>
+        <xsl:call-template name="unescape">
+          <xsl:with-param name="text">
+            <xsl:call-template name="strip-tags">
+              <xsl:with-param name="html" select="substring(description, 1, $excerpt)"/>
+            </xsl:call-template>
+          </xsl:with-param>
+        </xsl:call-template>
+      </p>
     </li>
+  </xsl:template>
+
+  <!-- Enough for a summary; it also bounds the recursion below (one level per tag). -->
+  <xsl:variable name="excerpt" select="2000"/>
+
+  <xsl:template name="strip-tags">
+    <xsl:param name="html"/>
+    <xsl:choose>
+      <xsl:when test="contains($html, '&lt;')">
+        <xsl:value-of select="substring-before($html, '&lt;')"/>
+        <xsl:call-template name="strip-tags">
+          <xsl:with-param name="html"
+              select="substring-after(substring-after($html, '&lt;'), '&gt;')"/>
+        </xsl:call-template>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$html"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
+  <xsl:template name="unescape">
+    <xsl:param name="text"/>
+    <xsl:call-template name="replace">
+      <xsl:with-param name="text">
+        <xsl:call-template name="replace">
+          <xsl:with-param name="text">
+            <xsl:call-template name="replace">
+              <xsl:with-param name="text" select="$text"/>
+              <xsl:with-param name="from" select="'&amp;lt;'"/>
+              <xsl:with-param name="to" select="'&lt;'"/>
+            </xsl:call-template>
+          </xsl:with-param>
+          <xsl:with-param name="from" select="'&amp;gt;'"/>
+          <xsl:with-param name="to" select="'&gt;'"/>
+        </xsl:call-template>
+      </xsl:with-param>
+      <!-- Last, so "&amp;lt;" stays the text "&lt;". -->
+      <xsl:with-param name="from" select="'&amp;amp;'"/>
+      <xsl:with-param name="to" select="'&amp;'"/>
+    </xsl:call-template>
+  </xsl:template>
+
+  <xsl:template name="replace">
+    <xsl:param name="text"/>
+    <xsl:param name="from"/>
+    <xsl:param name="to"/>
+    <xsl:choose>
+      <xsl:when test="contains($text, $from)">
+        <xsl:value-of select="concat(substring-before($text, $from), $to)"/>
+        <xsl:call-template name="replace">
+          <xsl:with-param name="text" select="substring-after($text, $from)"/>
+          <xsl:with-param name="from" select="$from"/>
+          <xsl:with-param name="to" select="$to"/>
+        </xsl:call-template>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$text"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <xsl:template match="atom:entry">
