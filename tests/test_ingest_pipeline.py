@@ -307,3 +307,19 @@ def test_the_outcome_names_every_feed_the_refresh_changed(
         FeedKey(FeedKind.TAG, "서울"),
         FeedKey(FeedKind.CUSTOM, "east-asia"),
     }
+
+
+def test_markup_in_outside_titles_never_reaches_our_feeds(
+    app: Flask, service: Service, httpserver: HTTPServer
+) -> None:
+    hostile = [
+        Entry("t-1", "&lt;script&gt;alert(1)&lt;/script&gt;Harbour reopens"),
+        Entry("t-2", "&lt;img src=x onerror=alert(1)&gt;Ferry times", date=hours_ago(1)),
+    ]
+    source_id = add_source(service, serve(httpserver, rss(hostile)))
+    assert service.sources.refresh(source_id).new == 2
+    client = app.test_client()
+    for path in ("/feeds/sections/world.rss", "/feeds/sections/world.atom"):
+        assert feed_titles(client, path)[:2] == ["Ferry times", "Harbour reopens"], path
+    items = client.get("/feeds/sections/world.json").get_json()["items"]
+    assert [item["title"] for item in items[:2]] == ["Ferry times", "Harbour reopens"]

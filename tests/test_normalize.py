@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -188,7 +189,7 @@ def test_unsafe_html_and_control_characters_are_cleaned() -> None:
     content = '<a href="JaVaScRiPt&#58;alert(1)" onclick="x">x</a><script>y</script>'
     item = one(title="Bad\x01 <title>", author="A\x02n", content_html=content)
     assert item.content_html == '<a rel="noopener noreferrer">x</a>'
-    assert (item.title, item.author) == ("Bad <title>", "An")
+    assert (item.title, item.author) == ("Bad", "An")
 
 
 def test_titles_and_summaries_are_bounded() -> None:
@@ -203,3 +204,61 @@ def test_content_hash_tells_changed_from_unchanged() -> None:
     assert one(id="g").content_hash == base.content_hash
     assert one(id="g", content_html="<p>Edited</p>").content_hash != base.content_hash
     assert one(id="g", title="New").content_hash != base.content_hash
+
+
+HOSTILE_TITLES = [
+    ("&lt;script&gt;alert(1)&lt;/script&gt;Harbour reopens", "Harbour reopens"),
+    ("&lt;img src=x onerror=alert(1)&gt;Ferry &amp;amp; port", "Ferry & port"),
+    ("<![CDATA[<b onmouseover=alert(1)>Bold</b> <svg onload=alert(1)>tide]]>", "Bold"),
+]
+
+
+def rss_titled(title: str) -> bytes:
+    return (
+        "<rss version='2.0'><channel><title>W</title><link>https://wire.example/</link>"
+        f"<item><guid>g</guid><title>{title}</title><description>d</description></item>"
+        "</channel></rss>"
+    ).encode()
+
+
+def atom_titled(title: str, kind: str) -> bytes:
+    return (
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>W</title><id>urn:w</id>"
+        "<updated>2026-01-12T00:00:00Z</updated><entry><id>urn:g</id>"
+        f"<title type='{kind}'>{title}</title><updated>2026-01-12T00:00:00Z</updated>"
+        "</entry></feed>"
+    ).encode()
+
+
+def titles_of(body: bytes) -> list[str]:
+    feed = parse_feed(body, base_url=SOURCE.url, content_type=None)
+    return [item.title for item in kept(feed)]
+
+
+@pytest.mark.parametrize(("raw", "expected"), HOSTILE_TITLES)
+def test_markup_is_stripped_from_rss_titles_labelled_text(raw: str, expected: str) -> None:
+    assert titles_of(rss_titled(raw)) == [expected]
+
+
+@pytest.mark.parametrize(("raw", "expected"), HOSTILE_TITLES[:2])
+@pytest.mark.parametrize("kind", ["text", "html"])
+def test_markup_is_stripped_from_atom_titles_of_either_type(
+    raw: str, expected: str, kind: str
+) -> None:
+    if kind == "html":
+        # In an HTML title the markup is escaped once more to be markup at all.
+        raw = raw.replace("&", "&amp;")
+    assert titles_of(atom_titled(raw, kind)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<script>alert(1)</script>Harbour reopens", "Harbour reopens"),
+        ('<img src="x" onerror="alert(1)">Ferry &amp; port', "Ferry & port"),
+    ],
+)
+def test_markup_is_stripped_from_json_feed_titles(raw: str, expected: str) -> None:
+    body = {"version": "https://jsonfeed.org/version/1.1", "title": "W",
+            "items": [{"id": "g", "title": raw, "content_text": "t"}]}  # fmt: skip
+    assert titles_of(json.dumps(body).encode()) == [expected]

@@ -135,9 +135,11 @@ def normalize_entry(
         entry.content_base if entry.content_html else entry.summary_base,
     )
     summary_text = html_to_text(entry.summary) or html_to_text(content_html)
-    # Every writer needs a title (feedgen refuses an Atom entry without one).
+    # Every writer needs a title (feedgen refuses an Atom entry without one). Titles are
+    # text: markup is stripped whatever type the feed declared, because feeds label
+    # `<script>…` titles as plain text and many readers show RSS titles as HTML.
     title = (
-        truncate(clean_text(entry.title, collapse=True), options.title_max)
+        truncate(html_to_text(entry.title), options.title_max)
         or truncate(summary_text, 100)
         or UNTITLED
     )
