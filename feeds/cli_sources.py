@@ -19,7 +19,8 @@ from feeds.cli_common import (
     when,
 )
 from feeds.jobs import Jobs
-from feeds.models import Source
+from feeds.models import EntryCounts, Source
+from feeds.service.source_health import entry_summary
 from feeds.service.sources import source_to_dict
 
 
@@ -44,10 +45,16 @@ def _details(source: Source) -> str:
         f"  failures:     {state.failures}",
         f"  last error:   {state.last_error or '-'}",
         f"  next check:   {when(state.next_check_at)}",
-        f"  last items:   {state.items_new} new, {state.items_updated} updated, "
-        f"{state.items_unchanged} unchanged",
+        f"  last items:   {entry_summary(state.items)}",
+        *_notes(state.items),
     ]
     return "\n".join(lines)
+
+
+def _notes(counts: EntryCounts) -> list[str]:
+    """The refused entries with their reasons, and the warnings, one a line."""
+    refused = [f"  refused:      {entry}: {reason}" for entry, reason in counts.refusals]
+    return refused + [f"  warning:      {warning}" for warning in counts.warnings]
 
 
 @click.group("sources", cls=FeedsGroup, help="Outside feeds ingested into the store.")
@@ -167,7 +174,8 @@ def sources_refresh(source_id: int) -> None:
     text = (
         f"{source.name}: {outcome.status}"
         + (f" (HTTP {outcome.http_status})" if outcome.http_status else "")
-        + f", {outcome.new} new, {outcome.updated} updated, {outcome.unchanged} unchanged"
+        + f", {entry_summary(outcome.counts)}"
+        + "".join(f"\n{note}" for note in _notes(outcome.counts))
         + (f"\n  error: {outcome.error}" if outcome.error else "")
         + f"\n  next check: {when(outcome.next_check_at)}"
         + (f" (in {wait} s)" if wait is not None else "")

@@ -233,6 +233,34 @@ class CategoryRule:
 
 
 @dataclass(frozen=True)
+class EntryCounts:
+    """What one fetch did with each entry of its document: the counts add up to `entries`.
+
+    Skipped entries are duplicates within the document, older than the source's
+    retention, beyond its `max_items`, or refused (with the reason). `refusals`
+    ((entry, reason) pairs) and `warnings` keep the first few for people to read.
+    """
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    too_old: int = 0
+    over_limit: int = 0
+    refused: int = 0
+    refusals: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def entries(self) -> int:
+        return sum(getattr(self, name) for name in ENTRY_FATES)
+
+
+# The fields of EntryCounts that count entries, in the order people read them.
+ENTRY_FATES = ("new", "updated", "unchanged", "duplicates", "too_old", "over_limit", "refused")
+
+
+@dataclass(frozen=True)
 class SourceState:
     etag: str | None = None
     last_modified: str | None = None
@@ -243,9 +271,8 @@ class SourceState:
     last_error: str | None = None
     failures: int = 0
     next_check_at: datetime | None = None
-    items_new: int = 0
-    items_updated: int = 0
-    items_unchanged: int = 0
+    # The latest successful fetch's accounting of its document's entries.
+    items: EntryCounts = EntryCounts()
     # A 301/308 target seen on consecutive fetches; the URL changes once it is confirmed.
     redirect_target: str | None = None
     redirect_seen: int = 0

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from feeds.models import Article
+from feeds.models import Article, EntryCounts
+
+# Refusals and warnings kept for people to read; the counts say how many there were.
+MAX_NOTES = 20
 
 
 class SkipReason(StrEnum):
@@ -68,8 +71,25 @@ class RefreshPlan:
     updates: tuple[Update, ...] = ()
     unchanged: int = 0
     skipped: tuple[Skipped, ...] = ()
-    # Notes about entries that were written, e.g. what was cut from them.
+    # Notes about the document and the entries kept, e.g. what was cut from them.
     warnings: tuple[str, ...] = ()
 
     def count(self, reason: SkipReason) -> int:
         return sum(1 for skip in self.skipped if skip.reason is reason)
+
+    def counts(self) -> EntryCounts:
+        refusals = [s for s in self.skipped if s.reason is SkipReason.REFUSED]
+        warnings = list(self.warnings[:MAX_NOTES])
+        if len(self.warnings) > MAX_NOTES:
+            warnings.append(f"... and {len(self.warnings) - MAX_NOTES} more warnings")
+        return EntryCounts(
+            new=len(self.inserts),
+            updated=len(self.updates),
+            unchanged=self.unchanged,
+            duplicates=self.count(SkipReason.DUPLICATE),
+            too_old=self.count(SkipReason.TOO_OLD),
+            over_limit=self.count(SkipReason.OVER_LIMIT),
+            refused=len(refusals),
+            refusals=tuple((s.entry, s.detail) for s in refusals[:MAX_NOTES]),
+            warnings=tuple(warnings),
+        )

@@ -126,6 +126,21 @@ def test_valid_dates_are_trusted() -> None:
         assert trusted_date(DateValue(value, raw)) == value, raw
 
 
+@pytest.mark.parametrize(
+    ("value", "raw"),
+    [(datetime(1, 1, 1, tzinfo=UTC), "Mon, 01 Jan 0001 00:00:00 GMT"),
+     (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+     (datetime(1970, 1, 1, tzinfo=UTC), "Thu, 01 Jan 1970 00:00:00 GMT"),
+     (datetime(1969, 12, 31, 19, tzinfo=UTC), "1970-01-01T00:00:00+05:00")],
+)  # fmt: skip
+def test_no_date_placeholders_count_as_missing(value: datetime, raw: str) -> None:
+    assert trusted_date(DateValue(value, raw)) is None
+    item = one(published=DateValue(value, raw))
+    assert item.published_at == item.updated_at == FETCHED and item.original_date == raw
+    real = datetime(1970, 1, 2, tzinfo=UTC)
+    assert trusted_date(DateValue(real, "1970-01-02T00:00:00Z")) == real
+
+
 def test_missing_dates_are_the_fetch_time() -> None:
     item = one()
     assert (item.published_at, item.updated_at, item.original_date) == (FETCHED, FETCHED, None)

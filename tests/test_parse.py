@@ -226,6 +226,15 @@ def test_dates_beyond_the_calendar_in_utc_are_unreadable_not_fatal(raw: str) -> 
     assert entry.published == DateValue(None, raw)
 
 
+def test_a_malformed_document_without_a_readable_entry_is_refused_with_the_reason() -> None:
+    truncated = rss("<it").replace(b"</channel></rss>", b"")
+    with pytest.raises(ParseError, match=r"malformed rss20 document, no entry readable: "
+                       r"\w.* at line 1, column \d+"):  # fmt: skip
+        parse_feed(truncated, base_url=BASE, content_type=None)
+    empty = parse_feed(rss(""), base_url=BASE, content_type=None)  # well-formed: no entries
+    assert empty.entries == () and empty.problem is None
+
+
 def test_broken_xml_is_parsed_leniently_with_the_problem_recorded() -> None:
     body = rss("<item><title>A & B</title><link>https://x.example/1</link></item>")
     feed = parse_feed(body, base_url=BASE, content_type=None)

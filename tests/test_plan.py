@@ -122,8 +122,20 @@ def test_an_update_keeps_guid_slug_status_and_views_and_moves_updated() -> None:
     assert again.new.updated_at == NOW
 
 
-def test_warnings_of_written_entries_are_kept_with_the_entry_named() -> None:
+def test_warnings_of_kept_entries_are_kept_with_the_entry_named() -> None:
     noted = replace(item("w"), warnings=("hashtags cut to 2",))
+    same = replace(item("s"), warnings=("cut too",))  # unchanged: the stored copy lacks it
     dropped = replace(item("d", hours=24 * 60), warnings=("never shown",))
-    result = plan([noted, dropped], {})
-    assert result.warnings == ("Story w: hashtags cut to 2",)
+    result = plan([noted, same, dropped], {"s": StoredEntry(9, "h-s-")})
+    assert result.warnings == ("Story w: hashtags cut to 2", "Story s: cut too")
+    assert result.counts().warnings == result.warnings
+
+
+def test_counts_keep_the_first_refusals_and_warnings_and_say_how_many_more() -> None:
+    refusals: list[IngestedItem | Refusal] = [Refusal(f"e{n}", "bad") for n in range(25)]
+    noted = [replace(item(f"w{n}"), warnings=("cut",)) for n in range(3)]
+    counts = plan([*refusals, *noted], {}).counts()
+    assert (
+        counts.refused == 25 and len(counts.refusals) == 20 and counts.refusals[0] == ("e0", "bad")
+    )
+    assert counts.new == 3 and counts.entries == 28 and len(counts.warnings) == 3

@@ -8,6 +8,7 @@ https over republishing every article once more. Other ids are kept exactly.
 
 Dates are trusted only when the raw string describes a real instant: feedparser turns
 2024-02-30 into 1 March and accepts a +2500 offset, so the raw text is checked here.
+Placeholders for "no date" (`Mon, 01 Jan 0001`, Unix time 0) count as missing.
 Untrusted or missing dates become the fetch time; dates further ahead than the window
 are clamped to it. The raw string is kept as `original_date`.
 
@@ -24,7 +25,7 @@ import logging
 import mimetypes
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from feeds.hashtags import hashtag, merge, normalize_key
@@ -50,6 +51,9 @@ _SRC = re.compile(r'\ssrc="([^"]+)"')
 _ALT = re.compile(r'\salt="([^"]*)"')
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg")
 _WORD = re.compile(r"[\w]+")
+# Dates before this are placeholders for "no date", not news: .NET's DateTime.MinValue
+# and Hugo's zero time (`Mon, 01 Jan 0001`), Unix time 0 and its time-zone shifts.
+NO_DATE_BEFORE = datetime(1970, 1, 2, tzinfo=UTC)
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +196,9 @@ def identity_url(value: str) -> str:
 
 
 def trusted_date(date: DateValue) -> datetime | None:
-    """feedparser's value, unless the raw string shows it rolled over or is out of range."""
-    if date.value is None:
+    """feedparser's value, unless the raw string shows it rolled over or is out of range,
+    or it is a "no date" placeholder (see NO_DATE_BEFORE)."""
+    if date.value is None or date.value < NO_DATE_BEFORE:
         return None
     raw = date.raw or ""
     offset = _OFFSET.search(raw)

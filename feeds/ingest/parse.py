@@ -26,6 +26,7 @@ import io
 import re
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXParseException
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
@@ -73,14 +74,25 @@ def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> Parse
     problem = result.get("bozo_exception") if result.get("bozo") else None
     if isinstance(problem, ThingsNobodyCaresAboutButMe):
         problem = None  # a mislabelled Content-Type or charset, not a broken document
+    entries = result.get("entries", [])
+    if problem and not entries:
+        # The lenient parser gave up before any entry: not an empty feed but a broken one.
+        raise ParseError(f"malformed {version} document, no entry readable: {_problem(problem)}")
     return ParsedFeed(
         title=_text(feed, "title"),
         link=feed.get("link") or None,
         version=version,
-        entries=tuple(_entry(entry, base_url) for entry in result.get("entries", [])),
-        problem=f"{type(problem).__name__}: {problem}" if problem else None,
+        entries=tuple(_entry(entry, base_url) for entry in entries),
+        problem=_problem(problem) if problem else None,
         language=str(feed.get("language") or "").strip() or None,
     )
+
+
+def _problem(exc: Any) -> str:
+    """What the XML parser said, where it was (its own text says "<unknown>:1:82:")."""
+    if isinstance(exc, SAXParseException):
+        return f"{exc.getMessage()} at line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def refuse_entities(body: bytes, content_type: str | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -66,17 +67,27 @@ def retrieve(source: Source, options: FetchOptions, config_dir: Path) -> FetchRe
     return fetch(source.url, source.state, options)
 
 
+@dataclass(frozen=True)
+class PreparedDocument:
+    """Every entry parsed and normalised (or refused), in document order; the feed's
+    declared language (unchecked); what is wrong with the document as a whole."""
+
+    entries: tuple[IngestedItem | Refusal, ...] = ()
+    language: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
 def prepare(
     result: FetchResult, source: Source, fetched_at: datetime, options: NormalizeOptions
-) -> tuple[tuple[IngestedItem | Refusal, ...], str | None]:
-    """Every entry parsed and normalised (or refused), in document order, and the feed's
-    declared language (unchecked).
-
-    An unchanged document (304, or the same bytes) is not parsed at all.
-    """
+) -> PreparedDocument:
+    """The document made ready for the plan; one not fetched again is not parsed at all."""
     if result.body is None:
-        return (), None
+        return PreparedDocument()
     parsed = parse_feed(
         result.body, base_url=result.content_location, content_type=result.content_type
     )
-    return normalize(parsed, source, fetched_at, options), parsed.language
+    warnings: tuple[str, ...] = ()
+    if parsed.problem:
+        warnings = (f"the document is malformed ({parsed.problem}); it was read leniently",)
+    entries = normalize(parsed, source, fetched_at, options)
+    return PreparedDocument(entries, parsed.language, warnings)

@@ -59,19 +59,25 @@ def plan_refresh(
     language: str,
     guid_authority: str,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    document_warnings: Sequence[str] = (),
 ) -> RefreshPlan:
-    """Insert, update or skip every entry; `new_id` makes GUIDs (random by default)."""
+    """Insert, update or skip every entry; `new_id` makes GUIDs (random by default).
+
+    Warnings are the document's own (*document_warnings*) and those of every entry kept,
+    changed or not: they describe what the stored article lacks.
+    """
     assert source.id is not None
     kept, skipped = select(entries, source.max_items)
     cutoff = now - timedelta(days=source.retention_days)
     inserts: list[Insert] = []
     updates: list[Update] = []
-    warnings: list[str] = []
+    warnings = list(document_warnings)
     unchanged = 0
     for item in kept:
         found = stored.get(item.origin_id)
         if found is not None and found.content_hash == item.content_hash:
             unchanged += 1
+            warnings.extend(f"{label(item)}: {note}" for note in item.warnings)
             continue
         if found is None:
             if item.updated_at < cutoff:

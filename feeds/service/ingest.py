@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,15 @@ from sqlalchemy import Connection
 from feeds.errors import Conflict, FeedsError, FetchError, NotFound, ParseError
 from feeds.ingest import schedule
 from feeds.ingest.fetch import FetchOptions, FetchResult
-from feeds.ingest.normalize import IngestedItem, NormalizeOptions, Refusal
-from feeds.ingest.pipeline import prepare, retrieve
+from feeds.ingest.normalize import IngestedItem, NormalizeOptions
+from feeds.ingest.pipeline import PreparedDocument, prepare, retrieve
 from feeds.ingest.plan import plan_refresh
-from feeds.models import FeedKey, FeedMoves, Source, SourceState
+from feeds.models import EntryCounts, FeedKey, FeedMoves, Source, SourceState
 from feeds.service import ingest_metrics as metrics
 from feeds.service.article_input import LANGUAGE
 from feeds.service.articles import feed_moves
 from feeds.service.context import Context
+from feeds.service.source_input import counts_to_dict
 from feeds.store import refresh as refresh_store
 from feeds.store import sources as source_store
 from feeds.store import tagfeeds as tagfeed_store
@@ -50,23 +51,40 @@ before_commit: Callable[[], None] | None = None
 @dataclass(frozen=True)
 class RefreshOutcome:
     """What one refresh did. `status` is one of fetched, not_modified, unchanged,
-    failed, gone (410: the source is now disabled) or busy (someone else holds it)."""
+    failed, gone (410: the source is now disabled) or busy (someone else holds it).
+    `counts` accounts for every entry of the document (carried over when it was not
+    fetched again: a 304 or the same bytes)."""
 
     source_id: int
     status: str
     http_status: int | None = None
     error: str | None = None
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
+    counts: EntryCounts = field(default_factory=EntryCounts)
     next_check_at: datetime | None = None
     # Feeds whose content this refresh changed (for pre-rendering).
     feeds: tuple[FeedKey, ...] = ()
 
+    @property
+    def new(self) -> int:
+        return self.counts.new
+
+    @property
+    def updated(self) -> int:
+        return self.counts.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts.unchanged
+
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "feeds"}
-        data["next_check_at"] = self.next_check_at.isoformat() if self.next_check_at else None
-        return data
+        return {
+            "source_id": self.source_id,
+            "status": self.status,
+            "http_status": self.http_status,
+            "error": self.error,
+            **counts_to_dict(self.counts),
+            "next_check_at": self.next_check_at.isoformat() if self.next_check_at else None,
+        }
 
 
 class LeaseLost(FeedsError):
@@ -87,6 +105,9 @@ class Ingester:
         metrics.FETCHES.labels(outcome.status).inc()
         metrics.ITEMS.labels("new").inc(outcome.new)
         metrics.ITEMS.labels("updated").inc(outcome.updated)
+        if outcome.status == "fetched":  # otherwise the counts are the last fetch's
+            for reason in metrics.SKIP_REASONS:
+                metrics.SKIPPED.labels(reason).inc(getattr(outcome.counts, reason))
         if outcome.status != "busy":
             metrics.FETCH_SECONDS.observe(time.monotonic() - started)
         return outcome
@@ -97,11 +118,8 @@ class Ingester:
             return RefreshOutcome(source_id, "busy", error="another job is fetching this source")
         try:
             result = retrieve(source, self.fetch_options, Path(self.ctx.settings.config_dir))
-            entries, declared = prepare(result, source, self.ctx.now(), self.normalize_options)
-            language = self.ctx.settings.language
-            if declared and len(declared) <= 35 and LANGUAGE.fullmatch(declared):
-                language = declared
-            return self._store(source, lease, result, entries, language)
+            document = prepare(result, source, self.ctx.now(), self.normalize_options)
+            return self._store(source, lease, result, document)
         except (FetchError, ParseError) as exc:
             return self._record_failure(source, lease, exc)
         except (LeaseLost, Conflict) as exc:
@@ -132,43 +150,44 @@ class Ingester:
         return source, until if won else None
 
     def _store(
-        self,
-        source: Source,
-        lease: datetime,
-        result: FetchResult,
-        entries: tuple[IngestedItem | Refusal, ...],
-        language: str,
+        self, source: Source, lease: datetime, result: FetchResult, document: PreparedDocument
     ) -> RefreshOutcome:
         """Read the stored index, plan, and apply the plan: one transaction."""
         assert source.id is not None
         now = self.ctx.now()
+        settings = self.ctx.settings
+        language = settings.language
+        declared = document.language
+        if declared and len(declared) <= 35 and LANGUAGE.fullmatch(declared):
+            language = declared
+        entries = document.entries
         with self.ctx.store.begin() as conn:
             if not source_store.holds(conn, source.id, lease):
                 raise LeaseLost(f"source {source.id}")
             hashes = {e.origin_id: e.content_hash for e in entries if isinstance(e, IngestedItem)}
             plan = plan_refresh(
                 source, entries, source_store.stored_entries(conn, source.id, hashes),
-                now=now, language=language, guid_authority=self.ctx.settings.guid_authority,
+                now=now, language=language, guid_authority=settings.guid_authority,
+                document_warnings=document.warnings,
             )  # fmt: skip
-            tag_feeds, settings = tagfeed_store.all_feeds(conn), self.ctx.settings
+            tag_feeds = tagfeed_store.all_feeds(conn)
             moves = FeedMoves()
             for insert in plan.inserts:
                 moves |= feed_moves(None, insert.article, now, tag_feeds, settings)
             for update in plan.updates:
                 moves |= feed_moves(update.old, update.new, now, tag_feeds, settings)
-            new, updated, unchanged = len(plan.inserts), len(plan.updates), plan.unchanged
+            counts = plan.counts()
             if result.not_modified or result.unchanged:
-                s = source.state
-                unchanged = s.items_new + s.items_updated + s.items_unchanged
-            state, url = self._success_state(conn, source, result, now, new, updated, unchanged)
+                counts = carried_over(source.state.items)
+            state, url = self._success_state(conn, source, result, now, counts)
             refresh_store.apply_refresh(conn, source.id, plan, moves, state, now=now, url=url)
             if before_commit is not None:
                 before_commit()
         status = "not_modified" if result.not_modified else "fetched"
         status = "unchanged" if result.unchanged and not result.not_modified else status
         return RefreshOutcome(
-            source.id, status, result.status, None, new, updated, unchanged,
-            state.next_check_at, tuple(sorted(moves.changed, key=lambda k: k.storage_key)),
+            source.id, status, result.status, None, counts, state.next_check_at,
+            tuple(sorted(moves.changed, key=lambda k: k.storage_key)),
         )  # fmt: skip
 
     def _success_state(
@@ -177,9 +196,7 @@ class Ingester:
         source: Source,
         result: FetchResult,
         now: datetime,
-        new: int,
-        updated: int,
-        unchanged: int,
+        counts: EntryCounts,
     ) -> tuple[SourceState, str | None]:
         """The state after a success, and the new URL once a permanent redirect is confirmed."""
         target, seen, url = result.permanent_redirect, 0, None
@@ -194,8 +211,7 @@ class Ingester:
             etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash,
             last_fetch_at=now, last_success_at=now, last_status=result.status, last_error=None,
             failures=0, next_check_at=schedule.after_success(source, now),
-            items_new=new, items_updated=updated, items_unchanged=unchanged,
-            redirect_target=target, redirect_seen=seen,
+            items=counts, redirect_target=target, redirect_seen=seen,
         )  # fmt: skip
         return state, url
 
@@ -219,8 +235,8 @@ class Ingester:
             )  # fmt: skip
         state = replace(
             source.state, last_fetch_at=now, last_status=status, last_error=error,
-            failures=failures, next_check_at=next_check, items_new=0, items_updated=0,
-            items_unchanged=0, redirect_target=None, redirect_seen=0,
+            failures=failures, next_check_at=next_check, items=EntryCounts(),
+            redirect_target=None, redirect_seen=0,
         )  # fmt: skip
         with self.ctx.store.begin() as conn:
             if source_store.holds(conn, source.id, lease):
@@ -228,3 +244,9 @@ class Ingester:
         return RefreshOutcome(
             source.id, "gone" if gone else "failed", status, error, next_check_at=next_check
         )
+
+
+def carried_over(last: EntryCounts) -> EntryCounts:
+    """The counts of a document not fetched again (304, same bytes): what was written
+    last time is unchanged now, and what was skipped is skipped again."""
+    return replace(last, new=0, updated=0, unchanged=last.new + last.updated + last.unchanged)

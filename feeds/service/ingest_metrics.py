@@ -16,6 +16,12 @@ FETCHES = Counter(
 ITEMS = Counter(
     "feeds_ingest_items_total", "Ingested entries written, by kind (new, updated)", ["kind"]
 )
+SKIPPED = Counter(
+    "feeds_ingest_entries_skipped_total",
+    "Entries of fetched documents left out, by reason (duplicates, too_old, over_limit, refused)",
+    ["reason"],
+)
+SKIP_REASONS = ("duplicates", "too_old", "over_limit", "refused")
 FETCH_SECONDS = Histogram(
     "feeds_ingest_fetch_seconds",
     "Seconds from the start of a fetch to the stored outcome",

@@ -7,10 +7,10 @@ scheduler usually runs in another one). What this module does not do: fetch anyt
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from feeds.models import Source
+from feeds.models import EntryCounts, Source
 from feeds.store.audit import AuditEntry
 
 
@@ -28,13 +28,40 @@ class SourceHealth:
     backoff_until: datetime | None = None
     last_success_at: datetime | None = None
     last_fetch_at: datetime | None = None
-    items_new: int = 0
-    items_updated: int = 0
-    items_unchanged: int = 0
+    counts: EntryCounts = field(default_factory=EntryCounts)
 
     @property
     def items(self) -> int:
-        return self.items_new + self.items_updated + self.items_unchanged
+        return self.counts.entries
+
+    @property
+    def fates(self) -> str:
+        return entry_fates(self.counts)
+
+
+# How each skipped fate reads after its count ("3 duplicates in the document").
+_SKIPPED = (
+    ("duplicates", "duplicates in the document"),
+    ("too_old", "older than the retention"),
+    ("over_limit", "beyond max_items"),
+    ("refused", "refused"),
+)
+
+
+def entry_summary(counts: EntryCounts) -> str:
+    """One line accounting for every entry: "12 entries: 3 new, 1 updated, 8 unchanged",
+    followed by each kind of skipped entry there was."""
+    noun = "entry" if counts.entries == 1 else "entries"
+    return f"{counts.entries} {noun}: {entry_fates(counts)}"
+
+
+def entry_fates(counts: EntryCounts) -> str:
+    """ "3 new, 1 updated, 8 unchanged", then each kind of skipped entry there was."""
+    parts = [f"{counts.new} new", f"{counts.updated} updated", f"{counts.unchanged} unchanged"]
+    for name, label in _SKIPPED:
+        if getattr(counts, name):
+            parts.append(f"{getattr(counts, name)} {label}")
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -83,7 +110,5 @@ def health(source: Source, now: datetime) -> SourceHealth:
         backoff_until=backoff if backoff is not None and backoff > now else None,
         last_success_at=state.last_success_at,
         last_fetch_at=state.last_fetch_at,
-        items_new=state.items_new,
-        items_updated=state.items_updated,
-        items_unchanged=state.items_unchanged,
+        counts=state.items,
     )

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from feeds.errors import Conflict, FetchError, ValidationError
 from feeds.hashtags import hashtag
 from feeds.ingest.pipeline import FILE_SCHEME, local_path
-from feeds.models import CategoryMode, CategoryRule, Source
+from feeds.models import ENTRY_FATES, CategoryMode, CategoryRule, EntryCounts, Source
 from feeds.service.catalog import SLUG
 
 FIELDS = {
@@ -149,7 +149,21 @@ def source_to_dict(source: Source) -> dict[str, Any]:
         "retention_days": source.retention_days,
         "max_items": source.max_items,
         "managed_by": source.managed_by,
-        "state": {f.name: when(getattr(state, f.name)) for f in fields(state)},
+        "state": {
+            **{f.name: when(getattr(state, f.name)) for f in fields(state) if f.name != "items"},
+            **counts_to_dict(state.items, prefix="items_"),
+        },
+    }
+
+
+def counts_to_dict(counts: EntryCounts, prefix: str = "") -> dict[str, Any]:
+    """The accounting of a fetch's entries, flat: `entries`, each fate's count, then the
+    refusals (entry and reason) and warnings kept for people to read."""
+    return {
+        f"{prefix}entries": counts.entries,
+        **{f"{prefix}{name}": getattr(counts, name) for name in ENTRY_FATES},
+        f"{prefix}refusals": [{"entry": e, "reason": r} for e, r in counts.refusals],
+        f"{prefix}warnings": list(counts.warnings),
     }
 
 

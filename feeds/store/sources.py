@@ -15,7 +15,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
-from feeds.models import CategoryMode, CategoryRule, Hashtag, Source, SourceState
+from feeds.models import (
+    ENTRY_FATES,
+    CategoryMode,
+    CategoryRule,
+    EntryCounts,
+    Hashtag,
+    Source,
+    SourceState,
+)
 from feeds.refresh_plan import StoredEntry
 from feeds.store import articles as article_store
 from feeds.store.schema import articles, sources
@@ -24,9 +32,16 @@ from feeds.store.schema import articles, sources
 CHUNK = 500
 _STATE_FIELDS = (
     "etag", "last_modified", "body_hash", "last_fetch_at", "last_success_at", "last_status",
-    "last_error", "failures", "next_check_at", "items_new", "items_updated", "items_unchanged",
-    "redirect_target", "redirect_seen",
+    "last_error", "failures", "next_check_at", "redirect_target", "redirect_seen",
 )  # fmt: skip
+
+
+def _counts(row: Row[Any]) -> EntryCounts:
+    return EntryCounts(
+        **{name: getattr(row, f"items_{name}") for name in ENTRY_FATES},
+        refusals=tuple((str(p[0]), str(p[1])) for p in row.items_refusals if len(p) == 2),
+        warnings=tuple(str(warning) for warning in row.items_warnings),
+    )
 
 
 def _from_row(row: Row[Any]) -> Source:
@@ -45,7 +60,9 @@ def _from_row(row: Row[Any]) -> Source:
         retention_days=row.retention_days,
         max_items=row.max_items,
         managed_by=row.managed_by,
-        state=SourceState(**{name: getattr(row, name) for name in _STATE_FIELDS}),
+        state=SourceState(
+            **{name: getattr(row, name) for name in _STATE_FIELDS}, items=_counts(row)
+        ),
     )
 
 
@@ -67,7 +84,11 @@ def _config_values(source: Source) -> dict[str, Any]:
 
 
 def state_values(state: SourceState) -> dict[str, Any]:
-    return {name: getattr(state, name) for name in _STATE_FIELDS}
+    values = {name: getattr(state, name) for name in _STATE_FIELDS}
+    values.update({f"items_{name}": getattr(state.items, name) for name in ENTRY_FATES})
+    values["items_refusals"] = [list(pair) for pair in state.items.refusals]
+    values["items_warnings"] = list(state.items.warnings)
+    return values
 
 
 def all_sources(conn: Connection) -> list[Source]:

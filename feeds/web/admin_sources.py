@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.models import CategoryMode, Source
-from feeds.service.source_health import health
+from feeds.service.source_health import entry_summary, health
 from feeds.service.sources import ManagedByFile, parse_source
 from feeds.web import service
 from feeds.web.admin import actor, blueprint, render_page
@@ -210,5 +210,5 @@ def refresh_source(source_id: int) -> BaseResponse:
         outcome = service().sources.refresh(source_id, actor=actor())
     except NotFound:
         abort(404)
-    session[REFRESHED] = outcome.to_dict()
+    session[REFRESHED] = outcome.to_dict() | {"summary": entry_summary(outcome.counts)}
     return redirect(url_for("admin.edit_source", source_id=source_id))

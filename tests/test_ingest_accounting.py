@@ -1,0 +1,244 @@
+"""Every entry of a fetched document is accounted for: written, unchanged, or skipped
+with a reason; the counts add up to the entries the document holds, in every place the
+outcome is shown (the refresh, `sources show`, the API, the admin page)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from pytest_httpserver import HTTPServer
+
+from feeds.models import ENTRY_FATES, ArticleFilter, EntryCounts
+from feeds.service import Service
+from tests.admin_helpers import login, post
+from tests.conftest import FakeClock
+from tests.ingest_helpers import (
+    add_source,
+    ingest_app_fixture,  # noqa: F401 (the `app` fixture)
+)
+from tests.test_openapi import Api
+
+
+def rfc822(now: datetime, days: float = 0, hours: float = 0) -> str:
+    return format_datetime(now - timedelta(days=days, hours=hours))
+
+
+def rss_item(guid: str, title: str, date: str | None, extra: str = "") -> str:
+    dated = f"<pubDate>{date}</pubDate>" if date is not None else ""
+    return f"<item><guid>{guid}</guid><title>{title}</title>{dated}{extra}</item>"
+
+
+def rss_document(*items: str, tail: str = "</channel></rss>") -> bytes:
+    head = "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>W</title>"
+    return (head + "".join(items) + tail).encode()
+
+
+def rss_wire(now: datetime) -> bytes:
+    """Nine entries: two recent, an undated one, .NET's and Unix's "no date" placeholders,
+    a repeated id, and three older ones; read with max_items=6 and a 7-day retention."""
+    return rss_document(
+        rss_item(
+            "a", "Recent with an image", rfc822(now, hours=1),
+            "<enclosure url='https://img.example/a.jpg' type='image/jpeg'/>",
+        ),
+        rss_item("b", "Recent", rfc822(now, hours=2)),
+        rss_item("c", "Undated", None),
+        rss_item("d", "Year one", "Mon, 01 Jan 0001 00:00:00 GMT"),
+        rss_item("e", "Unix zero", "Thu, 01 Jan 1970 00:00:00 GMT"),
+        rss_item("a", "Recent with an image, again", rfc822(now, hours=1)),
+        rss_item("f", "Two months old", rfc822(now, days=60)),
+        rss_item("g", "Ten days old", rfc822(now, days=10)),
+        rss_item("h", "Twenty days old", rfc822(now, days=20)),
+    )  # fmt: skip
+
+
+RSS_EXPECTED = {"new": 5, "duplicates": 1, "too_old": 1, "over_limit": 2}
+
+
+def atom_wire(now: datetime) -> bytes:
+    dates = [
+        ("1", f"<updated>{(now - timedelta(hours=3)).isoformat()}</updated>"),
+        ("2", "<updated>0001-01-01T00:00:00Z</updated>"),
+        ("3", ""),
+        ("1", f"<updated>{(now - timedelta(hours=3)).isoformat()}</updated>"),
+        ("4", f"<updated>{(now - timedelta(days=400)).isoformat()}</updated>"),
+    ]
+    entries = "".join(
+        f"<entry><id>urn:{i}</id><title>Atom {i}</title>{date}<content>x</content></entry>"
+        for i, date in dates
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+        f"<title>A</title><id>urn:a</id><updated>2026-01-01T00:00:00Z</updated>{entries}</feed>"
+    ).encode()
+
+
+ATOM_EXPECTED = {"new": 3, "duplicates": 1, "too_old": 1}
+
+
+def json_wire(now: datetime) -> bytes:
+    items = [
+        {"id": "j1", "content_text": "one", "date_published": now.isoformat()},
+        {"id": "j2", "content_text": "two", "date_published": "0001-01-01T00:00:00Z"},
+        {"id": "j3", "content_text": "three"},
+        {"id": "j1", "content_text": "one again"},
+        {"id": "j4", "content_text": "old", "date_published": "2001-01-01T00:00:00Z"},
+    ]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
+    return json.dumps(doc).encode()
+
+
+JSON_EXPECTED = {"new": 3, "duplicates": 1, "too_old": 1}
+
+
+def serve(httpserver: HTTPServer, path: str, body: bytes) -> str:
+    httpserver.expect_request(path).respond_with_data(body)
+    return httpserver.url_for(path)
+
+
+def fates(counts: EntryCounts) -> dict[str, int]:
+    return {name: getattr(counts, name) for name in ENTRY_FATES if getattr(counts, name)}
+
+
+@pytest.mark.parametrize(
+    ("document", "entries", "expected"),
+    [(rss_wire, 9, RSS_EXPECTED), (atom_wire, 5, ATOM_EXPECTED), (json_wire, 5, JSON_EXPECTED)],
+    ids=["rss", "atom", "json"],
+)
+def test_every_entry_of_a_document_is_accounted_for(
+    service: Service,
+    httpserver: HTTPServer,
+    clock: FakeClock,
+    document: Callable[[datetime], bytes],
+    entries: int,
+    expected: dict[str, int],
+) -> None:
+    url = serve(httpserver, "/doc", document(clock.now))
+    source_id = add_source(service, url, max_items=6, retention_days=7)
+    outcome = service.sources.refresh(source_id)
+    assert outcome.status == "fetched", outcome.error
+    assert fates(outcome.counts) == expected
+    assert outcome.counts.entries == entries == sum(expected.values())
+    assert service.sources.get(source_id).state.items == outcome.counts
+    # The same bytes again are not parsed: what was written is unchanged now, and what
+    # was skipped is skipped again, so the counts still add up to the document.
+    again = service.sources.refresh(source_id)
+    assert again.status == "unchanged"
+    assert again.counts.entries == entries and again.counts.unchanged == expected["new"]
+    assert again.counts.new == 0 and again.counts.duplicates == expected["duplicates"]
+
+
+def test_no_date_placeholders_become_the_fetch_time(
+    service: Service, httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    source_id = add_source(service, serve(httpserver, "/doc", rss_wire(clock.now)))
+    service.sources.refresh(source_id)
+    by_title = {a.title: a for a in service.articles.list(ArticleFilter(limit=50))}
+    for title in ("Year one", "Unix zero", "Undated"):
+        assert by_title[title].published_at == clock.now
+    assert by_title["Year one"].origin is not None
+    assert by_title["Year one"].origin.original_date == "Mon, 01 Jan 0001 00:00:00 GMT"
+
+
+def test_a_malformed_document_with_no_readable_entry_is_an_error_with_the_reason(
+    service: Service, httpserver: HTTPServer
+) -> None:
+    broken = rss_document(tail="<it")
+    source_id = add_source(service, serve(httpserver, "/broken", broken))
+    outcome = service.sources.refresh(source_id)
+    assert outcome.status == "failed" and outcome.counts == EntryCounts()
+    assert outcome.error is not None
+    assert re.search(
+        r"malformed rss20 document, no entry readable: .+ at line 1, column", outcome.error
+    )
+    assert service.articles.count() == 0
+    assert service.sources.get(source_id).state.last_error == outcome.error
+
+
+def test_a_malformed_document_with_readable_entries_is_taken_with_a_warning(
+    service: Service, httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    cut = rss_document(rss_item("1", "Whole", rfc822(clock.now, hours=1)), tail="<it")
+    source_id = add_source(service, serve(httpserver, "/cut", cut))
+    outcome = service.sources.refresh(source_id)
+    assert outcome.status == "fetched" and fates(outcome.counts) == {"new": 1}
+    (warning,) = outcome.counts.warnings
+    assert warning.startswith("the document is malformed (") and "line 1" in warning
+    assert service.sources.get(source_id).state.items.warnings == (warning,)
+
+
+@pytest.fixture
+def refreshed(service: Service, httpserver: HTTPServer, clock: FakeClock) -> int:
+    """A source whose last fetch skipped entries for every reason but refusal."""
+    url = serve(httpserver, "/doc", rss_wire(clock.now))
+    source_id = add_source(service, url, max_items=6, retention_days=7)
+    assert service.sources.refresh(source_id).status == "fetched"
+    return source_id
+
+
+COUNTS_LINE = (
+    "9 entries: 5 new, 0 updated, 0 unchanged, 1 duplicates in the document, "
+    "1 older than the retention, 2 beyond max_items"
+)
+
+
+def test_the_cli_shows_and_reports_every_count(
+    runner: FlaskCliRunner, service: Service, httpserver: HTTPServer, refreshed: int
+) -> None:
+    shown = runner.invoke(args=["feeds", "sources", "show", str(refreshed)])
+    assert shown.exit_code == 0 and COUNTS_LINE in shown.output
+    state = json.loads(
+        runner.invoke(args=["feeds", "sources", "show", str(refreshed), "--json"]).stdout
+    )["state"]
+    assert {k: state[f"items_{k}"] for k in ("entries", *ENTRY_FATES)} == {
+        "entries": 9, "new": 5, "updated": 0, "unchanged": 0, "duplicates": 1, "too_old": 1,
+        "over_limit": 2, "refused": 0,
+    }  # fmt: skip
+    result = runner.invoke(args=["feeds", "sources", "refresh", str(refreshed), "--json"])
+    outcome = json.loads(result.stdout)["outcome"]
+    assert (outcome["status"], outcome["entries"], outcome["unchanged"]) == ("unchanged", 9, 5)
+    assert outcome["refusals"] == [] and outcome["warnings"] == []
+    text = runner.invoke(args=["feeds", "sources", "refresh", str(refreshed)]).output
+    assert "9 entries: 0 new, 0 updated, 5 unchanged, 1 duplicates" in text
+
+
+def test_the_api_reports_every_count_as_its_document_says(
+    app: Flask, client: FlaskClient, service: Service, httpserver: HTTPServer, refreshed: int
+) -> None:
+    from openapi_core import OpenAPI
+
+    headers = {"Authorization": f"Bearer {service.tokens.create('admin', ('admin',))}"}
+    spec = OpenAPI.from_dict(client.get("/api/v1/openapi.json", headers=headers).get_json())
+    api = Api(client, spec, headers)
+    state = api("GET", f"/sources/{refreshed}").get_json()["state"]
+    assert (state["items_entries"], state["items_over_limit"], state["items_too_old"]) == (9, 2, 1)
+    body = api("POST", f"/sources/{refreshed}/refresh").get_json()
+    outcome: dict[str, Any] = body["outcome"]
+    assert sum(outcome[name] for name in ENTRY_FATES) == outcome["entries"] == 9
+    # A failing fetch matches the schema too, with every count at zero.
+    httpserver.clear()
+    httpserver.expect_request("/doc").respond_with_data("gone away", status=500)
+    failed = api("POST", f"/sources/{refreshed}/refresh").get_json()["outcome"]
+    assert failed["status"] == "failed" and failed["entries"] == 0
+
+
+def test_the_admin_source_page_shows_every_count(
+    client: FlaskClient, service: Service, httpserver: HTTPServer, refreshed: int
+) -> None:
+    token = login(client, service)
+    page = client.get(f"/admin/sources/{refreshed}").get_data(as_text=True)
+    assert "5 new, 0 updated, 0 unchanged, 1 duplicates in the document" in page
+    post(client, f"/admin/sources/{refreshed}/refresh", token)
+    page = client.get(f"/admin/sources/{refreshed}").get_data(as_text=True)
+    result = re.search(r'<section id="refresh-result".*?</section>', page, re.S)
+    assert result and COUNTS_LINE.replace(
+        "5 new, 0 updated, 0 unchanged", "0 new, 0 updated, 5 unchanged"
+    ) in result.group(0)
