@@ -61,7 +61,8 @@ class Hashtag:
 class Image:
     url: str
     mime_type: str
-    length: int
+    # Size in bytes; None when nobody stated it (writers then leave it out).
+    length: int | None
     alt: str = ""
 
 

@@ -133,6 +133,13 @@ class Settings:
         "User-Agent for outside fetches and WebSub hub notifications. "
         "Empty: `Feeds/<version> (+<site_url>)`.",
     )
+    fetch_image_probes: int = setting(
+        20,
+        "Images per refresh whose unstated size is learned with a HEAD request (under the "
+        "fetch rules and one `fetch_timeout` for them all), so RSS can carry them as "
+        "enclosures; 0: none.",
+        minimum=0,
+    )
     backoff_cap_seconds: int = setting(
         24 * 3600, "Longest wait between retries of a failing source.", minimum=60
     )

@@ -40,6 +40,8 @@ def make_item(n: int = 1, **overrides: Any) -> FeedItem:
 def make_source_item(n: int = 9, **overrides: Any) -> FeedItem:
     source = ItemSource(
         title="Harbour Gazette",
+        id="https://gazette.example.com/feed.xml",
+        updated=UPDATED - timedelta(hours=1),
         feed_url="https://gazette.example.com/feed.xml",
         link="https://gazette.example.com/2026/01/ferry",
     )

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.hashtags import hashtag
 from feeds.ingest.normalize import IngestedItem, Refusal
-from feeds.ingest.plan import plan_refresh
-from feeds.models import Article, Origin, Source, Status
+from feeds.ingest.plan import plan_refresh, unsized_images
+from feeds.models import Article, Image, Origin, Source, Status
 from feeds.refresh_plan import RefreshPlan, SkipReason, StoredEntry
 
 NOW = datetime(2026, 1, 12, 12, 0, tzinfo=UTC)
@@ -139,3 +139,23 @@ def test_counts_keep_the_first_refusals_and_warnings_and_say_how_many_more() -> 
         counts.refused == 25 and len(counts.refusals) == 20 and counts.refusals[0] == ("e0", "bad")
     )
     assert counts.new == 3 and counts.entries == 28 and len(counts.warnings) == 3
+
+
+def test_an_undated_entry_keeps_its_stored_date_and_a_learned_image_length() -> None:
+    old = replace(
+        stored_article("u", 5), image=Image("https://img.example/u.jpg", "image/jpeg", 900)
+    )
+    changed = item(
+        "u", content="edited", dated=False, published_at=NOW, updated_at=NOW,
+        image=Image("https://img.example/u.jpg", "image/jpeg", None),
+    )  # fmt: skip
+    (update,) = plan([changed], {"u": StoredEntry(5, "x", old)}).updates
+    assert update.new.published_at == old.published_at  # keeps its place in feeds
+    assert update.new.updated_at == NOW and update.new.image is not None
+    assert update.new.image.length == 900
+    other = replace(changed, image=Image("https://img.example/new.jpg", "image/jpeg", None))
+    (update,) = plan([other], {"u": StoredEntry(5, "x", old)}).updates
+    assert update.new.image is not None and update.new.image.length is None
+    assert unsized_images(plan([other], {"u": StoredEntry(5, "x", old)})) == [
+        "https://img.example/new.jpg"
+    ]

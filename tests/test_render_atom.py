@@ -159,9 +159,34 @@ def test_source_has_id_title_and_self_link_and_via_link() -> None:
     assert source is not None
     assert source.findtext("a:id", namespaces=NS) == item.source.feed_url
     assert source.findtext("a:title", namespaces=NS) == "Harbour Gazette"
+    # W3C MissingSourceElement: atom:source needs its updated.
+    assert source.findtext("a:updated", namespaces=NS) == item.source.updated.isoformat()
     assert links(source) == [{"rel": "self", "href": item.source.feed_url}]
     assert {"rel": "via", "type": "text/html", "href": item.source.link} in links(entry)
     assert parsed.entries[0].source.title == "Harbour Gazette"
+
+
+def test_a_source_without_an_http_url_gets_a_tag_id_and_no_self_link() -> None:
+    item = make_source_item()
+    assert item.source is not None
+    local = replace(item, source=replace(item.source, feed_url=None, id="tag:x,2026:source/1"))
+    _, root = render_checked(atom_doc(items=(local,)))
+    source = entries(root)[0].find("a:source", NS)
+    assert source is not None
+    assert source.findtext("a:id", namespaces=NS) == "tag:x,2026:source/1"
+    assert source.findtext("a:updated", namespaces=NS) == item.source.updated.isoformat()
+    assert links(source) == []
+
+
+def test_an_image_of_unknown_size_is_an_enclosure_without_length() -> None:
+    item = make_item(1)
+    assert item.image is not None
+    unsized = replace(item, image=replace(item.image, length=None))
+    _, root = render_checked(atom_doc(items=(unsized,)))
+    enclosures = [link for link in links(entries(root)[0]) if link["rel"] == "enclosure"]
+    assert enclosures == [
+        {"rel": "enclosure", "type": "image/jpeg", "href": item.image.url, "title": "Bridge"}
+    ]
 
 
 def test_feed_author_only_when_an_entry_has_none() -> None:

@@ -102,6 +102,14 @@ def test_source_gives_external_url_and_extension() -> None:
     }
 
 
+def test_a_source_without_an_http_url_shows_no_feed_url() -> None:
+    item = make_source_item()
+    assert item.source is not None
+    local = replace(item, source=replace(item.source, feed_url=None, id="tag:x,2026:source/1"))
+    out = render_checked(json_doc(items=(local,)))["items"][0]
+    assert out["_source"] == {"title": "Harbour Gazette", "url": item.source.link}
+
+
 def test_minimal_item_still_has_content() -> None:
     item = make_item(1, summary="", content_html="", author="", categories=(), image=None)
     out = render_checked(json_doc(items=(item,)))["items"][0]

@@ -180,6 +180,20 @@ def test_pitfall_media_group_unless_group_none() -> None:
     assert parsed.entries[0].media_content[0]["url"] == item.image.url
 
 
+def test_an_image_of_unknown_size_has_no_enclosure_and_no_file_size() -> None:
+    item = make_item(1)
+    assert item.image is not None
+    unsized = replace(item, image=replace(item.image, length=None))
+    parsed, root = parse(render_rss(make_document(items=(unsized,))))
+    el = channel(root).find("item")
+    assert el is not None
+    assert el.find("enclosure") is None  # RSS requires a length; there is none to give
+    content = el.find("media:content", NS)
+    assert content is not None
+    assert dict(content.attrib) == {"url": item.image.url, "type": "image/jpeg", "medium": "image"}
+    assert parsed.entries[0].media_content[0]["url"] == item.image.url
+
+
 def test_no_image_elements_without_image() -> None:
     _, root = parse(render_rss(make_document(items=(make_item(1, image=None),))))
     el = channel(root).find("item")
@@ -196,6 +210,15 @@ def test_source_credits_outside_feed() -> None:
     assert source.get("url") == item.source.feed_url
     assert source.text == "Harbour Gazette"
     assert parsed.entries[0].source.href == item.source.feed_url
+
+
+def test_a_source_without_an_http_url_is_not_shown() -> None:
+    item = make_source_item()
+    assert item.source is not None
+    local = replace(item, source=replace(item.source, feed_url=None, id="tag:x,2026:source/1"))
+    _, root = parse(render_rss(make_document(items=(local,))))
+    assert root.find("channel/item/source") is None  # <source url> is required in RSS
+    assert b"tag:x,2026:source" not in render_rss(make_document(items=(local,)))
 
 
 def test_plain_text_summary_is_html_escaped_once() -> None:

@@ -158,6 +158,18 @@ def test_control_characters_are_removed() -> None:
     assert clean_text("tab\tnew\nline\r") == "tab\tnew\nline\r"
 
 
+@pytest.mark.parametrize(
+    ("fragment", "text"),
+    [("<p>Not anymore.</p><p>As of today</p>", "Not anymore. As of today"),
+     ("Sale today!<br>If you hurry", "Sale today! If you hurry"),
+     ("<li>one</li><li>two</li>", "one two"), ("<h2>Title</h2>Body", "Title Body"),
+     ("<td>1</td><TD>2</TD>", "1 2"), ("<b>any</b>more <i>words</i>", "anymore words"),
+     ("<p>a</p>\n\n  <p>b</p>", "a b")],
+)  # fmt: skip
+def test_html_to_text_keeps_word_boundaries_at_blocks_and_breaks(fragment: str, text: str) -> None:
+    assert html_to_text(fragment) == text
+
+
 def test_html_to_text() -> None:
     assert html_to_text("<p>Fish &amp; <b>chips</b></p><script>x()</script>") == "Fish & chips"
 

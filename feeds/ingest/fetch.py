@@ -15,7 +15,7 @@ import functools
 import hashlib
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import certifi
@@ -32,6 +32,8 @@ from feeds.version import user_agent as build_user_agent
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
+# Sizes are stored in a 32-bit column; a larger "image" is not one to announce.
+MAX_LENGTH = 2**31 - 1
 _SCHEMES = frozenset({"http", "https"})
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -94,7 +96,6 @@ def fetch(url: str, state: SourceState, options: FetchOptions) -> FetchResult:
     """GET *url* conditionally; return the body or raise FetchError."""
     started = time.monotonic()
     deadline = Deadline(options.timeout)
-    backend = GuardedBackend(AllowList.parse(options.allow), deadline)
     headers = {
         "User-Agent": options.user_agent,
         "Accept": _ACCEPT,
@@ -104,24 +105,59 @@ def fetch(url: str, state: SourceState, options: FetchOptions) -> FetchResult:
         headers["If-None-Match"] = state.etag
     if state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
-    with httpx.Client(
-        transport=_GuardedTransport(backend), follow_redirects=False, trust_env=False
-    ) as client:
+    with _client(options, deadline) as client:
         try:
-            return _follow(client, url, headers, state, options, deadline, started)
+            response, permanent = _send(client, "GET", url, headers, options, deadline)
+            try:
+                return _finish(response, state, options, deadline, permanent, started)
+            finally:
+                response.close()
         except httpx.HTTPError as exc:
             raise _translate(exc, deadline) from exc
 
 
-def _follow(
+def probe_lengths(urls: Iterable[str], options: FetchOptions) -> dict[str, int]:
+    """The size of each image, from the Content-Length of a HEAD request.
+
+    The fetcher's rules hold (addresses, redirects, User-Agent) under ONE deadline of
+    `options.timeout` for all the requests together. A URL that fails, or whose server
+    states no size, is left out: an unknown size is never fatal.
+    """
+    deadline = Deadline(options.timeout)
+    headers = {"User-Agent": options.user_agent, "Accept": "image/*"}
+    found: dict[str, int] = {}
+    with _client(options, deadline) as client:
+        for url in dict.fromkeys(urls):
+            if deadline.remaining() <= 0:
+                break
+            try:
+                response, _ = _send(client, "HEAD", url, headers, options, deadline)
+            except (FetchError, httpx.HTTPError):
+                continue
+            response.close()  # a HEAD response has no body to read
+            length = response.headers.get("content-length", "").strip()
+            if response.is_success and length.isdigit() and 0 < int(length) <= MAX_LENGTH:
+                found[url] = int(length)
+    return found
+
+
+def _client(options: FetchOptions, deadline: Deadline) -> httpx.Client:
+    backend = GuardedBackend(AllowList.parse(options.allow), deadline)
+    return httpx.Client(
+        transport=_GuardedTransport(backend), follow_redirects=False, trust_env=False
+    )
+
+
+def _send(
     client: httpx.Client,
+    method: str,
     url: str,
     headers: dict[str, str],
-    state: SourceState,
     options: FetchOptions,
     deadline: Deadline,
-    started: float,
-) -> FetchResult:
+) -> tuple[httpx.Response, str | None]:
+    """The response past any redirects (open: the caller closes it), and the target of
+    a permanent redirect when every hop was one."""
     current = _checked_url(url)
     visited: list[str] = []
     permanent: str | None = None
@@ -129,11 +165,11 @@ def _follow(
     for hop in range(options.max_redirects + 1):
         visited.append(str(current))
         timeout = httpx.Timeout(deadline.bound(None))
-        request = client.build_request("GET", current, headers=headers, timeout=timeout)
+        request = client.build_request(method, current, headers=headers, timeout=timeout)
         response = client.send(request, stream=True)
+        if response.status_code not in _REDIRECTS:
+            return response, permanent
         try:
-            if response.status_code not in _REDIRECTS:
-                return _finish(response, state, options, deadline, permanent, started)
             location = response.headers.get("location")
             if not location:
                 raise FetchError(

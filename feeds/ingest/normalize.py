@@ -9,8 +9,9 @@ https over republishing every article once more. Other ids are kept exactly.
 Dates are trusted only when the raw string describes a real instant: feedparser turns
 2024-02-30 into 1 March and accepts a +2500 offset, so the raw text is checked here.
 Placeholders for "no date" (`Mon, 01 Jan 0001`, Unix time 0) count as missing.
-Untrusted or missing dates become the fetch time; dates further ahead than the window
-are clamped to it. The raw string is kept as `original_date`.
+Untrusted or missing dates become the fetch time, less a second for each undated entry
+before it in the document (distinct dates, in document order); dates further ahead than
+the window are clamped to the fetch time. The raw string is kept as `original_date`.
 
 What this module does not do: touch the store, or decide whether an item is new,
 a duplicate, or too old to keep (plan.py compares `content_hash` with what is stored).
@@ -86,6 +87,8 @@ class IngestedItem:
     content_hash: str
     # What was cut from the entry to make it fit (recorded on the source, not fatal).
     warnings: tuple[str, ...] = ()
+    # False when the entry has no usable date and its dates are a fallback.
+    dated: bool = True
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,16 @@ def normalize(
     """
     fetched_at = require_utc(fetched_at, "fetched_at")
     found: list[IngestedItem | Refusal] = []
+    # Undated entries get distinct fallback dates a second apart, decreasing in document
+    # order: readers keep the document's order, and no two share an `updated`.
+    undated = 0
+    first_fallback = fetched_at.replace(microsecond=0)
     for position, entry in enumerate(feed.entries, start=1):
+        fallback = first_fallback - timedelta(seconds=undated)
+        if trusted_date(entry.published) is None and trusted_date(entry.updated) is None:
+            undated += 1
         try:
-            found.append(normalize_entry(entry, source, fetched_at, options))
+            found.append(normalize_entry(entry, source, fetched_at, options, fallback))
         except Exception as exc:  # one unreadable entry must not cost the others
             log.warning("source %s: entry %d refused", source.id, position, exc_info=True)
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
@@ -132,8 +142,13 @@ UNTITLED = "(untitled)"
 
 
 def normalize_entry(
-    entry: ParsedEntry, source: Source, fetched_at: datetime, options: NormalizeOptions
+    entry: ParsedEntry,
+    source: Source,
+    fetched_at: datetime,
+    options: NormalizeOptions,
+    fallback: datetime | None = None,
 ) -> IngestedItem:
+    """One entry as an item; *fallback* (default: the fetch time) dates an undated one."""
     content_html = sanitize_html(
         entry.content_html or entry.summary,
         entry.content_base if entry.content_html else entry.summary_base,
@@ -148,7 +163,9 @@ def normalize_entry(
         or UNTITLED
     )
     link = safe_url(entry.link, source.url) if entry.link else None
-    published, updated = entry_dates(entry, fetched_at, options.future_window_seconds)
+    published, updated = entry_dates(
+        entry, fetched_at, options.future_window_seconds, fallback or fetched_at
+    )
     hashtags = merge(source.hashtags, category_hashtags(entry.categories, source.categories))
     image = pick_image(entry, content_html)
     item = IngestedItem(
@@ -164,6 +181,7 @@ def normalize_entry(
         hashtags=hashtags,
         image=image,
         content_hash="",
+        dated=trusted_date(entry.published) is not None or trusted_date(entry.updated) is not None,
     )
     # Raw date strings, not the resolved datetimes: a missing date resolves to the fetch
     # time, which would make an untouched entry look changed on every fetch.
@@ -223,7 +241,7 @@ def trusted_date(date: DateValue) -> datetime | None:
 
 
 def entry_dates(
-    entry: ParsedEntry, fetched_at: datetime, window_seconds: int
+    entry: ParsedEntry, fetched_at: datetime, window_seconds: int, fallback: datetime
 ) -> tuple[datetime, datetime]:
     limit = fetched_at + timedelta(seconds=window_seconds)
 
@@ -232,7 +250,7 @@ def entry_dates(
 
     published = settle(trusted_date(entry.published))
     updated = settle(trusted_date(entry.updated))
-    published = published or updated or fetched_at
+    published = published or updated or fallback
     return published, max(updated or published, published)
 
 
@@ -266,13 +284,14 @@ def pick_image(entry: ParsedEntry, content_html: str) -> Image | None:
     for media in candidates:
         url = safe_url(media.url, entry.content_base)
         if url:
-            return Image(url=url, mime_type=media.type or _guess_type(url), length=media.length)
+            mime = media.type or _guess_type(url)
+            return Image(url=url, mime_type=mime, length=media.length or None)
     for tag in _IMG.findall(content_html):
         src, alt = _SRC.search(tag), _ALT.search(tag)
         if src:
             url = html.unescape(src.group(1))
             alt_text = html.unescape(alt.group(1)) if alt else ""
-            return Image(url=url, mime_type=_guess_type(url), length=0, alt=alt_text)
+            return Image(url=url, mime_type=_guess_type(url), length=None, alt=alt_text)
     return None
 
 

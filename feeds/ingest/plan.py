@@ -161,12 +161,38 @@ def new_article(
 
 def changed_article(old: Article, source: Source, item: IngestedItem, now: datetime) -> Article:
     """The stored article with the entry's new content; GUID, slug, status and views stay
-    (an editor who withdrew an ingested article keeps it withdrawn)."""
+    (an editor who withdrew an ingested article keeps it withdrawn), and so do what the
+    store knows better than the entry: the first fallback date of an undated entry (so
+    it keeps its place) and an image length learned before for the same image."""
     assert old.origin is not None
+    fields = _entry_fields(source, item)
+    if not item.dated:
+        fields["published_at"] = old.published_at
+    image = item.image
+    if image and image.length is None and old.image and old.image.url == image.url:
+        fields["image"] = replace(image, length=old.image.length)
     return replace(
         old,
         # Readers only notice a change when `updated` moves, whatever the feed says.
         updated_at=item.updated_at if item.updated_at > old.updated_at else now,
         origin=replace(old.origin, link=item.link, original_date=item.original_date),
-        **_entry_fields(source, item),
+        **fields,
     )
+
+
+def with_image_lengths(
+    entries: Sequence[IngestedItem | Refusal], lengths: Mapping[str, int]
+) -> tuple[IngestedItem | Refusal, ...]:
+    """*entries* with the image lengths learned since they were normalised."""
+    return tuple(
+        replace(e, image=replace(e.image, length=lengths[e.image.url]))
+        if isinstance(e, IngestedItem) and e.image and e.image.url in lengths
+        else e
+        for e in entries
+    )
+
+
+def unsized_images(plan: RefreshPlan) -> list[str]:
+    """URLs of the images the plan writes without a length, in the plan's order."""
+    written = [i.article for i in plan.inserts] + [u.new for u in plan.updates]
+    return list(dict.fromkeys(a.image.url for a in written if a.image and a.image.length is None))

@@ -64,6 +64,13 @@ LINK_SCHEMES = SCHEMES | {"mailto"}
 _URL_IGNORED = re.compile("[\t\n\r]")
 _URL_EDGES = "".join(chr(c) for c in range(0x21))
 _SPACE = re.compile(r"\s+")
+# Tags that end a line or a block of text, opening or closing.
+_BREAKS = re.compile(
+    r"</?(?:address|article|aside|blockquote|br|caption|dd|details|div|dl|dt|figcaption|"
+    r"figure|footer|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|td|tfoot|"
+    r"th|thead|tbody|tr|ul)\b",
+    re.IGNORECASE,
+)
 
 
 def clean_text(text: str, *, collapse: bool = False) -> str:
@@ -73,10 +80,13 @@ def clean_text(text: str, *, collapse: bool = False) -> str:
 
 
 def html_to_text(fragment: str) -> str:
-    """The plain text of an HTML fragment (tags dropped, entities decoded, spaces collapsed)."""
-    stripped = nh3.clean(
-        clean_text(fragment), tags=set(), clean_content_tags=set(DROP_WITH_CONTENT)
-    )
+    """The plain text of an HTML fragment (tags dropped, entities decoded, spaces collapsed).
+
+    A line break or a block boundary becomes a space first, so "anymore.</p><p>As"
+    reads "anymore. As", not "anymore.As"; inline tags ("<b>any</b>more") join as written.
+    """
+    spaced = _BREAKS.sub(r" \g<0>", clean_text(fragment))
+    stripped = nh3.clean(spaced, tags=set(), clean_content_tags=set(DROP_WITH_CONTENT))
     return clean_text(html.unescape(stripped), collapse=True)
 
 

@@ -3,8 +3,9 @@
 Built with feedgen 1.0.0, then finished on a re-parsed tree for what feedgen cannot
 write (see DESIGN.md): entry links lose rel/type/length, so the alternate link gets its
 attributes back here and the image enclosure is added here rather than through feedgen
-(where it became a second alternate link, DuplicateAtomLink); feedgen's atom:source holds
-only a title and an unqualified link, so it is written here with id, title and rel=self.
+(where it became a second alternate link, DuplicateAtomLink), with a length only when
+it is known; feedgen's atom:source holds only a title and an unqualified link, so it is
+written here with id, title, updated and rel=self.
 Every date is set explicitly (feedgen defaults feed and entry updated to now()), entries
 are appended in document order, and summary/content are set separately because
 ``description()`` would overwrite the content.
@@ -25,6 +26,7 @@ from feeds.render.xmltext import (
     feed_datetime,
     finish_document,
     parse_generated,
+    rfc3339,
 )
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -93,12 +95,10 @@ def _finish_entry(entry: etree._Element, item: FeedItem) -> None:
     alternate.set("type", "text/html")
     anchor = alternate
     if item.image is not None:
-        attrs = {
-            "rel": "enclosure",
-            "type": clean_text(item.image.mime_type),
-            "length": str(item.image.length),
-            "href": clean_text(item.image.url),
-        }
+        attrs = {"rel": "enclosure", "type": clean_text(item.image.mime_type)}
+        if item.image.length:
+            attrs["length"] = str(item.image.length)  # optional: left out when unknown
+        attrs["href"] = clean_text(item.image.url)
         if item.image.alt:
             attrs["title"] = clean_text(item.image.alt)
         anchor = _insert_after(anchor, etree.Element(f"{_A}link", attrs))
@@ -119,16 +119,15 @@ def _insert_after(anchor: etree._Element, element: etree._Element) -> etree._Ele
 
 
 def _add_source(entry: etree._Element, source: ItemSource) -> None:
-    """Write atom:source with the outside feed's id, title and self link.
+    """Write atom:source with the outside feed's id, title, updated and self link.
 
-    The outside feed's own atom:id and updated are not carried in ItemSource, so its
-    URL stands in as the id and no updated is invented (both are optional here).
+    The W3C validator wants `updated` in every atom:source (MissingSourceElement): the
+    item's own last change stands in for the outside feed's, which is not kept. The self
+    link is written only for an http(s) feed URL.
     """
     element = etree.SubElement(entry, f"{_A}source")
-    etree.SubElement(element, f"{_A}id").text = clean_text(source.feed_url)
+    etree.SubElement(element, f"{_A}id").text = clean_text(source.id)
     etree.SubElement(element, f"{_A}title").text = clean_text(source.title)
-    etree.SubElement(
-        element,
-        f"{_A}link",
-        {"rel": "self", "href": clean_text(source.feed_url)},
-    )
+    etree.SubElement(element, f"{_A}updated").text = rfc3339(source.updated)
+    if source.feed_url:
+        etree.SubElement(element, f"{_A}link", {"rel": "self", "href": clean_text(source.feed_url)})

@@ -14,11 +14,21 @@ from feeds.models import Image, require_utc
 
 @dataclass(frozen=True)
 class ItemSource:
-    """Credit for an ingested item: the outside feed it came from."""
+    """Credit for an ingested item: the outside feed it came from.
+
+    `id` identifies the outside feed (its URL, or a `tag:` URI when it has no http(s)
+    URL); `feed_url` is set only for an http(s) URL, the only kind shown to readers.
+    `updated` is when the item last changed there.
+    """
 
     title: str
-    feed_url: str
+    id: str
+    updated: datetime
+    feed_url: str | None = None
     link: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "updated", require_utc(self.updated, "updated"))
 
 
 @dataclass(frozen=True)

@@ -71,10 +71,9 @@ def _item(item: FeedItem) -> dict[str, Any]:
 
 def _source(source: ItemSource) -> dict[str, Any]:
     """Our extension crediting the outside feed (JSON Feed extensions start with '_')."""
-    out: dict[str, Any] = {
-        "title": clean_text(source.title),
-        "feed_url": clean_text(source.feed_url),
-    }
+    out: dict[str, Any] = {"title": clean_text(source.title)}
+    if source.feed_url:
+        out["feed_url"] = clean_text(source.feed_url)
     if source.link:
         out["url"] = clean_text(source.link)
     return out

@@ -7,6 +7,9 @@ to dc:creator (``<author>`` must be an email address), media elements are kept o
 media:group, and the atom:link hub/next relations and the item atom:updated, which
 feedgen has no place for in RSS, come from the small extension below.
 
+An image of unknown size gets no enclosure (RSS requires its length) and a
+media:content without fileSize (which must be positive when present).
+
 The item summary is treated as plain text: RSS readers read ``<description>`` as HTML,
 so it is HTML-escaped here and is not escaped twice by anyone else.
 """
@@ -114,11 +117,14 @@ def _add_item(fg: Any, item: FeedItem) -> None:
     if item.image is not None:
         url = clean_text(item.image.url)
         mime = clean_text(item.image.mime_type)
-        fe.enclosure(url=url, length=str(item.image.length), type=mime)
+        size: dict[str, str] = {}
+        if item.image.length:
+            # RSS requires an enclosure's length: without a known one there is none.
+            fe.enclosure(url=url, length=str(item.image.length), type=mime)
+            size = {"fileSize": str(item.image.length)}  # must be positive when present
         # group=None keeps these as direct children of <item>, where readers look.
-        fe.media.content(
-            url=url, type=mime, fileSize=str(item.image.length), medium="image", group=None
-        )
+        fe.media.content(url=url, type=mime, medium="image", group=None, **size)
         fe.media.thumbnail(url=url, group=None)
-    if item.source is not None:
+    if item.source is not None and item.source.feed_url:
+        # <source url> is required and names the outside feed: only an http(s) one.
         fe.source(url=clean_text(item.source.feed_url), title=clean_text(item.source.title))

@@ -171,15 +171,17 @@ def _image(value: Any, errors: dict[str, str]) -> Image | None:
     if not isinstance(mime, str) or not re.fullmatch(r"image/[\w.+-]{1,90}", mime):
         errors["image.mime_type"] = "must be an image media type such as image/jpeg"
     length = value.get("length")
-    if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_INT:
-        errors["image.length"] = f"must be the image size in bytes (0 to {MAX_INT})"
+    if length is not None and (
+        isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= MAX_INT
+    ):
+        errors["image.length"] = f"must be the image size in bytes (up to {MAX_INT}), or null"
     alt = value.get("alt", "")
     if not isinstance(alt, str):
         errors["image.alt"] = "must be a string"
     if url is None or any(key.startswith("image.") for key in errors):
         return None
-    assert isinstance(length, int)
-    return Image(url=url, mime_type=str(mime), length=length, alt=clean_text(str(alt)))
+    # 0, like null, says the size is unknown: feeds then leave it out.
+    return Image(url=url, mime_type=str(mime), length=length or None, alt=clean_text(str(alt)))
 
 
 def validate(data: Any, *, default_language: str, max_hashtags: int) -> ArticleDraft:

@@ -6,7 +6,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Connection
 
@@ -40,6 +40,8 @@ WRITERS = {FeedFormat.RSS: render_rss, FeedFormat.ATOM: render_atom, FeedFormat.
 # threads rendering at once could corrupt each other's dates. Renders happen only on
 # cache misses, so serialising them costs little.
 RENDER_LOCK = threading.Lock()
+# The only kinds of feed URL shown to readers.
+HTTP = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -268,8 +270,15 @@ class FeedService:
         source = None
         if article.origin is not None:
             origin = article.origin
+            # Readers see only http(s) feed URLs, never a `file:` path of this machine.
+            shown = origin.feed_url if urlsplit(origin.feed_url).scheme in HTTP else None
+            authority = self.ctx.settings.guid_authority
             source = ItemSource(
-                title=origin.source_title, feed_url=origin.feed_url, link=origin.link
+                title=origin.source_title,
+                id=shown or f"tag:{authority}:source/{origin.source_id}",
+                updated=article.updated_at,
+                feed_url=shown,
+                link=origin.link,
             )
         return FeedItem(
             id=article.guid,

@@ -25,11 +25,12 @@ from sqlalchemy import Connection
 
 from feeds.errors import Conflict, FeedsError, FetchError, NotFound, ParseError
 from feeds.ingest import schedule
-from feeds.ingest.fetch import FetchOptions, FetchResult
+from feeds.ingest.fetch import FetchOptions, FetchResult, probe_lengths
 from feeds.ingest.normalize import IngestedItem, NormalizeOptions
 from feeds.ingest.pipeline import PreparedDocument, prepare, retrieve
-from feeds.ingest.plan import plan_refresh
+from feeds.ingest.plan import plan_refresh, unsized_images, with_image_lengths
 from feeds.models import EntryCounts, FeedKey, FeedMoves, Source, SourceState
+from feeds.refresh_plan import RefreshPlan
 from feeds.service import ingest_metrics as metrics
 from feeds.service.article_input import LANGUAGE
 from feeds.service.articles import feed_moves
@@ -119,6 +120,7 @@ class Ingester:
         try:
             result = retrieve(source, self.fetch_options, Path(self.ctx.settings.config_dir))
             document = prepare(result, source, self.ctx.now(), self.normalize_options)
+            document = self._size_images(source, document)
             return self._store(source, lease, result, document)
         except (FetchError, ParseError) as exc:
             return self._record_failure(source, lease, exc)
@@ -149,6 +151,39 @@ class Ingester:
             won = source_store.claim(conn, source_id, now, until)
         return source, until if won else None
 
+    def _plan(
+        self, conn: Connection, source: Source, document: PreparedDocument, now: datetime
+    ) -> RefreshPlan:
+        """Read the stored index for the document's entries and plan every entry."""
+        assert source.id is not None
+        settings = self.ctx.settings
+        language = settings.language
+        declared = document.language
+        if declared and len(declared) <= 35 and LANGUAGE.fullmatch(declared):
+            language = declared
+        entries = document.entries
+        hashes = {e.origin_id: e.content_hash for e in entries if isinstance(e, IngestedItem)}
+        return plan_refresh(
+            source, entries, source_store.stored_entries(conn, source.id, hashes),
+            now=now, language=language, guid_authority=settings.guid_authority,
+            document_warnings=document.warnings,
+        )  # fmt: skip
+
+    def _size_images(self, source: Source, document: PreparedDocument) -> PreparedDocument:
+        """Learn the size of the images the refresh will write without one (RSS carries
+        an image as an enclosure only with its length). A plan on the index as it is now
+        says which images those are; the one that is applied is made afresh."""
+        limit = self.ctx.settings.fetch_image_probes
+        if limit == 0 or not any(
+            isinstance(e, IngestedItem) and e.image and e.image.length is None
+            for e in document.entries
+        ):
+            return document
+        with self.ctx.store.read() as conn:
+            draft = self._plan(conn, source, document, self.ctx.now())
+        lengths = probe_lengths(unsized_images(draft)[:limit], self.fetch_options)
+        return replace(document, entries=with_image_lengths(document.entries, lengths))
+
     def _store(
         self, source: Source, lease: datetime, result: FetchResult, document: PreparedDocument
     ) -> RefreshOutcome:
@@ -156,20 +191,10 @@ class Ingester:
         assert source.id is not None
         now = self.ctx.now()
         settings = self.ctx.settings
-        language = settings.language
-        declared = document.language
-        if declared and len(declared) <= 35 and LANGUAGE.fullmatch(declared):
-            language = declared
-        entries = document.entries
         with self.ctx.store.begin() as conn:
             if not source_store.holds(conn, source.id, lease):
                 raise LeaseLost(f"source {source.id}")
-            hashes = {e.origin_id: e.content_hash for e in entries if isinstance(e, IngestedItem)}
-            plan = plan_refresh(
-                source, entries, source_store.stored_entries(conn, source.id, hashes),
-                now=now, language=language, guid_authority=settings.guid_authority,
-                document_warnings=document.warnings,
-            )  # fmt: skip
+            plan = self._plan(conn, source, document, now)
             tag_feeds = tagfeed_store.all_feeds(conn)
             moves = FeedMoves()
             for insert in plan.inserts:

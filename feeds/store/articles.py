@@ -72,7 +72,7 @@ def _from_row(row: Row[Any], tags: tuple[Any, ...]) -> Article:
         image = Image(
             url=row.image_url,
             mime_type=row.image_type or "",
-            length=row.image_length or 0,
+            length=row.image_length or None,  # 0 was written for "unknown" once
             alt=row.image_alt or "",
         )
     origin = None
