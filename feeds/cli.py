@@ -182,6 +182,11 @@ from feeds.cli_articles import articles_group, tag_feeds_group  # noqa: E402
 for _group in (users_group, config_group, articles_group, tag_feeds_group):
     feeds_cli.add_command(_group)
 
+# Demo content at any size: `feeds demo generate`.
+from feeds.cli_demo import demo_group  # noqa: E402
+
+feeds_cli.add_command(demo_group)
+
 # Outside sources and the ingest scheduler: `feeds sources ...`, `feeds scheduler`.
 from feeds.cli_sources import scheduler_command, sources_group  # noqa: E402
 from feeds.jobs import start_in_background  # noqa: E402

@@ -10,6 +10,7 @@ from feeds.service.articles import ArticleService
 from feeds.service.audit import AuditService
 from feeds.service.catalog import CatalogService
 from feeds.service.context import Context, utcnow
+from feeds.service.demo_generate import DemoService
 from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
 from feeds.service.setup import Setup
@@ -36,6 +37,7 @@ class Service:
         self.users = UserService(self.ctx)
         self.audit = AuditService(self.ctx, self.catalog, self.articles)
         self.sources = SourceService(self.ctx)
+        self.demo = DemoService(self.ctx)
 
     @property
     def settings(self) -> Settings:

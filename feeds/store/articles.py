@@ -13,7 +13,8 @@ from feeds.store import hashtags as hashtag_store
 from feeds.store.schema import article_hashtags, articles, hashtags, sources
 
 
-def _values(article: Article) -> dict[str, Any]:
+def row_values(article: Article) -> dict[str, Any]:
+    """The articles row for `article` (without its id and content hash)."""
     image = article.image
     origin = article.origin
     return {
@@ -43,7 +44,7 @@ def _values(article: Article) -> dict[str, Any]:
 
 
 def insert_article(conn: Connection, article: Article, *, content_hash: str | None = None) -> int:
-    values = _values(article) | {"content_hash": content_hash}
+    values = row_values(article) | {"content_hash": content_hash}
     article_id: int = conn.execute(
         insert(articles).values(**values).returning(articles.c.id)
     ).scalar_one()
@@ -54,7 +55,7 @@ def insert_article(conn: Connection, article: Article, *, content_hash: str | No
 def update_article(
     conn: Connection, article_id: int, article: Article, *, content_hash: str | None = None
 ) -> None:
-    values = _values(article) | {"content_hash": content_hash}
+    values = row_values(article) | {"content_hash": content_hash}
     values.pop("guid")  # a GUID never changes
     conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
     hashtag_store.set_for_article(conn, article_id, article)

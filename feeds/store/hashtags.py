@@ -11,21 +11,31 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from feeds.models import Article, Hashtag, Status
 from feeds.store.schema import article_hashtags, hashtags
 
+# Keys per statement: bound parameters are limited (SQLite 32766, PostgreSQL 65535).
+CHUNK = 1000
+
+
+def _chunks(keys: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    return (keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK))
+
 
 def ensure(conn: Connection, tags: Iterable[Hashtag]) -> dict[str, int]:
     """Ids of the given tags, inserting the keys that are new."""
     wanted = {tag.key: tag for tag in tags}
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        select(hashtags.c.key, hashtags.c.id).where(hashtags.c.key.in_(list(wanted)))
-    ).all()
-    ids = {key: id_ for key, id_ in rows}
-    for key, tag in wanted.items():
-        if key not in ids:
-            ids[key] = conn.execute(
-                insert(hashtags).values(key=key, display=tag.display).returning(hashtags.c.id)
-            ).scalar_one()
+    ids: dict[str, int] = {}
+    for chunk in _chunks(sorted(wanted)):
+        rows = conn.execute(select(hashtags.c.key, hashtags.c.id).where(hashtags.c.key.in_(chunk)))
+        ids.update({key: id_ for key, id_ in rows})
+    missing = [
+        {"key": key, "display": tag.display} for key, tag in wanted.items() if key not in ids
+    ]
+    if missing:
+        conn.execute(insert(hashtags), missing)
+        for chunk in _chunks([row["key"] for row in missing]):
+            rows = conn.execute(
+                select(hashtags.c.key, hashtags.c.id).where(hashtags.c.key.in_(chunk))
+            )
+            ids.update({key: id_ for key, id_ in rows})
     return ids
 
 
@@ -61,18 +71,33 @@ def set_for_article(conn: Connection, article_id: int, article: Article) -> None
 
 
 def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tuple[Hashtag, ...]]:
+    """Each article's hashtags in its order: its links, then those tags by id.
+
+    Two primary-key lookups rather than a join, which a planner may answer by reading
+    every hashtag; and ordered here, since a page's tags are few and the feed queries'
+    plans are kept free of sorts.
+    """
     if not article_ids:
         return {}
-    rows = conn.execute(
-        select(article_hashtags.c.article_id, hashtags.c.key, hashtags.c.display)
-        .join(hashtags, hashtags.c.id == article_hashtags.c.hashtag_id)
-        .where(article_hashtags.c.article_id.in_(list(article_ids)))
-        .order_by(article_hashtags.c.article_id, article_hashtags.c.position)
+    links = conn.execute(
+        select(
+            article_hashtags.c.article_id,
+            article_hashtags.c.position,
+            article_hashtags.c.hashtag_id,
+        ).where(article_hashtags.c.article_id.in_(list(article_ids)))
     ).all()
+    tags = {}
+    for chunk in _chunks(sorted({link.hashtag_id for link in links})):
+        rows = conn.execute(
+            select(hashtags.c.id, hashtags.c.key, hashtags.c.display).where(
+                hashtags.c.id.in_(chunk)
+            )
+        )
+        tags.update({row.id: Hashtag(key=row.key, display=row.display) for row in rows})
     out: dict[int, list[Hashtag]] = {}
-    for article_id, key, display in rows:
-        out.setdefault(article_id, []).append(Hashtag(key=key, display=display))
-    return {article_id: tuple(tags) for article_id, tags in out.items()}
+    for article_id, _position, tag_id in sorted(links):
+        out.setdefault(article_id, []).append(tags[tag_id])
+    return {article_id: tuple(found) for article_id, found in out.items()}
 
 
 def get(conn: Connection, key: str) -> Hashtag | None:
@@ -134,10 +159,9 @@ def is_public(conn: Connection, key: str, now: datetime) -> bool:
 
 
 def mark_public(conn: Connection, keys: Iterable[str]) -> None:
-    wanted = sorted(set(keys))
-    if wanted:
+    for chunk in _chunks(sorted(set(keys))):
         conn.execute(
             update(hashtags)
-            .where(hashtags.c.key.in_(wanted), hashtags.c.public.is_(False))
+            .where(hashtags.c.key.in_(chunk), hashtags.c.public.is_(False))
             .values(public=True)
         )
