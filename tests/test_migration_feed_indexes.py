@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,33 +10,21 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from feeds.store import Store
 from feeds.store.db import MIGRATIONS
 from feeds.store.schema import metadata
-from tests.conftest import PG_URL
+from tests.stores import fresh_database
 
 
 @pytest.fixture
 def empty_store(tmp_path: Path) -> Iterator[Store]:
     """A store with no tables, on the database the suite runs on."""
-    if not PG_URL:
-        store = Store.from_url(f"sqlite:///{tmp_path}/old.db")
+    with fresh_database(tmp_path) as url:
+        store = Store.from_url(url)
         yield store
         store.dispose()
-        return
-    schema = f"feeds_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in PG_URL else "?"
-    store = Store.from_url(f"{PG_URL}{separator}options=-csearch_path%3D{schema}")
-    yield store
-    store.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def migrate(store: Store, revision: str, *, down: bool = False) -> None:
@@ -104,7 +91,7 @@ def test_upgrade_fills_the_links_and_builds_the_indexes(empty_store: Store) -> N
     ]
     assert [str(row[4])[:19] for row in links] == [when for *_, when in ROWS]
     names = {index["name"] for index in inspect(empty_store.engine).get_indexes("article_hashtags")}
-    assert "ix_article_hashtags_feed" in names
+    assert "ix_article_hashtags_tag_feed" in names
 
     # And back: the old shape, the same links.
     migrate(empty_store, BEFORE, down=True)

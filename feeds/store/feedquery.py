@@ -1,27 +1,28 @@
 """The queries behind every feed: visible articles matching a FeedQuery, newest first.
 
-A page of a feed is one walk of one index from a starting point, in (published_at, id)
-order, stopped after the page: the articles' (status, published_at, id) for everything,
-(section, status, published_at, id) for a section, and the hashtag link's (hashtag_id,
-status, published_at, article_id) for a hashtag (the link carries the article's status,
-publish time, section and sponsored flag for this). A tag-feed rule walks each hashtag it
-is driven by (or each of its sections) and the pages are merged here, so no query sorts
-all of a feed's matches and a page costs the same on a million articles as on ten
-thousand. Only trending sorts, and only the articles published within its window.
+A feed is read by walking an index from a starting point in (published_at, id) order
+and stopping once the page is full: the articles' `ix_articles_feed` for everything,
+`ix_articles_section_feed` for a section, and the hashtag link's
+`ix_article_hashtags_tag_feed` for a hashtag (the link carries its article's status,
+publish time, sponsored flag and section, and the index holds them, so a walk reads no
+rows). A tag-feed rule walks each hashtag it is driven by (or each of its sections);
+what the walk cannot see (another hashtag required or refused) is checked for a chunk of
+rows at a time by primary-key lookups, and the walks are merged here. So no statement
+scans a growing table or sorts what it reads, and a page costs the same on a million
+articles as on ten thousand. Only trending sorts: the articles of its window, by views.
 
-Articles are loaded by id once the page is known; nothing here counts or aggregates a
-whole feed.
+Articles are loaded by id once the page is known; nothing here aggregates a whole feed.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, literal, not_, select, tuple_
+from sqlalchemy import Connection, func, literal, select, tuple_
 
 from feeds.models import Article, FeedQuery, Status, TagRule
 from feeds.store import articles as article_store
@@ -34,21 +35,37 @@ NEWEST_CHANGE_DEPTH = 200
 # When a rule is driven by one of its all_of hashtags, the one with the fewest articles
 # drives; each is counted only this far, so choosing costs the same on any store.
 SIZE_PROBE = 1000
+# Rows read per statement by a walk whose rows are checked: the first chunk, and the
+# most a chunk grows to while the checks refuse rows.
+FIRST_CHECKED_CHUNK = 32
+LARGEST_CHUNK = 1000
 
+Cursor = tuple[datetime, int]
 _link = article_hashtags
-_other = article_hashtags.alias("other_link")
 
 
 @dataclass(frozen=True)
 class _Walk:
-    """One index walk: rows of one table in (published_at, id) order, filtered."""
+    """One index walk: rows of one table in (published_at, id) order.
+
+    `conditions` are answered by the index; the rest is checked a chunk at a time: the
+    row's section (read from the index), and hashtags each article must carry or not.
+    """
 
     published: Any
     ident: Any
     conditions: tuple[Any, ...]
+    section: Any = None
+    sections: frozenset[str] = frozenset()
+    required: frozenset[int] = frozenset()
+    refused: frozenset[int] = frozenset()
+
+    @property
+    def checked(self) -> bool:
+        return bool(self.sections or self.required or self.refused)
 
 
-def _article_walk(spec: FeedQuery, *conditions: Any) -> _Walk:
+def _article_walk(spec: FeedQuery, *conditions: Any, refused: Iterable[int] = ()) -> _Walk:
     where = [articles.c.status == PUBLISHED, *conditions]
     if not spec.include_sponsored:
         where.append(articles.c.sponsored.is_(False))
@@ -57,14 +74,29 @@ def _article_walk(spec: FeedQuery, *conditions: Any) -> _Walk:
     if spec.by_views:
         # A ranking by views holds only what has been read.
         where.append(articles.c.views > 0)
-    return _Walk(articles.c.published_at, articles.c.id, tuple(where))
+    return _Walk(articles.c.published_at, articles.c.id, tuple(where), refused=frozenset(refused))
 
 
-def _tag_walk(spec: FeedQuery, tag_id: int, *conditions: Any) -> _Walk:
-    where = [_link.c.hashtag_id == tag_id, _link.c.status == PUBLISHED, *conditions]
+def _tag_walk(
+    spec: FeedQuery,
+    tag_id: int,
+    *,
+    sections: Iterable[str] = (),
+    required: Iterable[int] = (),
+    refused: Iterable[int] = (),
+) -> _Walk:
+    where = [_link.c.hashtag_id == tag_id, _link.c.status == PUBLISHED]
     if not spec.include_sponsored:
         where.append(_link.c.sponsored.is_(False))
-    return _Walk(_link.c.published_at, _link.c.article_id, tuple(where))
+    return _Walk(
+        _link.c.published_at,
+        _link.c.article_id,
+        tuple(where),
+        section=_link.c.section,
+        sections=frozenset(sections),
+        required=frozenset(required) - {tag_id},
+        refused=frozenset(refused),
+    )
 
 
 def _tag_ids(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
@@ -76,18 +108,18 @@ def _tag_ids(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
 
 
 def _smallest(conn: Connection, tag_ids: Sequence[int]) -> int:
-    """The tag with the fewest visible-status links, counted up to SIZE_PROBE each."""
+    """The tag with the fewest published links, each counted only up to SIZE_PROBE."""
     if len(tag_ids) == 1:
         return tag_ids[0]
 
     def size(tag_id: int) -> int:
         probe = (
-            select(_link.c.article_id)
+            select(_link.c.published_at)
             .where(_link.c.hashtag_id == tag_id, _link.c.status == PUBLISHED)
+            .order_by(_link.c.published_at.desc())
             .limit(SIZE_PROBE)
-            .subquery()
         )
-        return int(conn.execute(select(func.count()).select_from(probe)).scalar_one())
+        return len(conn.execute(probe).all())
 
     return min(tag_ids, key=size)
 
@@ -97,51 +129,24 @@ def _rule_walks(conn: Connection, spec: FeedQuery, rule: TagRule) -> list[_Walk]
     if any(key not in ids for key in rule.all_of):
         return []  # a required tag nobody has used: the feed is empty
     required = list(dict.fromkeys(ids[key] for key in rule.all_of))
-    refused = sorted({ids[key] for key in rule.none_of if key in ids})
+    refused = [ids[key] for key in rule.none_of if key in ids]
     if rule.any_of:
         drivers = list(dict.fromkeys(ids[key] for key in rule.any_of if key in ids))
     elif required:
         drivers = [_smallest(conn, required)]
     else:
-        # Sections only: one walk per section, each refusing the none_of tags.
-        refuse = []
-        if refused:
-            refuse.append(
-                not_(
-                    exists().where(
-                        _link.c.article_id == articles.c.id, _link.c.hashtag_id.in_(refused)
-                    )
-                )
-            )
         return [
-            _article_walk(spec, articles.c.section == section, *refuse)
+            _article_walk(spec, articles.c.section == section, refused=refused)
             for section in dict.fromkeys(rule.sections)
         ]
-    walks = []
-    for driver in drivers:
-        # Every other condition is a probe of the link's primary key for this article.
-        conditions: list[Any] = [
-            exists().where(_other.c.article_id == _link.c.article_id, _other.c.hashtag_id == tag)
-            for tag in required
-            if tag != driver
-        ]
-        if refused:
-            conditions.append(
-                not_(
-                    exists().where(
-                        _other.c.article_id == _link.c.article_id,
-                        _other.c.hashtag_id.in_(refused),
-                    )
-                )
-            )
-        if rule.sections:
-            conditions.append(_link.c.section.in_(sorted(set(rule.sections))))
-        walks.append(_tag_walk(spec, driver, *conditions))
-    return walks
+    return [
+        _tag_walk(spec, driver, sections=rule.sections, required=required, refused=refused)
+        for driver in drivers
+    ]
 
 
 def _walks(conn: Connection, spec: FeedQuery) -> list[_Walk]:
-    """The index walks whose merged pages are the feed."""
+    """The index walks whose merged rows are the feed."""
     if spec.rule is not None:
         return _rule_walks(conn, spec, spec.rule)
     if spec.tag is not None:
@@ -152,36 +157,87 @@ def _walks(conn: Connection, spec: FeedQuery) -> list[_Walk]:
     return [_article_walk(spec)]
 
 
-def _page(
+def _chunk(
     conn: Connection,
     walk: _Walk,
     now: datetime,
-    limit: int,
-    before: tuple[datetime, int] | None,
-) -> list[tuple[datetime, int]]:
-    query = select(walk.published, walk.ident).where(*walk.conditions, walk.published <= now)
-    if before is not None:
-        # A row-value bound, so the cursor starts the index walk rather than filtering it.
-        published, ident = before
+    cursor: Cursor | None,
+    size: int,
+    *,
+    ahead: bool,
+) -> list[Any]:
+    """The next `size` rows of the walk after `cursor`: newest first up to `now`, or,
+    `ahead`, oldest first after `now` (scheduled articles)."""
+    columns = [walk.published, walk.ident]
+    if walk.sections:
+        columns.append(walk.section)
+    where = list(walk.conditions)
+    if ahead:
+        where.append(walk.published > now)
+    else:
+        # The walk starts at the cursor's time (a range on one column, which both
+        # planners take as the index bound), or now.
+        where.append(walk.published <= (min(now, cursor[0]) if cursor else now))
+    if cursor is not None:
+        published, ident = cursor
         bound = tuple_(literal(published, walk.published.type), literal(ident, walk.ident.type))
-        query = query.where(tuple_(walk.published, walk.ident) < bound)
-    query = query.order_by(walk.published.desc(), walk.ident.desc()).limit(limit)
-    return [(published, ident) for published, ident in conn.execute(query)]
+        row = tuple_(walk.published, walk.ident)
+        where.append(row > bound if ahead else row < bound)
+    order = (walk.published, walk.ident) if ahead else (walk.published.desc(), walk.ident.desc())
+    return list(conn.execute(select(*columns).where(*where).order_by(*order).limit(size)))
+
+
+def _passing(conn: Connection, walk: _Walk, rows: list[Any]) -> list[Cursor]:
+    """The rows whose articles pass the checks the index cannot answer."""
+    if walk.sections:
+        rows = [row for row in rows if row[2] in walk.sections]
+    found = [(row[0], row[1]) for row in rows]
+    tags = walk.required | walk.refused
+    if not (tags and found):
+        return found
+    carried: dict[int, set[int]] = {}
+    probe = select(_link.c.article_id, _link.c.hashtag_id).where(
+        _link.c.article_id.in_([ident for _, ident in found]),
+        _link.c.hashtag_id.in_(sorted(tags)),
+    )
+    for article_id, tag_id in conn.execute(probe):
+        carried.setdefault(article_id, set()).add(tag_id)
+    return [
+        (published, ident)
+        for published, ident in found
+        if walk.required <= carried.get(ident, set())
+        and not walk.refused & carried.get(ident, set())
+    ]
+
+
+def _rows(
+    conn: Connection,
+    walk: _Walk,
+    now: datetime,
+    want: int,
+    cursor: Cursor | None = None,
+    *,
+    ahead: bool = False,
+) -> Iterator[Cursor]:
+    """The walk's articles in order, read a chunk at a time as the caller asks for more."""
+    size = max(want, FIRST_CHECKED_CHUNK) if walk.checked else want
+    while True:
+        rows = _chunk(conn, walk, now, cursor, size, ahead=ahead)
+        yield from _passing(conn, walk, rows)
+        if len(rows) < size:
+            return
+        cursor = (rows[-1][0], rows[-1][1])
+        size = min(size * 2, max(LARGEST_CHUNK, want))
 
 
 def _newest_ids(
-    conn: Connection,
-    spec: FeedQuery,
-    now: datetime,
-    limit: int,
-    before: tuple[datetime, int] | None,
+    conn: Connection, spec: FeedQuery, now: datetime, limit: int, before: Cursor | None
 ) -> list[int]:
-    pages = [_page(conn, walk, now, limit, before) for walk in _walks(conn, spec)]
-    # Each page holds its walk's newest `limit`, so the merged newest `limit` are among
-    # them; an article reached by two walks (two any_of tags) counts once.
+    streams = [_rows(conn, walk, now, limit, before) for walk in _walks(conn, spec)]
+    # An article reached by two walks (two any_of tags) counts once.
     seen: set[int] = set()
     ids: list[int] = []
-    for _published, ident in heapq.merge(*pages, reverse=True):
+    for _published, ident in heapq.merge(*streams, reverse=True):
         if ident not in seen:
             seen.add(ident)
             ids.append(ident)
@@ -207,7 +263,7 @@ def visible(
     spec: FeedQuery,
     now: datetime,
     limit: int,
-    before: tuple[datetime, int] | None = None,
+    before: Cursor | None = None,
 ) -> list[Article]:
     """Newest first; `before` (published_at, id) continues a page where the last ended."""
     if spec.by_views:
@@ -221,17 +277,8 @@ def visible(
 
 def next_pending(conn: Connection, spec: FeedQuery, now: datetime) -> datetime | None:
     """When the next scheduled article of this feed comes due, if any."""
-    found = []
-    for walk in _walks(conn, spec):
-        first = conn.execute(
-            select(walk.published)
-            .where(*walk.conditions, walk.published > now)
-            .order_by(walk.published.asc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if first is not None:
-            found.append(first)
-    return min(found, default=None)
+    firsts = (next(_rows(conn, walk, now, 1, ahead=True), None) for walk in _walks(conn, spec))
+    return min((first[0] for first in firsts if first is not None), default=None)
 
 
 def newest_change(conn: Connection, spec: FeedQuery, now: datetime) -> datetime | None:

@@ -106,10 +106,11 @@ articles = Table(
     Column("origin_date", Text),
     Column("content_hash", String(64)),
     UniqueConstraint("source_id", "origin_id", name="uq_articles_source_origin"),
-    # Feeds read newest first from a point: each index ends in (published_at, id), after
-    # the columns a feed fixes, so a page is one range walk whatever the store's size.
-    Index("ix_articles_status_published_id", "status", "published_at", "id"),
-    Index("ix_articles_section_status_published_id", "section", "status", "published_at", "id"),
+    # Feeds read newest first from a point: each index has the columns a feed fixes, then
+    # (published_at, id), so a page is one range walk whatever the store's size; the
+    # sponsored flag after them lets the walk filter without reading the row.
+    Index("ix_articles_feed", "status", "published_at", "id", "sponsored"),
+    Index("ix_articles_section_feed", "section", "status", "published_at", "id", "sponsored"),
     # `feeds import` finds the newsroom's article for a record by its canonical URL. A
     # hash index: URLs have no length limit, and a btree entry must fit in a page.
     Index(
@@ -150,12 +151,21 @@ article_hashtags = Table(
     Column("position", Integer, nullable=False),
     # Copies of the article's columns that hashtag feeds and tag-feed rules filter and
     # order by, kept in step on every write, so a hashtag's feed is one walk of the
-    # index below and never a walk of every article probing for the tag.
+    # index below (which holds all it needs) and never a walk of every article probing
+    # for the tag.
     Column("status", String(10), nullable=False),
     Column("published_at", UTCDateTime, nullable=False),
     Column("sponsored", Boolean, nullable=False),
     Column("section", String(100), nullable=False),
-    Index("ix_article_hashtags_feed", "hashtag_id", "status", "published_at", "article_id"),
+    Index(
+        "ix_article_hashtags_tag_feed",
+        "hashtag_id",
+        "status",
+        "published_at",
+        "article_id",
+        "sponsored",
+        "section",
+    ),
 )
 
 tag_feeds = Table(
