@@ -12,7 +12,14 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 from werkzeug.serving import run_simple
 
-from feeds.cli_common import FeedsGroup, cli_actor, emit, service
+from feeds.cli_common import (
+    FeedsGroup,
+    cli_actor,
+    emit,
+    progress_option,
+    progress_wanted,
+    service,
+)
 from feeds.errors import ValidationError
 
 
@@ -68,11 +75,7 @@ def serve_command(host: str | None, port: int | None) -> None:
 @feeds_cli.command("import")
 @click.argument("path", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Check every record and report; write nothing.")
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Report progress on stderr. Default: when stderr is a terminal.",
-)
+@progress_option
 @with_appcontext
 def import_command(path: BinaryIO, dry_run: bool, progress: bool | None) -> None:
     """Load articles from an NDJSON file (`-` for stdin), all or nothing.
@@ -80,7 +83,7 @@ def import_command(path: BinaryIO, dry_run: bool, progress: bool | None) -> None
     A record whose `url` is already a newsroom article's updates that article, so
     running the same file again changes nothing twice.
     """
-    show = sys.stderr.isatty() if progress is None else progress
+    show = progress_wanted(progress)
     lines = _utf8_lines(_with_progress(path) if show else path)
     report = service().articles.import_lines(lines, dry_run=dry_run)
     counts = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import IO, Any, NoReturn, cast
@@ -56,6 +57,18 @@ def emit(data: Any, text: str) -> None:
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+# Long commands report progress on stderr: by default only to a person at a terminal.
+progress_option = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Report progress on stderr. Default: when stderr is a terminal.",
+)
+
+
+def progress_wanted(flag: bool | None) -> bool:
+    return sys.stderr.isatty() if flag is None else flag
 
 
 def cli_actor() -> str:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 import click
 from flask.cli import with_appcontext
 
-from feeds.cli_common import FeedsGroup, emit, service
+from feeds.cli_common import FeedsGroup, emit, progress_option, progress_wanted, service
 
 
 @click.group("demo", cls=FeedsGroup, help="Demo content for trying the service at scale.")
@@ -20,11 +20,7 @@ def demo_group() -> None:
 @demo_group.command("generate")
 @click.option("--articles", "count", type=int, required=True, help="How many articles to add.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same newsroom.")
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Report progress on stderr. Default: when stderr is a terminal.",
-)
+@progress_option
 @with_appcontext
 def generate_command(count: int, seed: int, progress: bool | None) -> None:
     """Add COUNT invented articles over five years (a few scheduled), in one transaction.
@@ -33,7 +29,7 @@ def generate_command(count: int, seed: int, progress: bool | None) -> None:
     and rare tags, some sponsored, drafts and withdrawn ones. A seed used before in the
     same store is refused: its articles are there already.
     """
-    show = sys.stderr.isatty() if progress is None else progress
+    show = progress_wanted(progress)
     end = "\r" if sys.stderr.isatty() else "\n"
 
     def report(done: int, total: int) -> None:
