@@ -32,6 +32,14 @@ class ValidationError(FeedsError):
         super().__init__(where + detail)
 
 
+class InvalidValue(FeedsError):
+    """The database refused a value (text with NUL, a number past its column's range).
+
+    Validation should refuse such values first, naming the field; this is the store's
+    answer to any that slip past, so a bad value is a client error and never a crash.
+    """
+
+
 class StorageError(FeedsError):
     """The database failed in a way the caller cannot fix by changing its input."""
 

@@ -194,7 +194,7 @@ def test_refresh_now_shows_the_outcome_and_errors(
     errors = re.search(
         r'<ul id="errors">(.*?)</ul>', text(client, f"/admin/sources/{source_id}"), re.S
     )
-    assert errors and errors.group(1).count("503") == 2  # the latest and the one before
+    assert errors and errors.group(1).count("answered 503") == 2  # the latest and the one before
 
     refreshes = [e for e in source_entries(service) if e.action == "refresh"]
     assert [e.after["status"] for e in refreshes] == ["fetched", "failed", "failed"]

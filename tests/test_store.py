@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, select, text
 
-from feeds.errors import Conflict
+from feeds.errors import Conflict, InvalidValue, StorageError
 from feeds.models import Section
 from feeds.service import Service
 from feeds.store import Store
@@ -90,3 +90,16 @@ def test_upgrade_marks_only_tags_already_shown_as_public(tmp_path: Path) -> None
     with store.read() as conn:
         # The column is added in place: no table copy whose drop would cascade.
         assert conn.execute(text("SELECT count(*) FROM article_hashtags")).scalar_one() == 3
+
+
+def test_values_the_database_refuses_are_invalid_values(service: Service) -> None:
+    # PostgreSQL: out of range for integer (DataError); SQLite: the driver's OverflowError.
+    with pytest.raises(InvalidValue), service.ctx.store.read() as conn:
+        conn.execute(text("SELECT CAST(:v AS INTEGER)"), {"v": 2**70})
+
+
+def test_other_driver_errors_are_storage_errors(service: Service) -> None:
+    with pytest.raises(StorageError), service.ctx.store.begin() as conn:
+        conn.execute(text("SELECT * FROM no_such_table"))
+    with pytest.raises(StorageError), service.ctx.store.read() as conn:
+        conn.execute(text("SELEC 1"))

@@ -13,6 +13,7 @@ from feeds.hashtags import hashtag
 from feeds.models import Article, FeedKey, FeedKind, Section, TagFeed, TagRule
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
+from feeds.service.nulcheck import fields_with_nul
 from feeds.store import feedquery
 from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
@@ -58,9 +59,9 @@ def parse_tag_feed(data: Any, *, max_limit: int, managed_by: str | None = None) 
     """Validate a tag feed definition (API payload or config-file table)."""
     if not isinstance(data, dict):
         raise ValidationError({"body": "must be an object"})
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = fields_with_nul(data)
     for extra in sorted(set(data) - TAG_FEED_FIELDS - {"id", "managed_by"}):
-        errors[extra] = "unknown field"
+        errors.setdefault(extra, "unknown field")
     slug = data.get("slug")
     if not isinstance(slug, str) or not SLUG.fullmatch(slug) or len(slug) > 100:
         errors["slug"] = "must be lowercase letters, digits and single hyphens"

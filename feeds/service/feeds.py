@@ -19,6 +19,7 @@ from feeds.render.content import absolute_url, absolutize_html
 from feeds.render.document import FeedDocument, FeedItem, ItemSource
 from feeds.render.jsonfeed import render_json
 from feeds.render.rss import render_rss
+from feeds.service.articles import MAX_ID
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
 from feeds.store import feedquery
@@ -62,9 +63,11 @@ class PageCursor:
     @classmethod
     def decode(cls, text: str) -> PageCursor:
         micros, sep, article_id = text.partition("-")
-        if not (sep and micros.isdigit() and article_id.isdigit()):
+        digits = micros + article_id
+        if not (sep and micros and article_id and digits.isascii() and digits.isdigit()):
             raise ValueError(f"{text!r} is not a page cursor")
-        if len(micros) > 18 or len(article_id) > 18:
+        # Ids are 32-bit columns on PostgreSQL: a larger one cannot be a real position.
+        if len(micros) > 18 or len(article_id) > 10 or int(article_id) > MAX_ID:
             raise ValueError(f"{text!r} is not a page cursor")
         try:
             published = CURSOR_EPOCH + timedelta(microseconds=int(micros))

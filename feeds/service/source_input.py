@@ -17,6 +17,7 @@ from feeds.hashtags import hashtag
 from feeds.ingest.pipeline import FILE_SCHEME, local_path
 from feeds.models import ENTRY_FATES, CategoryMode, CategoryRule, EntryCounts, Source
 from feeds.service.catalog import SLUG
+from feeds.service.nulcheck import fields_with_nul
 
 FIELDS = {
     "url", "name", "section", "hashtags", "categories", "interval_minutes", "enabled",
@@ -82,7 +83,9 @@ def parse_source(data: Any, *, managed_by: str | None = None, allow_file: bool =
     """Validate a source definition (API payload, CLI options or a sources.toml table)."""
     if not isinstance(data, dict):
         raise ValidationError({"body": "must be an object"})
-    errors: dict[str, str] = {name: "unknown field" for name in sorted(set(data) - FIELDS)}
+    errors = fields_with_nul(data)
+    for name in sorted(set(data) - FIELDS):
+        errors.setdefault(name, "unknown field")
     for field in READ_ONLY:
         if field in data:
             errors[field] = "is read-only"

@@ -11,9 +11,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
-from feeds.errors import Conflict, StorageError
+from feeds.errors import Conflict, InvalidValue, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -78,26 +78,40 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except IntegrityError as exc:
-            raise Conflict(_integrity_message(exc)) from exc
-        except OperationalError as exc:
-            raise StorageError(f"the store is unavailable: {exc.orig}") from exc
+        with _translated(), self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StorageError(f"the store is unavailable: {exc.orig}") from exc
+        with _translated(), self.engine.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Every driver error becomes a domain error here, at the store's edge."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Conflict(_integrity_message(exc)) from exc
+    except DataError as exc:
+        raise InvalidValue(f"the store cannot hold a value given: {_first_line(exc)}") from exc
+    except OverflowError as exc:  # sqlite3 refuses integers past 64 bits before sending
+        raise InvalidValue(f"the store cannot hold a value given: {exc}") from exc
+    except OperationalError as exc:
+        raise StorageError(f"the store is unavailable: {exc.orig}") from exc
+    except DBAPIError as exc:
+        # Programming, internal and interface errors: nothing the caller can fix, and
+        # nothing a client should see beyond "try again".
+        raise StorageError(f"the store failed: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig if exc.orig is not None else exc).splitlines()[0]
+
+
 def _integrity_message(exc: IntegrityError) -> str:
-    detail = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
-    return f"conflicts with stored data: {detail}"
+    return f"conflicts with stored data: {_first_line(exc)}"

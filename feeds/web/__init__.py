@@ -26,6 +26,7 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.errors import register as register_errors
     from feeds.web.feeds import blueprint as feeds_blueprint
     from feeds.web.health import blueprint as health_blueprint
+    from feeds.web.inputguard import register as register_inputguard
     from feeds.web.pollstats import register as register_pollstats
 
     if settings.proxy_hops:
@@ -33,6 +34,7 @@ def register(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
+    register_inputguard(app)  # first: no other hook sees a NUL
     app.register_blueprint(feeds_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
     app.register_blueprint(health_blueprint)

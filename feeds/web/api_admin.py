@@ -17,16 +17,10 @@ from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.service.articles import article_to_dict
 from feeds.service.catalog import tag_feed_to_dict
 from feeds.web import service
-from feeds.web.api import BadJSON, json_body
 from feeds.web.auth import require
-from feeds.web.errors import error_response
+from feeds.web.jsonbody import json_body
 
 blueprint = Blueprint("api_admin", __name__)
-
-
-@blueprint.errorhandler(BadJSON)
-def bad_json(_exc: BadJSON) -> Response:
-    return error_response(400, "the body must be JSON (Content-Type: application/json)")
 
 
 def _actor() -> str:

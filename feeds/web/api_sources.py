@@ -7,14 +7,13 @@ refresh is audited under the token's name.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, url_for
 
 from feeds.service.sources import ManagedByFile, source_to_dict
 from feeds.web import service
 from feeds.web.auth import require
 from feeds.web.errors import error_response
+from feeds.web.jsonbody import json_body
 
 blueprint = Blueprint("api_sources", __name__)
 # Ids past the integer range are a 404 from the service, like articles.
@@ -23,24 +22,6 @@ SOURCE = "/sources/<int:source_id>"
 
 def _actor() -> str:
     return f"token:{g.token.name}"
-
-
-class NotJSON(Exception):
-    pass
-
-
-def _body() -> Any:
-    data = request.get_json(silent=True)
-    if data is None:
-        raise NotJSON()
-    return data
-
-
-@blueprint.errorhandler(NotJSON)
-def not_json(_exc: NotJSON) -> Response:
-    return error_response(
-        400, "the body must be JSON (Content-Type: application/json)", {"body": "is not JSON"}
-    )
 
 
 @blueprint.errorhandler(ManagedByFile)
@@ -58,7 +39,7 @@ def list_sources() -> Response:
 @blueprint.post("/sources")
 @require("admin")
 def create_source() -> tuple[Response, int, dict[str, str]]:
-    source = service().sources.add(_body(), actor=_actor())
+    source = service().sources.add(json_body(), actor=_actor())
     location = url_for("api_sources.get_source", source_id=source.id)
     return jsonify(source_to_dict(source)), 201, {"Location": location}
 
@@ -72,13 +53,13 @@ def get_source(source_id: int) -> Response:
 @blueprint.put(SOURCE)
 @require("admin")
 def replace_source(source_id: int) -> Response:
-    return jsonify(source_to_dict(service().sources.update(source_id, _body(), actor=_actor())))
+    return jsonify(source_to_dict(service().sources.update(source_id, json_body(), actor=_actor())))
 
 
 @blueprint.patch(SOURCE)
 @require("admin")
 def patch_source(source_id: int) -> Response:
-    changed = service().sources.update(source_id, _body(), partial=True, actor=_actor())
+    changed = service().sources.update(source_id, json_body(), partial=True, actor=_actor())
     return jsonify(source_to_dict(changed))
 
 

@@ -7,7 +7,16 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from feeds.errors import ConfigError, Conflict, FeedsError, NotFound, StorageError, ValidationError
+from feeds.errors import (
+    ConfigError,
+    Conflict,
+    FeedsError,
+    InvalidValue,
+    NotFound,
+    StorageError,
+    ValidationError,
+)
+from feeds.web.jsonbody import BadJSON
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,15 @@ def register(app: Flask) -> None:
     def invalid(exc: ValidationError) -> Response:
         message = "invalid input" if exc.line is None else f"invalid input on line {exc.line}"
         return error_response(422, message, exc.errors)
+
+    @app.errorhandler(BadJSON)
+    def bad_json(exc: BadJSON) -> Response:
+        return error_response(400, str(exc), {"body": str(exc)})
+
+    @app.errorhandler(InvalidValue)
+    def unstorable(exc: InvalidValue) -> Response:
+        log.warning("refused by the store: %s", exc)
+        return error_response(400, "a value in the request cannot be stored")
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound) -> Response:

@@ -47,8 +47,10 @@ def _variant_etag(etag: str, coding: str, browser: bool) -> str:
 
 
 def _base_hashes(request: Request) -> set[str]:
-    # Content hashes are hex digits, so everything from the first "-" is a suffix.
-    return {tag.split("-", 1)[0] for tag in request.if_none_match.as_set(include_weak=True)}
+    # Content hashes are hex digits, so everything from the first "-" is a suffix. An
+    # empty tag ("" or W/"") comes back as None: it matches nothing.
+    tags = request.if_none_match.as_set(include_weak=True)
+    return {tag.split("-", 1)[0] for tag in tags if tag}
 
 
 def not_modified(request: Request, entry: CachedFeed) -> bool:
