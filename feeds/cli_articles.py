@@ -117,7 +117,7 @@ def _status_change(action: str, help_text: str) -> None:
 
 
 _status_change("withdraw", "Take an article out of every feed (it stays in the store).")
-_status_change("restore", "Return a withdrawn article to its feeds.")
+_status_change("restore", "Return a withdrawn article to the status it had (a draft stays one).")
 
 
 @click.group("tag-feeds", cls=FeedsGroup, help="Tag feeds: articles chosen by hashtag rules.")

@@ -128,6 +128,8 @@ def test_admin_pages_run_only_their_own_script_files(
     assert client.post("/api/v1/tag-feeds", json=tag_feed, headers=admin_token).status_code == 201
     source = {"url": "https://wire.example/feed", "name": "Wire", "section": "world"}
     assert client.post("/api/v1/sources", json=source, headers=admin_token).status_code == 201
+    article = article_payload(published_at="2026-01-12T17:23:00+09:00")
+    assert client.post("/api/v1/articles", json=article, headers=admin_token).status_code == 201
     service.users.create("x", PASSWORD)
     service.tokens.create("x", ("admin",))
     login(client, service)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -273,11 +273,27 @@ class ArticleService:
         return self._set_status(article_id, Status.WITHDRAWN)
 
     def restore(self, article_id: int) -> Article:
-        """Publish a withdrawn article again, as it was."""
-        return self._set_status(article_id, Status.PUBLISHED)
+        """Return a withdrawn article to the status it had before it was withdrawn.
 
-    def _set_status(self, article_id: int, status: Status) -> Article:
-        """Change only the status (and the update time).
+        A draft comes back a draft (its hashtags stay unknown), a published or scheduled
+        article comes back published. When that status is unknown (withdrawn before
+        it was kept) the article comes back a draft: a restore never publishes anything
+        by surprise. An article that is not withdrawn is left as it is.
+        """
+
+        def previous(conn: Connection, old: Article) -> Status:
+            assert old.id is not None
+            if old.status is not Status.WITHDRAWN:
+                return old.status
+            return article_store.status_before_withdrawal(conn, old.id) or Status.DRAFT
+
+        return self._set_status(article_id, previous)
+
+    def _set_status(
+        self, article_id: int, status: Status | Callable[[Connection, Article], Status]
+    ) -> Article:
+        """Change only the status (and the update time); *status* may be a function of
+        the connection and the stored article.
 
         The stored fields are not validated again: an ingested article may hold values
         the API would not accept (an empty title, an enclosure without a type), and
@@ -289,9 +305,10 @@ class ArticleService:
             old = article_store.get_by(conn, id=article_id)
             if old is None:
                 raise NotFound(f"no article {article_id}")
-            if old.status is status:
+            wanted = status if isinstance(status, Status) else status(conn, old)
+            if old.status is wanted:
                 return old
-            new = replace(old, status=status, updated_at=self.ctx.now())
+            new = replace(old, status=wanted, updated_at=self.ctx.now())
             self._write(conn, old, new)
             return new
 
@@ -301,6 +318,12 @@ class ArticleService:
         # keeping it stops the next unchanged fetch from overwriting the edit.
         content_hash = article_store.content_hash_of(conn, old.id)
         article_store.update_article(conn, old.id, new, content_hash=content_hash)
+        # However it is withdrawn (here, the API's DELETE or PATCH), the status it had
+        # is kept for a restore; leaving "withdrawn" any way forgets it.
+        if new.status is Status.WITHDRAWN and old.status is not Status.WITHDRAWN:
+            article_store.set_status_before_withdrawal(conn, old.id, old.status)
+        elif old.status is Status.WITHDRAWN and new.status is not Status.WITHDRAWN:
+            article_store.set_status_before_withdrawal(conn, old.id, None)
         record_change(conn, old, new, self.ctx.now(), self.ctx.settings)
 
     def _update(self, article_id: int, make: Any) -> Article:

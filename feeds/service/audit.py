@@ -168,13 +168,19 @@ class AuditService:
 
     # -- articles ---------------------------------------------------------------------
 
-    def withdraw_article(self, actor: str, article_id: int) -> Article:
-        return self._article_change(actor, article_id, "withdraw", self.articles.withdraw)
+    def withdraw_article(self, actor: str, article_id: int, reason: str = "") -> Article:
+        """Withdraw; the editor's reason, when given, is kept in the audit entry."""
+        return self._article_change(
+            actor, article_id, "withdraw", self.articles.withdraw, reason=reason.strip()
+        )
 
     def restore_article(self, actor: str, article_id: int) -> Article:
+        """Restore to the status before withdrawal (see ArticleService.restore)."""
         return self._article_change(actor, article_id, "restore", self.articles.restore)
 
-    def _article_change(self, actor: str, article_id: int, action: str, change: Any) -> Article:
+    def _article_change(
+        self, actor: str, article_id: int, action: str, change: Any, reason: str = ""
+    ) -> Article:
         # ArticleService runs its own transaction, so the entry is written just after
         # it: a crash in between loses one log line, never the change itself.
         before = self.articles.get(article_id)
@@ -188,6 +194,6 @@ class AuditService:
                     target_kind="article",
                     target_id=str(article_id),
                     before=_article_state(before),
-                    after=_article_state(after),
+                    after=_article_state(after) | ({"reason": reason} if reason else {}),
                 )
         return after

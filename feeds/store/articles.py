@@ -138,6 +138,21 @@ def get_many(conn: Connection, ids: Sequence[int]) -> list[Article]:
     return found
 
 
+def status_before_withdrawal(conn: Connection, article_id: int) -> Status | None:
+    value = conn.execute(
+        select(articles.c.status_before_withdrawal).where(articles.c.id == article_id)
+    ).scalar_one_or_none()
+    return Status(value) if value else None
+
+
+def set_status_before_withdrawal(conn: Connection, article_id: int, status: Status | None) -> None:
+    conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(status_before_withdrawal=status.value if status else None)
+    )
+
+
 def content_hash_of(conn: Connection, article_id: int) -> str | None:
     value: str | None = conn.execute(
         select(articles.c.content_hash).where(articles.c.id == article_id)

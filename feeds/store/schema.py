@@ -105,6 +105,8 @@ articles = Table(
     Column("origin_link", Text),
     Column("origin_date", Text),
     Column("content_hash", String(64)),
+    # What `status` was when the article was withdrawn: a restore returns it there.
+    Column("status_before_withdrawal", String(10)),
     UniqueConstraint("source_id", "origin_id", name="uq_articles_source_origin"),
     # Feeds read newest first from a point: each index has the columns a feed fixes, then
     # (published_at, id), so a page is one range walk whatever the store's size; the

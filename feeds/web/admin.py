@@ -13,8 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
-    flash,
     g,
     redirect,
     render_template,
@@ -25,9 +23,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
-from feeds.errors import Conflict, NotFound, ValidationError
-from feeds.hashtags import normalize_key
-from feeds.models import ArticleFilter, Source, Status
+from feeds.models import Source
 from feeds.service import Service
 from feeds.service.source_health import SourceHealth, health
 from feeds.service.users import LoginThrottled
@@ -180,51 +176,6 @@ def dashboard() -> str:
     )
 
 
-# -- articles -------------------------------------------------------------------------
-
-
-@blueprint.get("/articles")
-def articles() -> str:
-    args = request.args
-    status = args.get("status", "")
-    page = max(1, whole_number(args.get("page"), maximum=MAX_PAGE) or 1)
-    hashtag = args.get("hashtag", "").strip()
-    flt = ArticleFilter(
-        query=args.get("q", "").strip() or None,
-        section=args.get("section") or None,
-        hashtag=normalize_key(hashtag) if hashtag else None,
-        status=Status(status) if status in {s.value for s in Status} else None,
-        limit=PAGE + 1,
-        offset=(max(page, 1) - 1) * PAGE,
-    )
-    svc = service()
-    found = svc.articles.list(flt)
-    return render_page(
-        "articles",
-        articles=found[:PAGE],
-        more=len(found) > PAGE,
-        page=page,
-        args=args,
-        sections=svc.catalog.sections(),
-        statuses=[s.value for s in Status],
-    )
-
-
-@blueprint.post("/articles/<int:article_id>/<any(withdraw,restore):action>")
-def change_article(article_id: int, action: str) -> BaseResponse:
-    audit = service().audit
-    change = audit.withdraw_article if action == "withdraw" else audit.restore_article
-    try:
-        article = change(actor(), article_id)
-    except NotFound:
-        abort(404)
-    except (ValidationError, Conflict) as exc:
-        flash(f"Could not {action} article {article_id}: {exc}", "error")
-    else:
-        flash(f"{article.title}: now {article.status.value}.")
-    return redirect(_safe_next(request.form.get("next")))
-
-
 # -- audit log ------------------------------------------------------------------------
 
 
@@ -247,6 +198,11 @@ def audit_log() -> str:
     )
 
 
-# The tag feed, source and account pages live in their own modules; importing adds
-# their routes.
-from feeds.web import admin_accounts, admin_sources, admin_tagfeeds  # noqa: E402, F401
+# The article, tag feed, source and account pages live in their own modules; importing
+# adds their routes.
+from feeds.web import (  # noqa: E402, F401
+    admin_accounts,
+    admin_articles,
+    admin_sources,
+    admin_tagfeeds,
+)
