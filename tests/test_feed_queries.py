@@ -179,7 +179,11 @@ def test_links_follow_every_change_to_their_article(
             ).all()
         )
     assert statuses == {
-        first: Status.PUBLISHED.value,
+        # A restore returns to the status before withdrawal; one never recorded (the
+        # fixture stores some articles withdrawn from the start) comes back a draft.
+        first: Status.DRAFT.value
+        if tagged[0].status is Status.WITHDRAWN
+        else tagged[0].status.value,
         third: Status.WITHDRAWN.value,
         fourth: Status.DRAFT.value,
     }
