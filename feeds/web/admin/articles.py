@@ -1,6 +1,6 @@
 """Admin UI pages for articles: the list, withdrawing (confirmed, with a reason) and restoring.
 
-Routes on the admin blueprint (see feeds.web.admin for the session and CSRF rules).
+Routes on the admin blueprint (see feeds.web.admin.base for the session and CSRF rules).
 Withdrawing asks first on a page of its own, rendered by the server: the admin's
 Content-Security-Policy runs no inline script, and the question works without any.
 """
@@ -16,7 +16,7 @@ from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.hashtags import normalize_key
 from feeds.models import Article, ArticleFilter, Status
 from feeds.web import service
-from feeds.web.admin import MAX_PAGE, PAGE, _safe_next, actor, blueprint, render_page
+from feeds.web.admin.base import MAX_PAGE, PAGE, actor, blueprint, render_page, safe_next
 from feeds.web.params import whole_number
 
 REASON_MAX = 500
@@ -69,7 +69,7 @@ def _withdrawable(article_id: int) -> Article:
 @blueprint.get("/articles/<int:article_id>/withdraw")
 def confirm_withdraw(article_id: int) -> Any:
     article = _withdrawable(article_id)
-    back = _safe_next(request.args.get("next"))
+    back = safe_next(request.args.get("next"))
     if article.status is not Status.PUBLISHED:
         flash(f"{article.title}: {article.status.value}, so there is nothing to withdraw.")
         return redirect(back)
@@ -81,7 +81,7 @@ def confirm_withdraw(article_id: int) -> Any:
 @blueprint.post("/articles/<int:article_id>/<any(withdraw,restore):action>")
 def change_article(article_id: int, action: str) -> Any:
     audit = service().audit
-    back = _safe_next(request.form.get("next"))
+    back = safe_next(request.form.get("next"))
     article = _withdrawable(article_id)
     if action == "withdraw":
         if article.status is not Status.PUBLISHED:

@@ -1,6 +1,6 @@
 """Admin UI pages for tag feeds: list, create, edit, delete, live preview.
 
-Routes on the admin blueprint (see feeds.web.admin for the session and CSRF rules).
+Routes on the admin blueprint (see feeds.web.admin.base for the session and CSRF rules).
 The form becomes the same payload the JSON API takes, so one validator serves both.
 """
 
@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.web import service
-from feeds.web.admin import actor, blueprint, render_page
+from feeds.web.admin.base import actor, blueprint, render_page
 from feeds.web.params import whole_number
 
 # -- tag feeds ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Admin UI pages for outside sources: list, add, edit, enable/disable, remove, refresh.
 
-Routes on the admin blueprint (see feeds.web.admin for the session and CSRF rules).
+Routes on the admin blueprint (see feeds.web.admin.base for the session and CSRF rules).
 The form becomes the same payload the JSON API takes, so parse_source validates both;
 every change is audited by SourceService under the signed-in user's name. Sources
 declared in sources.toml are shown read-only, naming the file.
@@ -20,7 +20,7 @@ from feeds.models import CategoryMode, Source
 from feeds.service.source_health import entry_summary, health
 from feeds.service.sources import ManagedByFile, parse_source
 from feeds.web import service
-from feeds.web.admin import actor, blueprint, render_page
+from feeds.web.admin.base import actor, blueprint, render_page
 from feeds.web.params import whole_number
 
 _TAG_SPLIT = re.compile(r"[\s,#]+")

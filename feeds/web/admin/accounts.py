@@ -1,6 +1,6 @@
 """Admin UI pages for accounts: your own password, other users, API tokens.
 
-Routes on the admin blueprint (see feeds.web.admin for the session and CSRF rules).
+Routes on the admin blueprint (see feeds.web.admin.base for the session and CSRF rules).
 Every change is audited under the signed-in user's name. A new token's value is shown
 once, in the answer to the form that made it: never put in a redirect, the session
 cookie or a log.
@@ -17,7 +17,7 @@ from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.service.tokens import SCOPES
 from feeds.service.users import MIN_PASSWORD, LoginThrottled
 from feeds.web import service
-from feeds.web.admin import actor, blueprint, render_page
+from feeds.web.admin.base import actor, blueprint, render_page
 
 
 def _repeated(form: Any, field: str, repeat: str) -> dict[str, str]:

@@ -1,0 +1,118 @@
+"""What every admin page shares: the blueprint, the session check, headers, rendering.
+
+Every route but the login page needs a session; every form carries a CSRF token
+(checked app-wide, see feeds.web.register_csrf). The feature modules of this package
+import from here and never from each other, so there is no import circle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.wrappers import Response as BaseResponse
+
+from feeds.web import csp, service
+
+# Far beyond any real listing, and small enough that the offset fits every database.
+MAX_PAGE = 100_000
+
+# Templates and static files stay beside the other web parts (the public pages share the
+# templates), so the blueprint names their folders rather than its own package.
+WEB = Path(__file__).resolve().parent.parent
+blueprint = Blueprint(
+    "admin",
+    __name__,
+    template_folder=str(WEB / "templates"),
+    static_folder=str(WEB / "static"),
+    static_url_path="/static",
+)
+# A stolen session cookie stops working after this long, whatever the browser does.
+SESSION_HOURS = 12
+PAGE = 50
+OPEN = {"admin.login", "admin.static"}
+
+
+class AdminSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure exactly when the request came over HTTPS.
+
+    Decided per request rather than by a global SESSION_COOKIE_SECURE, so one
+    deployment serves plain-HTTP development and HTTPS production correctly. Behind
+    a TLS-terminating proxy, set `proxy_hops` so X-Forwarded-Proto is believed.
+    """
+
+    def get_cookie_secure(self, app: Any) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def now() -> datetime:
+    return service().ctx.now()
+
+
+def _signed_in_user() -> str | None:
+    name, since = session.get("user"), session.get("login_at")
+    if not isinstance(name, str) or not isinstance(since, int | float):
+        return None
+    if now().timestamp() - since > SESSION_HOURS * 3600:
+        return None
+    # Re-checked on every request so disabling a user ends their sessions at once, and a
+    # new password ends the sessions begun before it.
+    user = service().users.active(name)
+    if user is None:
+        return None
+    if user.password_changed_at is not None and since < user.password_changed_at.timestamp():
+        return None
+    return name
+
+
+def safe_next(target: str | None) -> str:
+    # Only paths inside the admin UI: never an absolute or scheme-relative URL.
+    if target and target.startswith("/admin/") and not target.startswith("//"):
+        return target
+    return url_for("admin.dashboard")
+
+
+@blueprint.before_request
+def require_session() -> BaseResponse | None:
+    if request.endpoint in OPEN:
+        return None
+    user = _signed_in_user()
+    if user is None:
+        session.clear()
+        wanted = request.full_path if request.method == "GET" else None
+        return redirect(url_for("admin.login", next=wanted))
+    g.admin_user = user
+    return None
+
+
+@blueprint.after_request
+def admin_headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers[csp.HEADER] = csp.ADMIN
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def actor() -> str:
+    return f"user:{g.admin_user}"
+
+
+def render_page(name: str, **context: Any) -> str:
+    svc = service()
+    return render_template(
+        f"admin/{name}.html", settings=svc.settings, user=g.get("admin_user"), **context
+    )
