@@ -1,0 +1,174 @@
+"""Real nginx running config/nginx.example.conf, for the nginx test, the soak and the benches.
+
+The example config is an include for nginx's `http {}` block with a few values an
+operator changes (marked CHANGE in the file); `render_config` replaces exactly those and
+fails if one is missing, so the file under test is the file operators copy. `Nginx`
+wraps it in a minimal main config (pid, logs and temp paths in a folder of its own) and
+runs Debian's nginx in the foreground.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = ROOT / "config" / "nginx.example.conf"
+BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+INSTALL_HINT = "apt-get install nginx-light libnginx-mod-http-brotli-static (.ci/run installs them)"
+
+
+class NginxMissing(RuntimeError):
+    pass
+
+
+def nginx_binary() -> str:
+    """nginx from PATH or Debian's /usr/sbin, with the brotli_static module beside it."""
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+    )
+    if found is None:
+        raise NginxMissing(f"nginx is not installed: {INSTALL_HINT}")
+    if not BROTLI_MODULE.exists():
+        raise NginxMissing(f"{BROTLI_MODULE} is missing: {INSTALL_HINT}")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Site:
+    """The values an operator fills into the example config."""
+
+    port: int  # nginx listens on 127.0.0.1:port
+    upstream: str  # host:port of the app
+    publish_dir: Path
+    public_url: str  # without the final slash
+    hub: str
+    max_age: int
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    count = text.count(old)
+    if count != 1:
+        raise ValueError(f"config/nginx.example.conf: expected {old!r} once, found {count}")
+    return text.replace(old, new)
+
+
+def render_config(site: Site, example: str | None = None) -> str:
+    text = EXAMPLE_CONFIG.read_text() if example is None else example
+    text = _replace_once(text, "listen 80;", f"listen 127.0.0.1:{site.port};")
+    text = _replace_once(text, "server 127.0.0.1:8000;", f"server {site.upstream};")
+    text = _replace_once(text, "root /srv/feeds/var/published;", f"root {site.publish_dir};")
+    text = _replace_once(
+        text,
+        'set $feeds_public_url "https://feeds.example.org";',
+        f'set $feeds_public_url "{site.public_url}";',
+    )
+    text = _replace_once(
+        text, 'set $feeds_hub "https://feeds.example.org/websub";', f'set $feeds_hub "{site.hub}";'
+    )
+    return _replace_once(text, "max-age=300", f"max-age={site.max_age}")
+
+
+MAIN_CONFIG = """\
+load_module {module};
+daemon off;
+worker_processes {workers};
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+{user}
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+{extra}
+    include {folder}/feeds.conf;
+}}
+"""
+
+
+class Nginx:
+    """nginx in the foreground with the rendered example config; a context manager."""
+
+    def __init__(self, site: Site, folder: Path, workers: int = 1, extra_http: str = "") -> None:
+        self.site = site
+        self.folder = folder
+        self.binary = nginx_binary()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "feeds.conf").write_text(render_config(site))
+        # As root, workers would otherwise run as nobody and could not read a private
+        # temporary folder.
+        user = "user root;" if os.geteuid() == 0 else ""
+        (folder / "nginx.conf").write_text(
+            MAIN_CONFIG.format(
+                module=BROTLI_MODULE,
+                workers=workers,
+                folder=folder,
+                user=user,
+                extra=extra_http,
+            )
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.site.port}"
+
+    def start(self) -> None:
+        args = [self.binary, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")]
+        check = subprocess.run([*args, "-t"], capture_output=True, text=True, check=False)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx refused the config:\n{check.stderr}")
+        self.process = subprocess.Popen(args, stderr=subprocess.PIPE)
+        # Waiting for the port is start-up, not a measurement: nothing asserts on time.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"nginx exited at start: {err}")
+            try:
+                socket.create_connection(("127.0.0.1", self.site.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not listen within 15 s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def __enter__(self) -> Nginx:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
