@@ -27,7 +27,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        # Empty: read from the store on the first admin request (feeds.web.sessions).
+        SECRET_KEY=settings.secret_key or None,
         JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -13,6 +13,7 @@ from feeds.service.context import Context, utcnow
 from feeds.service.demo_generate import DemoService
 from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
+from feeds.service.secret_key import SecretKeyService
 from feeds.service.setup import Setup
 from feeds.service.sources import SourceService
 from feeds.service.tokens import TokenService
@@ -33,11 +34,12 @@ class Service:
         self.feeds = FeedService(self.ctx)
         self.tokens = TokenService(self.ctx)
         self.directory = DirectoryService(self.ctx)
-        self.setup = Setup(self.ctx, self.catalog, self.articles)
         self.users = UserService(self.ctx)
         self.audit = AuditService(self.ctx, self.catalog, self.articles)
         self.sources = SourceService(self.ctx)
         self.demo = DemoService(self.ctx)
+        self.secret_key = SecretKeyService(self.ctx)
+        self.setup = Setup(self.ctx, self.catalog, self.articles, self.secret_key)
 
     @property
     def settings(self) -> Settings:

@@ -22,6 +22,7 @@ from feeds.service.configcheck import (
     read_config,
 )
 from feeds.service.context import Context
+from feeds.service.secret_key import SecretKeyService
 from feeds.service.sources_config import SourcesReport, apply_sources_file, read_sources_file
 from feeds.store import tagfeeds as tagfeed_store
 
@@ -72,10 +73,17 @@ class ApplyReport:
 
 
 class Setup:
-    def __init__(self, ctx: Context, catalog: CatalogService, articles: ArticleService) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        catalog: CatalogService,
+        articles: ArticleService,
+        secret_key: SecretKeyService,
+    ) -> None:
         self.ctx = ctx
         self.catalog = catalog
         self.articles = articles
+        self.secret_key = secret_key
         self._status: ConfigStatus | None = None
         self._stamp: tuple[float | None, ...] = ()
 
@@ -88,8 +96,10 @@ class Setup:
         return self.config_dir / "tag_feeds.toml"
 
     def migrate(self) -> None:
-        """Bring the store's schema to the newest revision (safe to repeat)."""
+        """Bring the store's schema to the newest revision (safe to repeat), and make
+        the shared secret key if the store has none yet."""
         self.ctx.store.migrate()
+        self.secret_key.get()
 
     def is_migrated(self) -> bool:
         """Whether the store has been set up (`feeds init`) at all."""
@@ -101,7 +111,7 @@ class Setup:
         An invalid config file is logged and leaves the store as it was: the service
         goes on with its last good configuration, and /healthz says why.
         """
-        self.ctx.store.migrate()
+        self.migrate()
         try:
             self.apply_config()
         except ConfigError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -242,4 +243,24 @@ login_failures = Table(
     Column("count", Integer, nullable=False),
     Column("first_at", UTCDateTime, nullable=False),
     Column("locked_until", UTCDateTime),
+)
+
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    # Secrets every process of one deployment must share (the session signing key), made
+    # once by the first process that needs them.
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    # Fixed-window counters of the rate limiter when no Redis is configured, so every
+    # worker counts the same requests. expires_at is epoch seconds, as the limiter keeps it.
+    Column("key", String(400), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False),
 )

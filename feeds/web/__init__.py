@@ -17,7 +17,6 @@ def service() -> Service:
 
 
 def register(app: Flask, settings: Settings) -> None:
-    from feeds.web.admin import AdminSessionInterface
     from feeds.web.admin import blueprint as admin_blueprint
     from feeds.web.api import blueprint as api_blueprint
     from feeds.web.api_admin import blueprint as api_admin_blueprint
@@ -28,6 +27,7 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.health import blueprint as health_blueprint
     from feeds.web.inputguard import register as register_inputguard
     from feeds.web.pollstats import register as register_pollstats
+    from feeds.web.sessions import SharedKeySessionInterface
 
     if settings.proxy_hops:
         hops = settings.proxy_hops
@@ -41,7 +41,7 @@ def register(app: Flask, settings: Settings) -> None:
     app.register_blueprint(api_admin_blueprint, url_prefix="/api/v1")
     app.register_blueprint(api_sources_blueprint, url_prefix="/api/v1")
     app.register_blueprint(admin_blueprint, url_prefix="/admin")
-    app.session_interface = AdminSessionInterface()
+    app.session_interface = SharedKeySessionInterface()
     register_csrf(app)
     register_pollstats(app)
     register_errors(app)
@@ -55,6 +55,8 @@ def register_csrf(app: Flask) -> None:
     so a forged cross-site request cannot carry them. Exempting by path rather than by
     blueprint keeps API blueprints added later exempt, and everything else protected.
     """
+    from feeds.web.sessions import ensure_secret_key, needs_session
+
     csrf = CSRFProtect()
     # Tokens live as long as the session: an admin form left open over lunch still posts.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
@@ -63,5 +65,11 @@ def register_csrf(app: Flask) -> None:
 
     @app.before_request
     def csrf_protect() -> None:
+        if needs_session(request.path):
+            # Raises StorageError (a 503 page) when the shared key cannot be read.
+            ensure_secret_key(app)
         if app.config["WTF_CSRF_ENABLED"] and not request.path.startswith("/api/"):
+            if request.method not in app.config["WTF_CSRF_METHODS"]:
+                return
+            ensure_secret_key(app)
             csrf.protect(apply_exemptions=True)
