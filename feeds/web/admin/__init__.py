@@ -17,6 +17,6 @@ from feeds.web.admin import (  # noqa: F401  (imported for their routes)
     sources,
     tagfeeds,
 )
-from feeds.web.admin.base import AdminSessionInterface, blueprint
+from feeds.web.admin.base import blueprint
 
-__all__ = ["AdminSessionInterface", "blueprint"]
+__all__ = ["blueprint"]

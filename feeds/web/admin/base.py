@@ -21,7 +21,6 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
 from feeds.web import csp, service
@@ -43,18 +42,6 @@ blueprint = Blueprint(
 SESSION_HOURS = 12
 PAGE = 50
 OPEN = {"admin.login", "admin.static"}
-
-
-class AdminSessionInterface(SecureCookieSessionInterface):
-    """Marks the session cookie Secure exactly when the request came over HTTPS.
-
-    Decided per request rather than by a global SESSION_COOKIE_SECURE, so one
-    deployment serves plain-HTTP development and HTTPS production correctly. Behind
-    a TLS-terminating proxy, set `proxy_hops` so X-Forwarded-Proto is believed.
-    """
-
-    def get_cookie_secure(self, app: Any) -> bool:
-        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
 def now() -> datetime:
