@@ -64,3 +64,7 @@ class FetchError(FeedsError):
 
 class ParseError(FeedsError):
     """An outside document is not a feed we accept."""
+
+
+class BudgetExceeded(FeedsError):
+    """A refresh used up its time budget; it stops, writes nothing, and says where."""

@@ -142,6 +142,19 @@ class Settings:
         "enclosures; 0: none.",
         minimum=0,
     )
+    ingest_entry_max_bytes: int = setting(
+        1024 * 1024,
+        "Largest title, summary or content of one outside entry, in bytes; a larger entry "
+        "is refused (with the reason on the source) and the others are taken.",
+        minimum=1024,
+    )
+    ingest_html_max_depth: int = setting(
+        100,
+        "Deepest nesting of an outside entry's HTML: deeper tags are removed (their text "
+        "kept, a warning on the source) before it is sanitised, whose cost grows with the "
+        "square of the depth.",
+        minimum=8,
+    )
     backoff_cap_seconds: int = setting(
         24 * 3600, "Longest wait between retries of a failing source.", minimum=60
     )

@@ -6,12 +6,10 @@ case: feeds that move to https rewrite their guids from `http://x/1` to `https:/
 and the newsroom prefers missing the rare site serving different articles on http and
 https over republishing every article once more. Other ids are kept exactly.
 
-Dates are trusted only when the raw string describes a real instant: feedparser turns
-2024-02-30 into 1 March and accepts a +2500 offset, so the raw text is checked here.
-Placeholders for "no date" (`Mon, 01 Jan 0001`, Unix time 0) count as missing.
-Untrusted or missing dates become the fetch time, less a second for each undated entry
-before it in the document (distinct dates, in document order); dates further ahead than
-the window are clamped to the fetch time. The raw string is kept as `original_date`.
+Which dates to trust is dates.py's rule. Untrusted or missing dates become the fetch
+time, less a second for each undated entry before it in the document (distinct dates,
+in document order). The raw string is kept as `original_date`. The image is chosen by
+images.py; HTML is bounded (feeds/htmlbound.py) before it is sanitised.
 
 What this module does not do: touch the store, or decide whether an item is new,
 a duplicate, or too old to keep (plan.py compares `content_hash` with what is stored).
@@ -20,42 +18,24 @@ a duplicate, or too old to keep (plan.py compares `content_hash` with what is st
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
-import mimetypes
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from feeds.hashtags import hashtag, merge, normalize_key
-from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed
+from feeds.htmlbound import flatten_deep
+from feeds.ingest.dates import entry_dates, trusted_date
+from feeds.ingest.images import pick_image
+from feeds.ingest.parsed import ParsedEntry, ParsedFeed
 from feeds.ingest.sanitize import clean_text, html_to_text, safe_url, sanitize_html
 from feeds.models import CategoryMode, CategoryRule, Hashtag, Image, Source, require_utc
 from feeds.settings import Settings
 
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
-}
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-_RFC822 = re.compile(
-    r"(\d{1,2})[\s-]+([A-Za-z]{3})[a-z]*\.?[\s-]+(\d{2,4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
-)
-_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})\s*$")
-# Sanitised HTML always quotes attribute values with ", so plain patterns can read it.
-_IMG = re.compile(r"<img\b[^>]*>")
-_SRC = re.compile(r'\ssrc="([^"]+)"')
-_ALT = re.compile(r'\salt="([^"]*)"')
-_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg")
 _WORD = re.compile(r"[\w]+")
-# Dates before this are placeholders for "no date", not news: .NET's DateTime.MinValue
-# and Hugo's zero time (`Mon, 01 Jan 0001`), Unix time 0 and its time-zone shifts.
-NO_DATE_BEFORE = datetime(1970, 1, 2, tzinfo=UTC)
-
 log = logging.getLogger(__name__)
 
 
@@ -65,10 +45,19 @@ class NormalizeOptions:
     title_max: int = 300
     summary_max: int = 1000
     author_max: int = 200
+    # Bounds checked before any HTML is parsed (see feeds/htmlbound.py).
+    entry_max_bytes: int = 1024 * 1024
+    html_max_depth: int = 100
+    max_hashtags: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NormalizeOptions:
-        return cls(future_window_seconds=settings.future_date_window_seconds)
+        return cls(
+            future_window_seconds=settings.future_date_window_seconds,
+            entry_max_bytes=settings.ingest_entry_max_bytes,
+            html_max_depth=settings.ingest_html_max_depth,
+            max_hashtags=settings.max_hashtags_per_article,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +80,10 @@ class IngestedItem:
     dated: bool = True
 
 
+class EntryRefused(ValueError):
+    """An entry this service will not take, and why (it is skipped; the others go on)."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """An entry that could not be made into an item, and why; the other entries go on."""
@@ -104,10 +97,13 @@ def normalize(
     source: Source,
     fetched_at: datetime,
     options: NormalizeOptions = NormalizeOptions(),
+    check: Callable[[str], None] | None = None,
 ) -> tuple[IngestedItem | Refusal, ...]:
     """Every entry of the document in document order: an item, or why it was refused.
 
     Which items are kept (duplicates, `max_items`, retention) is the plan's decision.
+    *check* is called before each entry with where the work is; it may raise to stop
+    (a refresh out of time).
     """
     fetched_at = require_utc(fetched_at, "fetched_at")
     found: list[IngestedItem | Refusal] = []
@@ -116,11 +112,15 @@ def normalize(
     undated = 0
     first_fallback = fetched_at.replace(microsecond=0)
     for position, entry in enumerate(feed.entries, start=1):
+        if check is not None:
+            check(f"at entry {position} of {len(feed.entries)}")
         fallback = first_fallback - timedelta(seconds=undated)
         if trusted_date(entry.published) is None and trusted_date(entry.updated) is None:
             undated += 1
         try:
             found.append(normalize_entry(entry, source, fetched_at, options, fallback))
+        except EntryRefused as exc:
+            found.append(Refusal(entry_label(entry, position), str(exc)))
         except Exception as exc:  # one unreadable entry must not cost the others
             log.warning("source %s: entry %d refused", source.id, position, exc_info=True)
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
@@ -148,7 +148,18 @@ def normalize_entry(
     options: NormalizeOptions,
     fallback: datetime | None = None,
 ) -> IngestedItem:
-    """One entry as an item; *fallback* (default: the fetch time) dates an undated one."""
+    """One entry as an item; *fallback* (default: the fetch time) dates an undated one.
+
+    EntryRefused when its text is too large to take; markup nested too deep is flattened
+    (its text kept) before nh3 sees it, with a warning.
+    """
+    entry, flattened = bounded(entry, options)
+    warnings = []
+    if flattened:
+        warnings.append(
+            f"markup nested deeper than {options.html_max_depth} levels was removed "
+            f"({flattened} tags); its text is kept"
+        )
     content_html = sanitize_html(
         entry.content_html or entry.summary,
         entry.content_base if entry.content_html else entry.summary_base,
@@ -167,6 +178,10 @@ def normalize_entry(
         entry, fetched_at, options.future_window_seconds, fallback or fetched_at
     )
     hashtags = merge(source.hashtags, category_hashtags(entry.categories, source.categories))
+    if len(hashtags) > options.max_hashtags:
+        # The source's own hashtags come first, so they are never the ones cut.
+        warnings.append(f"hashtags cut to the first {options.max_hashtags} of {len(hashtags)}")
+        hashtags = hashtags[: options.max_hashtags]
     image = pick_image(entry, content_html)
     item = IngestedItem(
         origin_id=origin_id(entry, link, title, content_html),
@@ -182,6 +197,7 @@ def normalize_entry(
         image=image,
         content_hash="",
         dated=trusted_date(entry.published) is not None or trusted_date(entry.updated) is not None,
+        warnings=tuple(warnings),
     )
     # Raw date strings, not the resolved datetimes: a missing date resolves to the fetch
     # time, which would make an untouched entry look changed on every fetch.
@@ -190,6 +206,27 @@ def normalize_entry(
                    [tag.key for tag in hashtags], image.url if image else None]  # fmt: skip
     digest = hashlib.sha256(json.dumps(fingerprint, ensure_ascii=False).encode()).hexdigest()
     return replace(item, content_hash=digest)
+
+
+def bounded(entry: ParsedEntry, options: NormalizeOptions) -> tuple[ParsedEntry, int]:
+    """The entry with its markup nested at most `html_max_depth` deep, and how many tags
+    were removed to make it so; EntryRefused when a text field is over `entry_max_bytes`."""
+    texts = {"title": entry.title, "summary": entry.summary, "content": entry.content_html}
+    for name, text in texts.items():
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > options.entry_max_bytes:
+            raise EntryRefused(
+                f"its {name} is {size:,} bytes, over the {options.entry_max_bytes:,}-byte "
+                "limit for one entry"
+            )
+    depth = options.html_max_depth
+    (title, cut_title), (summary, cut_summary), (content, cut_content) = (
+        flatten_deep(text, depth) for text in texts.values()
+    )
+    flattened = cut_title + cut_summary + cut_content
+    if not flattened:
+        return entry, 0
+    return replace(entry, title=title, summary=summary, content_html=content), flattened
 
 
 def origin_id(entry: ParsedEntry, link: str | None, title: str, content_html: str) -> str:
@@ -213,47 +250,6 @@ def identity_url(value: str) -> str:
     return f"https://{parts.netloc.lower()}{rest}"
 
 
-def trusted_date(date: DateValue) -> datetime | None:
-    """feedparser's value, unless the raw string shows it rolled over or is out of range,
-    or it is a "no date" placeholder (see NO_DATE_BEFORE)."""
-    if date.value is None or date.value < NO_DATE_BEFORE:
-        return None
-    raw = date.raw or ""
-    offset = _OFFSET.search(raw)
-    if offset and (int(offset.group(2)) > 14 or int(offset.group(3)) > 59):
-        return None
-    iso, rfc = _ISO.search(raw), _RFC822.search(raw)
-    if iso:
-        year, month, day = (int(g) for g in iso.group(1, 2, 3))
-        clock = iso.group(4, 5, 6)
-    elif rfc and rfc.group(2).lower() in _MONTHS:
-        year, month, day = int(rfc.group(3)), _MONTHS[rfc.group(2).lower()], int(rfc.group(1))
-        year += (2000 if year < 50 else 1900) if year < 100 else 0
-        clock = rfc.group(4, 5, 6)
-    else:
-        return date.value
-    hour, minute, second = (int(part or 0) for part in clock)
-    try:
-        datetime(year, month, day, hour, minute, min(second, 59))  # noqa: DTZ001 (validity only)
-    except ValueError:
-        return None
-    return date.value
-
-
-def entry_dates(
-    entry: ParsedEntry, fetched_at: datetime, window_seconds: int, fallback: datetime
-) -> tuple[datetime, datetime]:
-    limit = fetched_at + timedelta(seconds=window_seconds)
-
-    def settle(value: datetime | None) -> datetime | None:
-        return None if value is None else (fetched_at if value > limit else value)
-
-    published = settle(trusted_date(entry.published))
-    updated = settle(trusted_date(entry.updated))
-    published = published or updated or fallback
-    return published, max(updated or published, published)
-
-
 def category_hashtags(categories: tuple[str, ...], rule: CategoryRule) -> tuple[Hashtag, ...]:
     if rule.mode is CategoryMode.NONE:
         return ()
@@ -274,36 +270,6 @@ def _tag(text: str) -> tuple[Hashtag, ...]:
         return (hashtag(joined),)
     except ValueError:
         return ()
-
-
-def pick_image(entry: ParsedEntry, content_html: str) -> Image | None:
-    """Enclosure, then media:content, then media:thumbnail, then the first <img>."""
-    candidates = [m for m in entry.enclosures if _is_image(m)]
-    candidates += [m for m in entry.media_content if _is_image(m)]
-    candidates += list(entry.media_thumbnails)
-    for media in candidates:
-        url = safe_url(media.url, entry.content_base)
-        if url:
-            mime = media.type or _guess_type(url)
-            return Image(url=url, mime_type=mime, length=media.length or None)
-    for tag in _IMG.findall(content_html):
-        src, alt = _SRC.search(tag), _ALT.search(tag)
-        if src:
-            url = html.unescape(src.group(1))
-            alt_text = html.unescape(alt.group(1)) if alt else ""
-            return Image(url=url, mime_type=_guess_type(url), length=None, alt=alt_text)
-    return None
-
-
-def _is_image(media: MediaRef) -> bool:
-    if media.medium or media.type:
-        return media.medium == "image" or media.type.startswith("image/")
-    return urlsplit(media.url).path.lower().endswith(_IMAGE_EXTENSIONS)
-
-
-def _guess_type(url: str) -> str:
-    # An image whose type nobody stated: JPEG is by far the most common, and readers sniff.
-    return mimetypes.guess_type(urlsplit(url).path)[0] or "image/jpeg"
 
 
 def truncate(text: str, limit: int) -> str:

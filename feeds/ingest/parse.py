@@ -39,6 +39,15 @@ from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed, So
 from feeds.ingest.sanitize import html_to_text
 
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+# feedparser compares each category of an entry with every one before it: 20,000 in one
+# entry cost 6 s, and it cannot be interrupted. More than any newsroom files are cut from
+# the bytes first (hashtags are capped much lower, later).
+MAX_CATEGORIES = 1000
+_ENTRY_OR_CATEGORY = re.compile(
+    rb"<(?:[\w.-]+:)?(?:item|entry)\b"
+    rb"|<((?:[\w.-]+:)?(?:category|subject))\b[^<>]*?"
+    rb"(?:/>|>(?:<!\[CDATA\[[^\]]*\]\]>|[^<])*</\1\s*>)"
+)
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
@@ -59,6 +68,7 @@ def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> Parse
         return jsonfeed.parse_json_feed(body, base_url=base_url)
     refuse_entities(body, content_type)
     body = repair_utf8(body, content_type)
+    body, cut = cut_categories(body, MAX_CATEGORIES)
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
@@ -78,6 +88,9 @@ def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> Parse
     if problem and not entries:
         # The lenient parser gave up before any entry: not an empty feed but a broken one.
         raise ParseError(f"malformed {version} document, no entry readable: {_problem(problem)}")
+    notes: tuple[str, ...] = ()
+    if cut:
+        notes = (f"{cut} categories past the first {MAX_CATEGORIES} of an entry were dropped",)
     return ParsedFeed(
         title=_text(feed, "title"),
         link=feed.get("link") or None,
@@ -85,7 +98,29 @@ def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> Parse
         entries=tuple(_entry(entry, base_url) for entry in entries),
         problem=_problem(problem) if problem else None,
         language=str(feed.get("language") or "").strip() or None,
+        notes=notes,
     )
+
+
+def cut_categories(body: bytes, limit: int) -> tuple[bytes, int]:
+    """*body* without the category elements past the first *limit* of each entry, and
+    how many were cut. One pass over the bytes; a category written in a way the pattern
+    does not know is left for feedparser, which is slow with many but still correct."""
+    kept: list[bytes] = []
+    count = cut = kept_to = 0
+    for match in _ENTRY_OR_CATEGORY.finditer(body):
+        if match.group(1) is None:  # an entry starts
+            count = 0
+            continue
+        count += 1
+        if count > limit:
+            kept.append(body[kept_to : match.start()])
+            kept_to = match.end()
+            cut += 1
+    if not cut:
+        return body, 0
+    kept.append(body[kept_to:])
+    return b"".join(kept), cut
 
 
 def _problem(exc: Any) -> str:

@@ -64,3 +64,5 @@ class ParsedFeed:
     problem: str | None = None
     # The feed's declared language, as written (unchecked).
     language: str | None = None
+    # What was cut from the document before it was parsed, for the source's warnings.
+    notes: tuple[str, ...] = ()

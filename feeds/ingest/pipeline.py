@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -78,16 +79,23 @@ class PreparedDocument:
 
 
 def prepare(
-    result: FetchResult, source: Source, fetched_at: datetime, options: NormalizeOptions
+    result: FetchResult,
+    source: Source,
+    fetched_at: datetime,
+    options: NormalizeOptions,
+    check: Callable[[str], None] | None = None,
 ) -> PreparedDocument:
-    """The document made ready for the plan; one not fetched again is not parsed at all."""
+    """The document made ready for the plan; one not fetched again is not parsed at all.
+
+    *check* is called as the work goes on (see normalize) and may raise to stop it.
+    """
     if result.body is None:
         return PreparedDocument()
     parsed = parse_feed(
         result.body, base_url=result.content_location, content_type=result.content_type
     )
-    warnings: tuple[str, ...] = ()
+    warnings = parsed.notes
     if parsed.problem:
-        warnings = (f"the document is malformed ({parsed.problem}); it was read leniently",)
-    entries = normalize(parsed, source, fetched_at, options)
+        warnings += (f"the document is malformed ({parsed.problem}); it was read leniently",)
+    entries = normalize(parsed, source, fetched_at, options, check)
     return PreparedDocument(entries, parsed.language, warnings)

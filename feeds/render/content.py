@@ -3,13 +3,15 @@
 Feed readers show content away from our pages, where a relative ``src`` or ``href``
 resolves against the reader, not against the article. This module only rewrites URL
 attributes: it does not sanitise (the ingest normaliser does that) and does not touch
-URLs in inline CSS. URL resolution itself lives in feeds/urls.py, shared with the ingest sanitiser.
+URLs in inline CSS. URL resolution itself lives in feeds/urls.py, shared with the ingest
+sanitiser. Markup nested deeper than MAX_DEPTH is flattened (text kept) first.
 """
 
 from __future__ import annotations
 
 from lxml import html
 
+from feeds.htmlbound import flatten_deep
 from feeds.render.xmltext import clean_text
 from feeds.urls import absolute_url, absolutize_srcset
 
@@ -19,6 +21,9 @@ __all__ = ["absolute_url", "absolutize_html", "absolutize_srcset"]
 URL_ATTRIBUTES = ("href", "src", "poster", "cite")
 _SRCSET_ATTRIBUTES = ("srcset",)
 _WRAPPER = "div"
+# Within lxml's limit of about 255 levels, leaving room for the wrapper and the levels
+# its parser adds (tbody and the like).
+MAX_DEPTH = 200
 
 
 def absolutize_html(content: str, base_url: str) -> str:
@@ -30,6 +35,9 @@ def absolutize_html(content: str, base_url: str) -> str:
     """
     if not content.strip():
         return content
+    # lxml would silently drop whatever is nested deeper than ~255 levels (and the text
+    # after it); flattened first, the markup keeps all its text.
+    content, _ = flatten_deep(content, MAX_DEPTH)
     wrapper = html.fragment_fromstring(content, create_parent=_WRAPPER)
     for element in wrapper.iter():
         if not isinstance(element.tag, str):
