@@ -305,3 +305,6 @@ class FeedQuery:
     include_sponsored: bool = True
     published_after: datetime | None = None
     by_views: bool = False
+    # Feeds show published articles; archives also look at withdrawn ones (their
+    # withdrawal is a change of the month they were in).
+    status: Status = Status.PUBLISHED

@@ -89,6 +89,14 @@ class Settings:
     cache_max_age: int = setting(
         300, "Seconds in `Cache-Control: max-age`; RSS `ttl` is this in minutes.", minimum=0
     )
+    archive_max_age: int = setting(
+        86400,
+        "Seconds in `Cache-Control: max-age` of a monthly archive whose month has ended "
+        "(the current month's archive uses `cache_max_age`). A past month changes only "
+        "when one of its articles is corrected or withdrawn, which caches then miss for "
+        "up to this long.",
+        minimum=0,
+    )
     cache_bytes: int = setting(
         64 * 1024 * 1024, "Upper bound of the in-memory cache of rendered feeds.", minimum=0
     )

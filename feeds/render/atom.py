@@ -30,6 +30,7 @@ from feeds.render.xmltext import (
 )
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _A = f"{{{ATOM_NS}}}"
 
@@ -49,6 +50,8 @@ def render_atom(doc: FeedDocument) -> bytes:
         fg.link(href=clean_text(doc.hub_url), rel="hub")
     if doc.next_url:
         fg.link(href=clean_text(doc.next_url), rel="next", type="application/atom+xml")
+    for rel, href in doc.history_links:
+        fg.link(href=clean_text(href), rel=rel, type="application/atom+xml")
     fg.generator(clean_text(doc.generator), version=clean_text(doc.generator_version))
     if doc.icon_url:
         fg.icon(clean_text(doc.icon_url))
@@ -62,7 +65,19 @@ def render_atom(doc: FeedDocument) -> bytes:
     tree = parse_generated(fg.atom_str(pretty=False))
     for element, item in zip(tree.getroot().iter(f"{_A}entry"), doc.items, strict=True):
         _finish_entry(element, item)
+    if doc.archive:
+        _mark_archive(tree.getroot())
     return finish_document(tree, doc.stylesheet_url)
+
+
+def _mark_archive(feed: etree._Element) -> None:
+    """Add RFC 5005's fh:archive before the first entry (the feed is one month of history)."""
+    marker = etree.Element(f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
+    first_entry = feed.find(f"{_A}entry")
+    if first_entry is None:
+        feed.append(marker)
+    else:
+        first_entry.addprevious(marker)
 
 
 def _add_entry(fg: Any, item: FeedItem) -> None:

@@ -68,6 +68,23 @@ class FeedDocument:
     hub_url: str | None = None
     next_url: str | None = None
     icon_url: str | None = None
+    # RFC 5005 archived feeds: `archive` marks a document as one month of the feed
+    # (fh:archive), linked to the months on either side and to the current feed, which
+    # in turn links to its newest archive.
+    archive: bool = False
+    current_url: str | None = None
+    prev_archive_url: str | None = None
+    next_archive_url: str | None = None
+
+    @property
+    def history_links(self) -> tuple[tuple[str, str], ...]:
+        """The RFC 5005 links of this document, as (rel, href) pairs."""
+        links = (
+            ("current", self.current_url),
+            ("prev-archive", self.prev_archive_url),
+            ("next-archive", self.next_archive_url),
+        )
+        return tuple((rel, href) for rel, href in links if href)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "updated", require_utc(self.updated, "updated"))

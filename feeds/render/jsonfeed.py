@@ -15,6 +15,8 @@ from feeds.render.document import FeedDocument, FeedItem, ItemSource
 from feeds.render.xmltext import clean_text, rfc3339
 
 VERSION = "https://jsonfeed.org/version/1.1"
+# JSON Feed has no archive marker: our `_archive` extension object carries RFC 5005's.
+ARCHIVE_ABOUT = "https://www.rfc-editor.org/rfc/rfc5005"
 
 
 def render_json(doc: FeedDocument) -> bytes:
@@ -34,9 +36,19 @@ def render_json(doc: FeedDocument) -> bytes:
     feed["language"] = clean_text(doc.language)
     if doc.hub_url:
         feed["hubs"] = [{"type": "WebSub", "url": clean_text(doc.hub_url)}]
+    if doc.archive or doc.history_links:
+        feed["_archive"] = _archive(doc)
     feed["items"] = [_item(item) for item in doc.items]
     text = json.dumps(feed, ensure_ascii=False, indent=None, separators=(",", ":"))
     return text.encode("utf-8")
+
+
+def _archive(doc: FeedDocument) -> dict[str, Any]:
+    """The `_archive` extension: RFC 5005's fh:archive marker and links, by key."""
+    out: dict[str, Any] = {"about": ARCHIVE_ABOUT, "archive": doc.archive}
+    for rel, href in doc.history_links:
+        out[rel.replace("-", "_")] = clean_text(href)
+    return out
 
 
 def _item(item: FeedItem) -> dict[str, Any]:

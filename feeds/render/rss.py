@@ -27,6 +27,7 @@ from feeds.render.document import FeedDocument, FeedItem
 from feeds.render.xmltext import clean_text, feed_datetime, finish_document, parse_generated
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 _EXTENSION = "feeds_rss"
 
@@ -36,11 +37,15 @@ class _ChannelLinks(BaseExtension):
 
     def __init__(self) -> None:
         self.links: list[tuple[str, str]] = []
+        self.archive = False
 
     def extend_rss(self, rss: Any) -> Any:
         channel = rss[0]
         for rel, href in self.links:
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
+        if self.archive:
+            # RFC 5005 section 4 marks an archive document with fh:archive in RSS too.
+            etree.SubElement(channel, f"{{{HISTORY_NS}}}archive", nsmap={"fh": HISTORY_NS})
         return rss
 
 
@@ -85,6 +90,8 @@ def render_rss(doc: FeedDocument) -> bytes:
         channel_links.links.append(("hub", clean_text(doc.hub_url)))
     if doc.next_url:
         channel_links.links.append(("next", clean_text(doc.next_url)))
+    channel_links.links.extend((rel, clean_text(href)) for rel, href in doc.history_links)
+    channel_links.archive = doc.archive
 
     for item in doc.items:
         _add_item(fg, item)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from feeds.feedcache import FeedCache
+from feeds.service.archives import ArchiveService
 from feeds.service.articles import ArticleService
 from feeds.service.audit import AuditService
 from feeds.service.catalog import CatalogService
@@ -32,6 +33,7 @@ class Service:
         self.articles = ArticleService(self.ctx)
         self.catalog = CatalogService(self.ctx)
         self.feeds = FeedService(self.ctx)
+        self.archives = ArchiveService(self.ctx, self.feeds)
         self.tokens = TokenService(self.ctx)
         self.directory = DirectoryService(self.ctx)
         self.users = UserService(self.ctx)
@@ -44,6 +46,11 @@ class Service:
     @property
     def settings(self) -> Settings:
         return self.ctx.settings
+
+    @property
+    def cache(self) -> FeedCache:
+        """The render cache responses draw their compressed variants from."""
+        return self.ctx.cache
 
     def now(self) -> datetime:
         """The service's present (a test's clock when one is set), timezone-aware UTC."""

@@ -114,6 +114,18 @@ def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
     return f"feeds/{folder[key.kind]}/{quote(key.value, safe='')}.{ext}"
 
 
+def archive_path(key: FeedKey, month: str, fmt: FeedFormat | str) -> str:
+    """`feeds/<kind>/<name>/archive/<YYYY-MM>.<fmt>`: one month of a feed (RFC 5005)."""
+    ext = FeedFormat(fmt).value
+    return f"{feed_path(key, ext).removesuffix('.' + ext)}/archive/{month}.{ext}"
+
+
+def month_of(moment: datetime) -> str:
+    """The UTC calendar month an instant falls in, as archives name it (YYYY-MM)."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
 class FeedService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -142,7 +154,7 @@ class FeedService:
         if current is not None and (current.next_change_at is None or current.next_change_at > now):
             return current
         with self.ctx.store.begin() as conn:
-            tag_feed = self._resolve(conn, key, now)
+            tag_feed = self.resolve(conn, key, now)
             if key.kind is FeedKind.TAG:
                 hashtag_store.mark_public(conn, [key.value])  # e.g. its first article came due
             spec = query_for(key, self.ctx.settings, now, tag_feed)
@@ -156,7 +168,7 @@ class FeedService:
         assert fresh is not None
         return fresh
 
-    def _resolve(self, conn: Connection, key: FeedKey, now: datetime) -> TagFeed | None:
+    def resolve(self, conn: Connection, key: FeedKey, now: datetime) -> TagFeed | None:
         """Check the feed exists; return the tag feed for custom feeds."""
         if key.kind is FeedKind.SECTION and section_store.get(conn, key.value) is None:
             raise NotFound(f"no section {key.value!r}")
@@ -209,7 +221,7 @@ class FeedService:
     def document(self, request: FeedRequest, changed_at: datetime, now: datetime) -> FeedDocument:
         settings = self.ctx.settings
         with self.ctx.store.read() as conn:
-            tag_feed = self._resolve(conn, request.key, now)
+            tag_feed = self.resolve(conn, request.key, now)
             default_limit = tag_feed.limit if tag_feed else settings.feed_limit
             limit = min(request.limit or default_limit, settings.feed_limit_max)
             spec = query_for(request.key, settings, now, tag_feed)
@@ -219,12 +231,18 @@ class FeedService:
             if paged and request.before is not None:
                 before = (request.before.published_at, request.before.article_id)
             found = feedquery.visible(conn, spec, now, limit + 1 if paged else limit, before)
-            title, description = self._describe(conn, request.key, tag_feed)
+            title, description = self.describe(conn, request.key, tag_feed)
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
         root = request.root_url
         home = settings.site_url or root + "feeds/"
         next_url = request.next_url(found[limit - 1]) if len(found) > limit else None
         found = found[:limit]
+        newest_archive = None
+        if paged and request.before is None and found:
+            # The newest item's month holds it: walking prev-archive from there
+            # reaches every article of the feed once.
+            month = month_of(found[0].published_at)
+            newest_archive = root + archive_path(request.key, month, request.format)
         return FeedDocument(
             id=f"tag:{settings.guid_authority}:{request.path().rsplit('.', 1)[0]}",
             title=title,
@@ -240,11 +258,10 @@ class FeedService:
             stylesheet_url=root + STYLESHEET_PATH,
             hub_url=settings.websub_hub or None,
             next_url=next_url,
+            prev_archive_url=newest_archive,
         )
 
-    def _describe(
-        self, conn: Connection, key: FeedKey, tag_feed: TagFeed | None
-    ) -> tuple[str, str]:
+    def describe(self, conn: Connection, key: FeedKey, tag_feed: TagFeed | None) -> tuple[str, str]:
         site = self.ctx.settings.site_title
         if key.kind is FeedKind.SECTION:
             section = section_store.get(conn, key.value)

@@ -66,7 +66,7 @@ class _Walk:
 
 
 def _article_walk(spec: FeedQuery, *conditions: Any, refused: Iterable[int] = ()) -> _Walk:
-    where = [articles.c.status == PUBLISHED, *conditions]
+    where = [articles.c.status == spec.status.value, *conditions]
     if not spec.include_sponsored:
         where.append(articles.c.sponsored.is_(False))
     if spec.published_after is not None:
@@ -85,7 +85,7 @@ def _tag_walk(
     required: Iterable[int] = (),
     refused: Iterable[int] = (),
 ) -> _Walk:
-    where = [_link.c.hashtag_id == tag_id, _link.c.status == PUBLISHED]
+    where = [_link.c.hashtag_id == tag_id, _link.c.status == spec.status.value]
     if not spec.include_sponsored:
         where.append(_link.c.sponsored.is_(False))
     return _Walk(

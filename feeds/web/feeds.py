@@ -19,7 +19,7 @@ from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service.directory import FeedListing
-from feeds.service.feeds import STYLESHEET_PATH, PageCursor, feed_path
+from feeds.service.feeds import STYLESHEET_PATH, PageCursor, archive_path, feed_path
 from feeds.web import csp, service
 from feeds.web.health import FEED_REQUESTS
 from feeds.web.httpcache import feed_response
@@ -97,6 +97,48 @@ def tag_feed(tag: str, fmt: str) -> Response:
 @blueprint.get(f"/feeds/custom/<slug>.{FORMAT}")
 def custom_feed(slug: str, fmt: str) -> Response:
     return _serve(FeedKey(FeedKind.CUSTOM, slug), fmt)
+
+
+def _serve_archive(key: FeedKey, month: str, fmt: str) -> Response:
+    svc = service()
+    try:
+        archive = svc.archives.get(key, FeedFormat(fmt), month)
+    except NotFound as exc:
+        FEED_REQUESTS.labels(fmt, "404").inc()
+        abort(404, str(exc))
+    response = feed_response(request, archive.feed, svc.cache, archive.max_age)
+    response.headers[csp.HEADER] = csp.feed_policy(svc.settings.public_root + STYLESHEET_PATH)
+    FEED_REQUESTS.labels(fmt, str(response.status_code)).inc()
+    return response
+
+
+ARCHIVE = f"archive/<month>.{FORMAT}"
+
+
+@blueprint.get(f"/feeds/all/{ARCHIVE}")
+def all_archive(month: str, fmt: str) -> Response:
+    return _serve_archive(FeedKey(FeedKind.ALL), month, fmt)
+
+
+@blueprint.get(f"/feeds/sections/<slug>/{ARCHIVE}")
+def section_archive(slug: str, month: str, fmt: str) -> Response:
+    return _serve_archive(FeedKey(FeedKind.SECTION, slug), month, fmt)
+
+
+@blueprint.get(f"/feeds/tags/<tag>/{ARCHIVE}")
+def tag_archive(tag: str, month: str, fmt: str) -> Response:
+    key = normalize_key(tag)
+    if not key:
+        abort(404, "empty hashtag")
+    if key != tag:
+        target = "/" + archive_path(FeedKey(FeedKind.TAG, key), month, fmt)
+        return redirect(target, code=301)  # type: ignore[return-value]
+    return _serve_archive(FeedKey(FeedKind.TAG, key), month, fmt)
+
+
+@blueprint.get(f"/feeds/custom/<slug>/{ARCHIVE}")
+def custom_archive(slug: str, month: str, fmt: str) -> Response:
+    return _serve_archive(FeedKey(FeedKind.CUSTOM, slug), month, fmt)
 
 
 @blueprint.get("/feeds/feed.xsl")

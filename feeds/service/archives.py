@@ -1,0 +1,148 @@
+"""Monthly archives of every timeline feed (RFC 5005 archived feeds).
+
+`feeds/<kind>/<name>/archive/<YYYY-MM>.<fmt>` holds every article of the feed published
+in that UTC month, newest first, marked `fh:archive` and linked to the months on either
+side that hold articles (`prev-archive`, `next-archive`) and to the current feed
+(`current`). The current feed links to the archive of its newest item's month, so a
+client walking `prev-archive` from it meets every article of the feed exactly once.
+
+An archive is built from its month only: the articles come from one index range on
+`published_at`, and the neighbours from one row either side of it. Its Last-Modified
+is the newest change among the month's articles (a withdrawal stamps the article, so
+it counts), or the first article of the next month once that link appears; a past
+month's bytes therefore change only when one of its articles is corrected or
+withdrawn. Trending is a ranking and has no archives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import feeds
+from feeds.errors import NotFound
+from feeds.feedcache import CachedFeed
+from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.render.document import FeedDocument
+from feeds.service.context import Context
+from feeds.service.feedkeys import query_for
+from feeds.service.feeds import (
+    EPOCH,
+    RENDER_LOCK,
+    STYLESHEET_PATH,
+    WRITERS,
+    FeedService,
+    archive_path,
+    feed_path,
+    month_of,
+)
+from feeds.store import monthquery
+from feeds.store import sections as section_store
+
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def month_range(month: str) -> tuple[datetime, datetime]:
+    """[start, end) of a `YYYY-MM` month in UTC; ValueError for anything else."""
+    match = MONTH.fullmatch(month)
+    if match is None:
+        raise ValueError(f"{month!r} is not a month (YYYY-MM)")
+    year, number = int(match[1]), int(match[2])
+    # Year 9999's December has no following month to end it.
+    if not (1 <= year <= 9999 and 1 <= number <= 12) or (year, number) == (9999, 12):
+        raise ValueError(f"{month!r} is not a month (YYYY-MM)")
+    start = datetime(year, number, 1, tzinfo=UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A rendered archive and how long caches may keep it."""
+
+    feed: CachedFeed
+    max_age: int
+
+
+class ArchiveService:
+    def __init__(self, ctx: Context, feeds_service: FeedService) -> None:
+        self.ctx = ctx
+        self.feeds = feeds_service
+
+    def get(self, key: FeedKey, fmt: FeedFormat, month: str) -> Archive:
+        """One month of a feed; NotFound for trending, an unknown feed or an empty month."""
+        if key.kind is FeedKind.TRENDING:
+            raise NotFound("trending is a ranking and has no archives")
+        try:
+            start, end = month_range(month)
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+        now = self.ctx.now()
+        document = self.document(key, fmt, month, start, end, now)
+        settings = self.ctx.settings
+        max_age = settings.archive_max_age if end <= now else settings.cache_max_age
+        # The document is the whole input of the render: its digest keys the cache, so a
+        # hit costs the month's queries but no render.
+        digest = hashlib.sha256(repr(document).encode()).hexdigest()
+        cache_key = ("archive", key, fmt, month, digest)
+        cached = self.ctx.cache.get(cache_key)
+        if cached is None:
+            with RENDER_LOCK:
+                body = WRITERS[fmt](document)
+            cached = self.ctx.cache.put(
+                cache_key,
+                CachedFeed(
+                    body=body,
+                    etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+                    last_modified=document.updated,
+                    media_type=fmt.media_type,
+                ),
+            )
+        return Archive(cached, max_age)
+
+    def document(
+        self, key: FeedKey, fmt: FeedFormat, month: str, start: datetime, end: datetime,
+        now: datetime,
+    ) -> FeedDocument:  # fmt: skip
+        settings = self.ctx.settings
+        root = settings.public_root
+        # Only what is visible now: a month still running ends at the present.
+        high = min(end, now + timedelta(microseconds=1))
+        with self.ctx.store.read() as conn:
+            tag_feed = self.feeds.resolve(conn, key, now)
+            spec = query_for(key, settings, now, tag_feed)
+            found = monthquery.between(conn, spec, start, high) if start < high else []
+            if not found:
+                raise NotFound(f"no archive for {month}")
+            before = monthquery.newest_before(conn, spec, start)
+            after = monthquery.oldest_from(conn, spec, end, high=now + timedelta(microseconds=1))
+            changed = monthquery.last_change(conn, spec, start, high) or EPOCH
+            title, description = self.feeds.describe(conn, key, tag_feed)
+            section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
+        if after is not None:
+            changed = max(changed, after)  # the next-archive link appeared then
+
+        def url(other: datetime | None) -> str | None:
+            return None if other is None else root + archive_path(key, month_of(other), fmt)
+
+        current = feed_path(key, fmt)
+        return FeedDocument(
+            id=f"tag:{settings.guid_authority}:{current.rsplit('.', 1)[0]}",
+            title=f"{title} ({month})",
+            description=description,
+            home_url=settings.site_url or root + "feeds/",
+            self_url=root + archive_path(key, month, fmt),
+            language=settings.language,
+            updated=changed.replace(microsecond=0),
+            ttl_minutes=max(1, settings.cache_max_age // 60),
+            generator="Feeds",
+            generator_version=feeds.__version__,
+            items=tuple(self.feeds.item(a, root, section_titles) for a in found),
+            stylesheet_url=root + STYLESHEET_PATH,
+            archive=True,
+            current_url=root + current,
+            prev_archive_url=url(before),
+            next_archive_url=url(after),
+        )
