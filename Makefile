@@ -33,9 +33,12 @@ test: lint typecheck
 		$(BIN)/pytest; \
 	fi
 
+# Every figure is a ratio to a baseline measured in the same run; results are appended to
+# bench/RESULTS.md. BENCH_QUICK=1 finishes in under two minutes.
 bench: $(STAMP)
-	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/render.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/serve.py
 
 # The README's settings table is generated from feeds/settings.py.
 readme-settings: $(STAMP)
