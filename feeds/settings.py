@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.errors import ConfigError
 
@@ -181,6 +182,11 @@ class Settings:
         5, "Failed logins from one address before logins are throttled.", minimum=1
     )
     login_lockout_seconds: int = setting(300, "How long a throttled address must wait.", minimum=1)
+    admin_time_zone: str = setting(
+        "UTC",
+        "IANA time zone (`Asia/Seoul`) in which the admin shows times and reads the times "
+        "typed into its forms.",
+    )
     log_level: str = setting("INFO", "Python logging level.")
 
     def with_overrides(self, values: Mapping[str, Any]) -> Settings:
@@ -227,10 +233,23 @@ def load_settings(
         settings = settings.with_overrides(overrides)
     if settings.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    if not _is_time_zone(settings.admin_time_zone):
+        raise ConfigError(
+            f"admin_time_zone must be an IANA time zone such as Asia/Seoul, "
+            f"got {settings.admin_time_zone!r}"
+        )
     problem = _public_url_problem(settings.public_url)
     if problem:
         raise ConfigError(f"public_url {problem}")
     return settings
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def _public_url_problem(value: str) -> str | None:

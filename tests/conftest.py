@@ -188,6 +188,14 @@ def live_demo_app(database_url: str, clock: FakeClock, listener: BaseWSGIServer)
 
 
 @pytest.fixture
+def live_app(database_url: str, clock: FakeClock, listener: BaseWSGIServer) -> Iterator[Flask]:
+    """An app without the demo, configured with the public URL `listener` will serve."""
+    app = make_app(database_url, clock, public_url=address(listener) + "/")
+    yield app
+    app.extensions["feeds"].ctx.store.dispose()
+
+
+@pytest.fixture
 def live_url(live_demo_app: Flask, listener: BaseWSGIServer) -> Iterator[str]:
     with serving(live_demo_app, listener) as url:
         yield url

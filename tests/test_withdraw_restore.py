@@ -7,7 +7,6 @@ the kept status from the audit log, and in real Chromium.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +20,7 @@ from feeds.models import Status
 from feeds.service import Service
 from feeds.store import Store
 from tests.admin_helpers import PASSWORD, login, post
-from tests.conftest import FakeClock, address, article_payload, make_app, serving
+from tests.conftest import FakeClock, article_payload, serving
 from tests.migration_helpers import upgrade_to
 from tests.test_admin_browser import CHROMIUM, browser_page, log_in
 
@@ -219,13 +218,6 @@ def test_upgrade_takes_the_kept_status_from_the_audit_log(empty_database_url: st
 
 
 # --- in a browser --------------------------------------------------------------------
-
-
-@pytest.fixture
-def live_app(database_url: str, clock: FakeClock, listener: BaseWSGIServer) -> Iterator[Flask]:
-    app = make_app(database_url, clock, public_url=address(listener) + "/")
-    yield app
-    app.extensions["feeds"].ctx.store.dispose()
 
 
 @pytest.mark.browser

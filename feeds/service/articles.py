@@ -357,6 +357,10 @@ class ArticleService:
         """
         return sanitize_html(article.content_html, article.url or page_url)
 
+    def sanitized(self, html: str, base_url: str | None) -> str:
+        """HTML as it would be stored: what an editor's preview shows before saving."""
+        return sanitize_html(html, base_url)
+
     def count(self, flt: ArticleFilter | None = None) -> int:
         """Every article, or those `flt` matches (its limit and offset do not count)."""
         with self.ctx.store.read() as conn:

@@ -7,6 +7,7 @@ check. Config-file applies are not audited here: the file's history is in versio
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import Connection
@@ -62,6 +63,19 @@ def _article_state(article: Article) -> dict[str, Any]:
         "status": article.status.value,
         "section": article.section,
         "updated_at": article.updated_at.isoformat(),
+    }
+
+
+def _edit_state(article: Article) -> dict[str, Any]:
+    # What the edit form changes. The body is logged by size and digest: enough to see
+    # that it changed without copying every article into the log.
+    body = article.content_html.encode()
+    return _article_state(article) | {
+        "summary": article.summary,
+        "hashtags": [tag.display for tag in article.hashtags],
+        "image": article.image.url if article.image else None,
+        "published_at": article.published_at.isoformat(),
+        "content": f"{len(body)} bytes, sha256 {hashlib.sha256(body).hexdigest()[:12]}",
     }
 
 
@@ -178,8 +192,20 @@ class AuditService:
         """Restore to the status before withdrawal (see ArticleService.restore)."""
         return self._article_change(actor, article_id, "restore", self.articles.restore)
 
+    def edit_article(self, actor: str, article_id: int, changes: dict[str, Any]) -> Article:
+        """Apply an editor's changes (API field names, as a PATCH) and log them."""
+        return self._article_change(
+            actor, article_id, "edit", lambda i: self.articles.patch(i, changes), state=_edit_state
+        )
+
     def _article_change(
-        self, actor: str, article_id: int, action: str, change: Any, reason: str = ""
+        self,
+        actor: str,
+        article_id: int,
+        action: str,
+        change: Any,
+        reason: str = "",
+        state: Any = _article_state,
     ) -> Article:
         # ArticleService runs its own transaction, so the entry is written just after
         # it: a crash in between loses one log line, never the change itself.
@@ -193,7 +219,7 @@ class AuditService:
                     action=action,
                     target_kind="article",
                     target_id=str(article_id),
-                    before=_article_state(before),
-                    after=_article_state(after) | ({"reason": reason} if reason else {}),
+                    before=state(before),
+                    after=state(after) | ({"reason": reason} if reason else {}),
                 )
         return after

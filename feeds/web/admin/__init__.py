@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from feeds.web.admin import (  # noqa: F401  (imported for their routes)
     accounts,
+    article_edit,
     articles,
     audit,
     dashboard,

@@ -1,4 +1,5 @@
-"""Admin UI pages for articles: the list, withdrawing (confirmed, with a reason) and restoring.
+"""Admin UI pages for articles: the list (totals, filters, pages), withdrawing (confirmed,
+with a reason) and restoring. Editing and previewing one article are in article_edit.
 
 Routes on the admin blueprint (see feeds.web.admin.base for the session and CSRF rules).
 Withdrawing asks first on a page of its own, rendered by the server: the admin's
@@ -7,10 +8,11 @@ Content-Security-Policy runs no inline script, and the question works without an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, redirect, request, url_for
 
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.hashtags import normalize_key
@@ -30,28 +32,52 @@ def state(article: Article, now: datetime) -> str:
     return article.status.value
 
 
+def page_number(raw: str | None) -> int:
+    """The `page` parameter: 1 when absent; a 404 when it is not a page number at all."""
+    if raw is None or raw == "":
+        return 1
+    number = whole_number(raw, maximum=MAX_PAGE)
+    if number is None or number < 1:
+        abort(404)
+    return number
+
+
 @blueprint.get("/articles")
-def articles() -> str:
+def articles() -> Any:
     args = request.args
     status = args.get("status", "")
-    page = max(1, whole_number(args.get("page"), maximum=MAX_PAGE) or 1)
-    hashtag = args.get("hashtag", "").strip()
+    page = page_number(args.get("page"))
+    hashtag = args.get("hashtag", "").strip().lstrip("#")
     flt = ArticleFilter(
         query=args.get("q", "").strip() or None,
         section=args.get("section") or None,
         hashtag=normalize_key(hashtag) if hashtag else None,
         status=Status(status) if status in {s.value for s in Status} else None,
-        limit=PAGE + 1,
-        offset=(max(page, 1) - 1) * PAGE,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
     )
     svc = service()
+    total = svc.articles.count(flt)
+    pages = max(1, -(-total // PAGE))
+    if page > pages:
+        # A page past the end (a bookmark from when there were more) shows the last one,
+        # saying so in the address rather than silently showing something else.
+        wanted: dict[str, Any] = args.to_dict() | {"page": pages}
+        return redirect(url_for("admin.articles", **wanted))
     found = svc.articles.list(flt)
     now = svc.ctx.now()
+    by_status = {
+        s.value: svc.articles.count(replace(flt, status=s, limit=1, offset=0)) for s in Status
+    }
     return render_page(
         "articles",
-        articles=[(article, state(article, now)) for article in found[:PAGE]],
-        more=len(found) > PAGE,
+        articles=[(article, state(article, now)) for article in found],
+        total=total,
+        by_status=by_status,
         page=page,
+        pages=pages,
+        first=(page - 1) * PAGE + 1,
+        last=(page - 1) * PAGE + len(found),
         args=args,
         sections=svc.catalog.sections(),
         statuses=[s.value for s in Status],

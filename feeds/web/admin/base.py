@@ -24,6 +24,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from feeds.web import csp, service
+from feeds.web.admin.timefmt import ago, local_time
 
 # Far beyond any real listing, and small enough that the offset fits every database.
 MAX_PAGE = 100_000
@@ -100,6 +101,12 @@ def actor() -> str:
 
 def render_page(name: str, **context: Any) -> str:
     svc = service()
+    at = now()
     return render_template(
-        f"admin/{name}.html", settings=svc.settings, user=g.get("admin_user"), **context
+        f"admin/{name}.html",
+        settings=svc.settings,
+        user=g.get("admin_user"),
+        local_time=local_time,
+        ago=lambda moment: ago(moment, at),
+        **context,
     )
