@@ -18,8 +18,7 @@ from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.hashtags import normalize_key
 from feeds.models import Article, ArticleFilter, Status
 from feeds.web import service
-from feeds.web.admin.base import MAX_PAGE, PAGE, actor, blueprint, render_page, safe_next
-from feeds.web.params import whole_number
+from feeds.web.admin.base import PAGE, actor, blueprint, page_number, render_page, safe_next
 
 REASON_MAX = 500
 
@@ -30,16 +29,6 @@ def state(article: Article, now: datetime) -> str:
     if article.status is Status.PUBLISHED and article.published_at > now:
         return "scheduled"
     return article.status.value
-
-
-def page_number(raw: str | None) -> int:
-    """The `page` parameter: 1 when absent; a 404 when it is not a page number at all."""
-    if raw is None or raw == "":
-        return 1
-    number = whole_number(raw, maximum=MAX_PAGE)
-    if number is None or number < 1:
-        abort(404)
-    return number
 
 
 @blueprint.get("/articles")

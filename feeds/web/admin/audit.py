@@ -7,8 +7,7 @@ from typing import Any
 from flask import request
 
 from feeds.web import service
-from feeds.web.admin.base import MAX_PAGE, PAGE, blueprint, render_page
-from feeds.web.params import whole_number
+from feeds.web.admin.base import PAGE, blueprint, page_number, render_page
 
 
 def changed_fields(before: Any, after: Any) -> list[str]:
@@ -19,8 +18,8 @@ def changed_fields(before: Any, after: Any) -> list[str]:
 
 @blueprint.get("/audit")
 def audit_log() -> str:
-    page = max(1, whole_number(request.args.get("page"), maximum=MAX_PAGE) or 1)
-    entries = service().audit.entries(limit=PAGE + 1, offset=(max(page, 1) - 1) * PAGE)
+    page = page_number(request.args.get("page"))
+    entries = service().audit.entries(limit=PAGE + 1, offset=(page - 1) * PAGE)
     return render_page(
         "audit",
         entries=entries[:PAGE],

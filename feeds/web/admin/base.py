@@ -14,6 +14,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     g,
     redirect,
     render_template,
@@ -25,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feeds.web import csp, service
 from feeds.web.admin.timefmt import ago, local_time
+from feeds.web.params import whole_number
 
 # Far beyond any real listing, and small enough that the offset fits every database.
 MAX_PAGE = 100_000
@@ -93,6 +95,16 @@ def admin_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def page_number(raw: str | None) -> int:
+    """The `page` parameter: 1 when absent; a 404 when it is not a page number at all."""
+    if raw is None or raw == "":
+        return 1
+    number = whole_number(raw, maximum=MAX_PAGE)
+    if number is None or number < 1:
+        abort(404)
+    return number
 
 
 def actor() -> str:
