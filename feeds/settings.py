@@ -151,6 +151,19 @@ class Settings:
         "enclosures; 0: none.",
         minimum=0,
     )
+    ingest_lease_seconds: int = setting(
+        60,
+        "How long a refresh holds its source without renewing: a heartbeat renews it every "
+        "quarter of this while the refresh works, and a dead scheduler's hold lapses "
+        "within it, so another scheduler takes the source over.",
+        minimum=1,
+    )
+    ingest_budget_seconds: float = setting(
+        120.0,
+        "Most seconds one refresh may spend fetching, parsing and checking entries; past "
+        "it the refresh stops, stores nothing and records the error on the source.",
+        minimum=0.001,
+    )
     ingest_entry_max_bytes: int = setting(
         1024 * 1024,
         "Largest title, summary or content of one outside entry, in bytes; a larger entry "

@@ -1,9 +1,11 @@
 """Ingesting one source, top to bottom: claim, fetch, parse, normalise, plan, apply, schedule.
 
-Only the winner of the lease goes on, so two schedulers never fetch one source at once.
-Everything a fetch changes is written in ONE transaction (articles, feed versions,
-source state, the lease given back); a job killed before it commits leaves no trace but
-its lease, which expires. A failure is recorded in a separate transaction.
+Only the winner of the lease goes on, so two schedulers never fetch one source at once;
+a heartbeat keeps the lease while the refresh works, and a time budget ends a refresh
+that takes too long with a recorded error (ingest_guard.py). Everything a fetch changes
+is written in ONE transaction (articles, feed versions, source state, the lease given
+back); a job killed before it commits leaves no trace but its lease, which lapses
+within `ingest_lease_seconds`. A failure is recorded in a separate transaction.
 
 What this module does not do: pick which sources are due (sources.py), decide what
 an entry becomes (ingest/plan.py, a pure function of the entries and the stored index),
@@ -23,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from feeds.errors import Conflict, FeedsError, FetchError, NotFound, ParseError
+from feeds.errors import BudgetExceeded, Conflict, FetchError, NotFound, ParseError
 from feeds.ingest import schedule
 from feeds.ingest.fetch import FetchOptions, FetchResult, probe_lengths
 from feeds.ingest.normalize import IngestedItem, NormalizeOptions
@@ -35,6 +37,7 @@ from feeds.service import ingest_metrics as metrics
 from feeds.service.article_input import LANGUAGE
 from feeds.service.articles import feed_moves
 from feeds.service.context import Context
+from feeds.service.ingest_guard import Budget, Heartbeat, LeaseLost
 from feeds.service.source_input import counts_to_dict
 from feeds.store import refresh as refresh_store
 from feeds.store import sources as source_store
@@ -42,9 +45,6 @@ from feeds.store import tagfeeds as tagfeed_store
 
 log = logging.getLogger(__name__)
 
-# A lease outlives the longest fetch (one deadline) by this much: parsing and storing a
-# few hundred entries takes seconds, and a lease too long only delays recovery from a crash.
-LEASE_MARGIN_SECONDS = 300
 # Tests set this to stop a job between its writes and its commit (the crash test).
 before_commit: Callable[[], None] | None = None
 
@@ -88,10 +88,6 @@ class RefreshOutcome:
         }
 
 
-class LeaseLost(FeedsError):
-    """The lease expired and another job took the source over; this job writes nothing."""
-
-
 class Ingester:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -114,17 +110,26 @@ class Ingester:
         return outcome
 
     def _refresh(self, source_id: int) -> RefreshOutcome:
-        source, lease = self._claim(source_id)
-        if lease is None:
+        source, claimed = self._claim(source_id)
+        if claimed is None:
             return RefreshOutcome(source_id, "busy", error="another job is fetching this source")
+        settings = self.ctx.settings
+        heartbeat = Heartbeat(self.ctx, source_id, claimed, settings.ingest_lease_seconds)
+        budget = Budget(settings.ingest_budget_seconds, heartbeat)
         try:
-            result = retrieve(source, self.fetch_options, Path(self.ctx.settings.config_dir))
-            document = prepare(result, source, self.ctx.now(), self.normalize_options)
-            document = self._size_images(source, document)
-            return self._store(source, lease, result, document)
-        except (FetchError, ParseError) as exc:
-            return self._record_failure(source, lease, exc)
+            with heartbeat:
+                result = retrieve(source, self.fetch_options, Path(settings.config_dir))
+                budget.check("after the fetch")
+                document = prepare(
+                    result, source, self.ctx.now(), self.normalize_options, budget.check
+                )
+                document = self._size_images(source, document)
+                budget.check("before storing")
+            return self._store(source, heartbeat.until, result, document)
+        except (FetchError, ParseError, BudgetExceeded) as exc:
+            return self._record_failure(source, heartbeat.until, exc)
         except (LeaseLost, Conflict) as exc:
+            lease = heartbeat.until
             with self.ctx.store.begin() as conn:
                 still_ours = source_store.holds(conn, source_id, lease)
             if isinstance(exc, Conflict) and still_ours:
@@ -139,11 +144,11 @@ class Ingester:
             return RefreshOutcome(source_id, "busy", error="the lease was lost mid-job")
         except Exception as exc:
             log.exception("ingesting source %s failed", source_id)
-            return self._record_failure(source, lease, exc)
+            return self._record_failure(source, heartbeat.until, exc)
 
     def _claim(self, source_id: int) -> tuple[Source, datetime | None]:
         now = self.ctx.now()
-        until = now + timedelta(seconds=self.fetch_options.timeout + LEASE_MARGIN_SECONDS)
+        until = now + timedelta(seconds=self.ctx.settings.ingest_lease_seconds)
         with self.ctx.store.begin() as conn:
             source = source_store.get(conn, source_id)
             if source is None:
@@ -247,7 +252,7 @@ class Ingester:
         status = getattr(exc, "status", None)
         kind = getattr(exc, "kind", None)
         error = " ".join(str(exc).split())[:500] or type(exc).__name__
-        if not isinstance(exc, FetchError | ParseError):
+        if not isinstance(exc, FetchError | ParseError | BudgetExceeded):
             error = f"internal error: {error}"
         gone = kind == "gone"
         next_check: datetime | None = None

@@ -191,6 +191,16 @@ def holds(conn: Connection, source_id: int, lease: datetime) -> bool:
     return result.rowcount == 1
 
 
+def renew(conn: Connection, source_id: int, lease: datetime, until: datetime) -> bool:
+    """Move a held lease's end to *until*; False when it is no longer *lease* (taken over)."""
+    result = conn.execute(
+        update(sources)
+        .where(sources.c.id == source_id, sources.c.lease_until == lease)
+        .values(lease_until=until)
+    )
+    return result.rowcount == 1
+
+
 def release(conn: Connection, source_id: int, lease: datetime) -> None:
     conn.execute(
         update(sources)
