@@ -1,23 +1,27 @@
-"""Cached feed serving against regenerating the feed on every request, side by side.
+"""Serving a cached feed: the app under real WSGI servers against nginx, side by side.
 
-Both apps are the same code on the same store; the only difference is the render
-cache's size (0 bytes disables it). Requests go through the full WSGI stack (routing,
-version lookup, conditional-GET logic, headers) in this process, alternating between
-the two apps in rounds so that machine noise hits both alike.
+On one store holding a 50-item `all` feed, with wrk -c50 from 127.0.0.1, alternating
+contenders in rounds:
 
-    python bench/serve.py [--seconds 2] [--rounds 3] [--wrk]
+1. a 200 for `/feeds/all.rss` from the app under granian and under gunicorn, against
+   nginx serving the same bytes from a plain file (target: the app >= 0.20 of nginx);
+2. a 304 (If-None-Match) from the faster server against nginx's 304 (>= 0.15);
+3. the faster server's p99 at 50 connections (<= 20 ms);
+4. the published file through config/nginx.example.conf against nginx's defaults on the
+   same file (>= 0.90);
+5. the faster server's hit throughput while the API writes 5 articles/s against the same
+   without writes (>= 0.9).
 
-With --wrk (and Debian's `wrk` installed) both apps are also served over real sockets
-on 127.0.0.1 by werkzeug's threaded server and loaded with wrk, alternating the same way.
+    python bench/serve.py [--seconds 5] [--workers 2]
+
+BENCH_QUICK=1 runs each load for 1 s.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
-import statistics
-import subprocess
+import http.client
+import json
 import sys
 import tempfile
 import threading
@@ -28,130 +32,277 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import QUICK, Row, alternate, ratio_row, report  # noqa: E402
+from bench.servers import (  # noqa: E402
+    KNOWN_SETTINGS,
+    Load,
+    Process,
+    app_environment,
+    get,
+    server_command,
+    wrk,
+)
 from feeds import create_app  # noqa: E402
+from tests.nginx_server import Nginx, Site, free_port, plain_config, publish_all  # noqa: E402
+
+FEED = "/feeds/all.rss"
+PUBLIC = "https://feeds.example.org"
+SERVERS = ("granian", "gunicorn")
+PARAGRAPH = (
+    "<p>Port authorities said the new schedule would cut waiting times for container "
+    "ships by a third, and that pilots would be on call through the night. "
+    'Analysts at <a href="/markets">the markets desk</a> expect rivals to follow.</p>'
+)
 
 
-def build_app(database_url: str, cache_bytes: int) -> Any:
-    return create_app(
-        {
-            "database_url": database_url,
-            "config_dir": str(ROOT / "config"),
-            "media_dir": str(ROOT / "config" / "demo" / "media"),
-            "load_demo": True,
-            "cache_bytes": cache_bytes,
-            "secret_key": "bench",
-            "log_level": "WARNING",
-        }
-    )
+def article(n: int) -> dict[str, Any]:
+    return {
+        "title": f"Benchmark story number {n}: harbour schedules change again",
+        "author": "Bench Writer",
+        "section": "business",
+        "summary": "A summary long enough to look like a real one in a feed reader.",
+        "content_html": PARAGRAPH * 3,
+        "hashtags": ["Shipping", "Bench"],
+        "image": {
+            "url": f"https://img.example.com/{n}.jpg",
+            "mime_type": "image/jpeg",
+            "length": 40000 + n,
+            "alt": "",
+        },
+    }
 
 
-def fill(app: Any, count: int) -> None:
-    """Add articles until the `all` feed is about the size of a real one (~150 KB)."""
-    service = app.extensions["feeds"]
-    paragraph = (
-        "<p>Port authorities said the new schedule would cut waiting times for container "
-        "ships by a third, and that pilots would be on call through the night. "
-        'Analysts at <a href="/markets">the markets desk</a> expect rivals to follow.</p>'
-    )
-    for n in range(count):
-        service.articles.create(
-            {
-                "title": f"Benchmark story number {n}: harbour schedules change again",
-                "author": "Bench Writer",
-                "section": "business",
-                "summary": "A summary long enough to look like a real one in a feed reader.",
-                "content_html": paragraph * 10,
-                "hashtags": ["Shipping", "Bench"],
-                "published_at": f"2026-01-{1 + n % 28:02d}T{n % 24:02d}:00:00+00:00",
-                "image": {
-                    "url": f"https://img.example.com/{n}.jpg",
-                    "mime_type": "image/jpeg",
-                    "length": 40000 + n,
-                    "alt": "",
-                },
-            }
+def prepare(folder: Path) -> tuple[dict[str, object], str]:
+    """A store with a 50-item `all` feed, its published tree, and a write token."""
+    settings: dict[str, object] = {
+        "database_url": f"sqlite:///{folder}/bench.db",
+        "config_dir": str(ROOT / "config"),
+        "media_dir": str(ROOT / "config" / "demo" / "media"),
+        "load_demo": False,
+        "scheduler_enabled": False,
+        "secret_key": "bench",
+        "log_level": "WARNING",
+        "public_url": PUBLIC + "/",
+        "publish_dir": str(folder / "published"),
+    }
+    known = {k: v for k, v in settings.items() if k in KNOWN_SETTINGS}
+    svc = create_app(known).extensions["feeds"]
+    svc.setup.init()
+    for n in range(60):
+        svc.articles.create(
+            article(n) | {"published_at": f"2026-01-{1 + n % 28:02d}T{n % 24:02d}:00:00+00:00"}
         )
+    token = svc.tokens.create("bench-writer", ("articles:write",))
+    publish_all(svc, folder / "published")
+    svc.ctx.store.dispose()
+    return settings, token
 
 
-def measure(client: Any, path: str, seconds: float) -> float:
-    """Requests per second for `seconds` of back-to-back GETs."""
-    done = 0
-    deadline = time.perf_counter() + seconds
-    start = time.perf_counter()
-    while time.perf_counter() < deadline:
-        response = client.get(path)
-        assert response.status_code == 200
-        done += 1
-    return done / (time.perf_counter() - start)
+class Writer(threading.Thread):
+    """POSTs articles to the API at a steady rate until stopped; counts what was stored."""
 
+    def __init__(self, port: int, token: str, per_second: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token, self.interval = port, token, 1.0 / per_second
+        self.stop = threading.Event()
+        self.created = 0
+        self.failed = 0
 
-def wrk_rate(port: int, path: str, seconds: float) -> float:
-    """Requests per second reported by wrk against 127.0.0.1 only."""
-    out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{max(1, int(seconds))}s", f"http://127.0.0.1:{port}{path}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
-
-
-def serve_in_thread(app: Any) -> int:
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return int(server.server_port)
+    def run(self) -> None:
+        n = 0
+        next_at = time.monotonic()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        while not self.stop.is_set():
+            n += 1
+            body = json.dumps(article(10_000 + n))
+            try:
+                conn.request(
+                    "POST",
+                    "/api/v1/articles",
+                    body=body,
+                    headers={
+                        "Authorization": f"Bearer {self.token}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                response = conn.getresponse()
+                response.read()
+                if response.status == 201:
+                    self.created += 1
+                else:
+                    self.failed += 1
+            except OSError:
+                self.failed += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            next_at += self.interval
+            self.stop.wait(max(0.0, next_at - time.monotonic()))
+        conn.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--path", default="/feeds/all.rss?limit=50")
-    parser.add_argument("--wrk", action="store_true", help="also measure over HTTP with wrk")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=1 if QUICK else 5)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    wrk_rates: dict[str, list[float]] = {"cached": [], "regenerating": []}
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/bench.db"
-        cached_app = build_app(url, 64 * 1024 * 1024)
-        cached_app.extensions["feeds"].setup.init()
-        fill(cached_app, 60)
-        fresh_app = build_app(url, 0)
-        cached, fresh = cached_app.test_client(), fresh_app.test_client()
-        size = len(cached.get(args.path).data)
-        fresh.get(args.path)
-        cached_rates, fresh_rates = [], []
-        for _ in range(args.rounds):
-            cached_rates.append(measure(cached, args.path, args.seconds))
-            fresh_rates.append(measure(fresh, args.path, args.seconds))
-        if args.wrk and shutil.which("wrk"):
-            ports = {
-                "cached": serve_in_thread(cached_app),
-                "regenerating": serve_in_thread(fresh_app),
-            }
-            for _ in range(args.rounds):
-                for label, port in ports.items():
-                    wrk_rates[label].append(wrk_rate(port, args.path, args.seconds))
-    cached_rate = statistics.median(cached_rates)
-    fresh_rate = statistics.median(fresh_rates)
-    print(f"feed: {args.path} ({size / 1024:.0f} KiB, 50 items)")
-    for label, rate, rounds in (
-        ("cached", cached_rate, cached_rates),
-        ("regenerating", fresh_rate, fresh_rates),
-    ):
-        shown = ", ".join(f"{r:.0f}" for r in rounds)
-        print(f"{label + ':':14}{rate:8.0f} req/s  (rounds: {shown})")
-    print(f"ratio cached/regenerating: {cached_rate / fresh_rate:.1f}x")
-    if wrk_rates["cached"]:
-        over_http = {k: statistics.median(v) for k, v in wrk_rates.items()}
-        print("over HTTP (werkzeug threaded server, wrk -t2 -c16):")
-        for label, rate in over_http.items():
-            shown = ", ".join(f"{r:.0f}" for r in wrk_rates[label])
-            print(f"  {label + ':':14}{rate:8.0f} req/s  (rounds: {shown})")
-        print(f"  ratio: {over_http['cached'] / over_http['regenerating']:.1f}x")
+    seconds = args.seconds
+    rows: list[Row] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="feeds-bench-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        settings, token = prepare(folder)
+        print(f"store ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        env = app_environment(**settings)
+        ports = {name: free_port() for name in SERVERS}
+        apps = {
+            name: Process(server_command(name, ports[name], args.workers), env, name, ports[name])
+            for name in SERVERS
+        }
+        plain_dir = folder / "plain"
+        plain_dir.mkdir()
+        for app in apps.values():
+            app.start()
+        print(f"servers up at {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        try:
+            status, headers, body = get(ports["granian"], FEED)
+            assert status == 200, status
+            (plain_dir / "all.rss").write_bytes(body)
+            for name in SERVERS:
+                assert get(ports[name], FEED)[2] == body, f"{name} serves other bytes"
+            app_etag = headers["etag"]
+            plain_port, edge_port = free_port(), free_port()
+            site = Site(
+                port=edge_port,
+                upstream=f"127.0.0.1:{ports['granian']}",
+                publish_dir=folder / "published",
+                public_url=PUBLIC,
+                hub=PUBLIC + "/websub",
+                max_age=300,
+            )
+            plain_site = Site(plain_port, "", plain_dir, PUBLIC, "", 300)
+            with (
+                Nginx(plain_site, folder / "nginx-plain", server_config=plain_config(
+                    plain_port, plain_dir)) as plain,
+                Nginx(site, folder / "nginx-edge") as edge,
+            ):  # fmt: skip
+                plain_etag = get(plain_port, "/all.rss")[1]["etag"]
+                loads: dict[str, list[Load]] = {}
+
+                def run(name: str, url: str, headers: dict[str, str] | None = None) -> Any:
+                    def once() -> float:
+                        load = wrk(url, seconds, 50, headers)
+                        assert load.non_2xx_3xx == 0 and load.socket_errors == 0, (name, load)
+                        loads.setdefault(name, []).append(load)
+                        return load.rate
+
+                    return once
+
+                served = alternate(
+                    {
+                        "nginx": run("nginx", f"{plain.url}/all.rss"),
+                        **{n: run(n, f"http://127.0.0.1:{ports[n]}{FEED}") for n in SERVERS},
+                    }
+                )
+                fastest = max(SERVERS, key=lambda n: served[n])
+                for name in SERVERS:
+                    rows.append(
+                        ratio_row(
+                            f"cached 200, `{FEED}` (50 items, {len(body) // 1024} KiB), the app "
+                            f"under {name} ({args.workers} workers), wrk -c50",
+                            "nginx serving the same bytes from a file",
+                            served[name],
+                            served["nginx"],
+                            "req/s",
+                            at_least=0.20,
+                        )
+                    )
+                command = " ".join(server_command(fastest, 8000, args.workers)[1:])
+                notes.append(f"Fastest server here: {fastest}: `{fastest} {command}`.")
+                conditional = alternate(
+                    {
+                        "app": run(
+                            "app-304",
+                            f"http://127.0.0.1:{ports[fastest]}{FEED}",
+                            {"If-None-Match": app_etag},
+                        ),
+                        "nginx": run(
+                            "nginx-304", f"{plain.url}/all.rss", {"If-None-Match": plain_etag}
+                        ),
+                    }
+                )
+                rows.append(
+                    ratio_row(
+                        f"cached 304 (If-None-Match), the app under {fastest}",
+                        "nginx answering 304",
+                        conditional["app"],
+                        conditional["nginx"],
+                        "req/s",
+                        at_least=0.15,
+                    )
+                )
+                p99 = sorted(load.p99_ms for load in loads[fastest])[len(loads[fastest]) // 2]
+                rows.append(
+                    Row(
+                        f"p99 at 50 connections, cached 200, the app under {fastest}",
+                        "-",
+                        f"{p99:.1f} ms",
+                        None,
+                        "<= 20 ms",
+                        p99 <= 20,
+                    )
+                )
+                through = alternate(
+                    {
+                        "edge": run("edge", f"{edge.url}{FEED}"),
+                        "plain": run("plain", f"{plain.url}/all.rss"),
+                    }
+                )
+                rows.append(
+                    ratio_row(
+                        "published bytes through config/nginx.example.conf",
+                        "nginx's defaults on the same file",
+                        through["edge"],
+                        through["plain"],
+                        "req/s",
+                        at_least=0.90,
+                    )
+                )
+                writers: list[Writer] = []
+
+                def with_writes() -> float:
+                    writer = Writer(ports[fastest], token, 5.0)
+                    writers.append(writer)
+                    writer.start()
+                    try:
+                        return run("writes", f"http://127.0.0.1:{ports[fastest]}{FEED}")()
+                    finally:
+                        writer.stop.set()
+                        writer.join()
+
+                writing = alternate(
+                    {
+                        "writes": with_writes,
+                        "quiet": run("quiet", f"http://127.0.0.1:{ports[fastest]}{FEED}"),
+                    }
+                )
+                created = sum(w.created for w in writers)
+                failed = sum(w.failed for w in writers)
+                rows.append(
+                    ratio_row(
+                        f"hit throughput under {fastest} while the API writes 5 articles/s "
+                        f"({created} written, {failed} failed)",
+                        "the same without writes",
+                        writing["writes"],
+                        writing["quiet"],
+                        "req/s",
+                        at_least=0.9,
+                    )
+                )
+        finally:
+            for app in apps.values():
+                app.stop()
+    report("Serving", rows, notes)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ runs Debian's nginx in the foreground.
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import socket
@@ -17,6 +18,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+from urllib.parse import unquote
+
+import brotli
+
+from feeds.service.feeds import feed_path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = ROOT / "config" / "nginx.example.conf"
@@ -81,6 +88,11 @@ def render_config(site: Site, example: str | None = None) -> str:
     return _replace_once(text, "max-age=300", f"max-age={site.max_age}")
 
 
+def plain_config(port: int, root: Path) -> str:
+    """nginx serving a folder with its defaults: the baseline the example config is held to."""
+    return f"server {{ listen 127.0.0.1:{port}; root {root}; }}\n"
+
+
 MAIN_CONFIG = """\
 load_module {module};
 daemon off;
@@ -105,12 +117,21 @@ http {{
 class Nginx:
     """nginx in the foreground with the rendered example config; a context manager."""
 
-    def __init__(self, site: Site, folder: Path, workers: int = 1, extra_http: str = "") -> None:
+    def __init__(
+        self,
+        site: Site,
+        folder: Path,
+        workers: int = 1,
+        extra_http: str = "",
+        server_config: str | None = None,
+    ) -> None:
+        """`server_config` replaces the example config (a baseline such as `plain_config`)."""
         self.site = site
         self.folder = folder
         self.binary = nginx_binary()
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "feeds.conf").write_text(render_config(site))
+        config = render_config(site) if server_config is None else server_config
+        (folder / "feeds.conf").write_text(config)
         # As root, workers would otherwise run as nobody and could not read a private
         # temporary folder.
         user = "user root;" if os.geteuid() == 0 else ""
@@ -172,3 +193,31 @@ class Nginx:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def publish_all(svc: Any, folder: Path) -> list[Path]:
+    """Write every listed feed in every format per the published-tree contract.
+
+    Stands in for the service's publisher: identity bytes at `feeds/<path>.<fmt>`
+    (percent-decoded), `.gz` and `.br` siblings written first, each through a temporary
+    file and os.replace, all stamped with the feed's Last-Modified.
+    """
+    written = []
+    for listing in svc.directory.listing():
+        for fmt, _url in listing.urls:
+            entry = svc.feeds.get(svc.feeds.request(listing.key, fmt))
+            path = folder / unquote(feed_path(listing.key, fmt))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stamp = entry.last_modified.timestamp()
+            for suffix, data in (
+                (".gz", gzip.compress(entry.body, mtime=0)),
+                (".br", brotli.compress(entry.body, quality=5)),
+                ("", entry.body),
+            ):
+                target = path.with_name(path.name + suffix)
+                temporary = target.with_name(f".{target.name}.tmp")
+                temporary.write_bytes(data)
+                os.utime(temporary, (stamp, stamp))
+                os.replace(temporary, target)
+            written.append(path)
+    return written

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import http.client
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,9 +28,15 @@ from lxml import etree
 from werkzeug.serving import BaseWSGIServer
 
 from feeds.service import Service
-from feeds.service.feeds import feed_path
 from tests.conftest import FakeClock, make_app, serving
-from tests.nginx_server import Nginx, NginxMissing, Site, free_port, nginx_binary
+from tests.nginx_server import (
+    Nginx,
+    NginxMissing,
+    Site,
+    free_port,
+    nginx_binary,
+    publish_all,
+)
 
 MARK = "X-Test-Answered-By"
 CONTENT_TYPES = {
@@ -91,34 +96,6 @@ def marked(app: Callable[..., Any]) -> Callable[..., Any]:
         return app(environ, start)
 
     return wsgi
-
-
-def publish_all(svc: Service, folder: Path) -> list[Path]:
-    """Write every listed feed in every format per the published-tree contract.
-
-    Stands in for the service's publisher: identity bytes at `feeds/<path>.<fmt>`
-    (percent-decoded), `.gz` and `.br` siblings written first, each through a temporary
-    file and os.replace, all stamped with the feed's Last-Modified.
-    """
-    written = []
-    for listing in svc.directory.listing():
-        for fmt, _url in listing.urls:
-            entry = svc.feeds.get(svc.feeds.request(listing.key, fmt))
-            path = folder / unquote(feed_path(listing.key, fmt))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            stamp = entry.last_modified.timestamp()
-            for suffix, data in (
-                (".gz", gzip.compress(entry.body, mtime=0)),
-                (".br", brotli.compress(entry.body, quality=5)),
-                ("", entry.body),
-            ):
-                target = path.with_name(path.name + suffix)
-                temporary = target.with_name(f".{target.name}.tmp")
-                temporary.write_bytes(data)
-                os.utime(temporary, (stamp, stamp))
-                os.replace(temporary, target)
-            written.append(path)
-    return written
 
 
 @dataclass
