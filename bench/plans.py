@@ -1,9 +1,10 @@
 """The query plan of every feed query on a real store (the check the test suite makes on
 a small one), printed for reading.
 
-    FEEDS_DATABASE_URL=... python bench/plans.py --hot latest --tail katu --rare jukornes2002
+    FEEDS_DATABASE_URL=... python bench/plans.py --hot latest --tail katu --rare jukornes2002 \
+        --author mina-park
 
-The tags are those `feeds demo generate` reports. Each statement is printed with its
+The tags and the author are those `feeds demo generate` reports. Each statement is printed with its
 plan (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN (FORMAT JSON)` nodes with their
 index conditions and estimated rows) and anything that would make its cost grow with the
 store; the exit status is 1 when there is any.
@@ -39,9 +40,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for name in ("hot", "tail", "rare"):
         parser.add_argument(f"--{name}", required=True, help=f"a {name} hashtag key")
+    parser.add_argument("--author", required=True, help="an author feed's slug")
     args = parser.parse_args()
     svc = create_app({"scheduler_enabled": False, "load_demo": False}).extensions["feeds"]
-    tags = {"hot": args.hot, "tail": args.tail, "rare": args.rare}
+    tags = {"hot": args.hot, "tail": args.tail, "rare": args.rare, "author": args.author}
     failed = 0
     with svc.ctx.store.read() as conn:
         for statement in plans.issued(svc, tags):

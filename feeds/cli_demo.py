@@ -41,10 +41,12 @@ def generate_command(count: int, seed: int, progress: bool | None) -> None:
     seconds = round(time.monotonic() - started, 1)
     if show and end == "\r":
         click.echo(err=True)
+    tags = [result.examples[kind] for kind in ("hot", "tail", "rare")]
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(result.statuses.items()))
     text = (
         f"generated {result.articles} articles in {seconds} s ({statuses}; "
         f"{result.scheduled} scheduled, {result.sponsored} sponsored), "
-        f"ids from {result.first_id}; try the tags {', '.join(result.examples.values())}"
+        f"ids from {result.first_id}; try the tags {', '.join(tags)} and the author "
+        f"{result.examples.get('author', '')}"
     )
     emit(asdict(result) | {"seconds": seconds}, text)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from feeds import slugs
+
 
 def require_utc(value: datetime, name: str) -> datetime:
     """Return *value* converted to UTC; a naive datetime is a programming error."""
@@ -30,6 +32,7 @@ class FeedKind(StrEnum):
     TAG = "tag"
     CUSTOM = "custom"
     TRENDING = "trending"
+    AUTHOR = "author"
 
 
 class FeedFormat(StrEnum):
@@ -109,6 +112,14 @@ class Article:
     @property
     def hashtag_keys(self) -> frozenset[str]:
         return frozenset(tag.key for tag in self.hashtags)
+
+    @property
+    def author_slug(self) -> str | None:
+        """The slug of the author's feed; None for ingested articles, whose bylines are
+        another publication's people, not the newsroom's."""
+        if self.origin is not None:
+            return None
+        return slugs.author_slug(self.author) or None
 
 
 @dataclass(frozen=True)
@@ -301,6 +312,7 @@ class FeedQuery:
 
     section: str | None = None
     tag: str | None = None
+    author: str | None = None
     rule: TagRule | None = None
     include_sponsored: bool = True
     published_after: datetime | None = None

@@ -61,7 +61,8 @@ def _deep_cursor(conn: Connection, spec: FeedQuery, now: datetime) -> tuple[date
 
 
 def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
-    """Each feed query the service makes, as a function of a connection."""
+    """Each feed query the service makes, as a function of a connection; `tags` are the
+    examples `feeds demo generate` reports (hot, tail and rare hashtags, an author)."""
     settings = svc.settings
     now = svc.now()
     limit = settings.feed_limit + 1  # the service reads one more to know a next page exists
@@ -83,6 +84,11 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
 
         return run
 
+    def author(conn: Connection) -> None:
+        # Whether the author's feed exists and its title, besides the walk itself.
+        feedquery.author_name(conn, tags["author"], now, settings.include_sponsored)
+        feed(FeedKey(FeedKind.AUTHOR, tags["author"]))(conn)
+
     def versions(conn: Connection) -> None:
         version_store.get(conn, FeedKey(FeedKind.TAG, tags["rare"]))
         version_store.due(conn, now)
@@ -91,6 +97,7 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
     return {
         "all": feed(FeedKey(FeedKind.ALL)),
         "section": feed(FeedKey(FeedKind.SECTION, "world")),
+        "author": author,
         "hot tag": feed(FeedKey(FeedKind.TAG, tags["hot"])),
         "long-tail tag": feed(FeedKey(FeedKind.TAG, tags["tail"])),
         "rare tag": feed(FeedKey(FeedKind.TAG, tags["rare"])),

@@ -310,8 +310,11 @@ def test_directory_lists_groups_in_order_and_counts_what_feeds_show(
     demo_client: FlaskClient,
 ) -> None:
     html = etree.HTML(demo_client.get("/feeds/").data)
-    assert [h.text for h in html.findall(".//h2")] == ["General", "Sections", "Topics", "Hashtags"]
+    groups = [h.text for h in html.findall(".//h2")]
+    assert groups == ["General", "Sections", "Topics", "Authors", "Hashtags"]
     text = etree.tostring(html, method="text", encoding="unicode")
+    assert "2 articles by Hana Kim" in text
+    assert "Partner content" not in text  # the sponsor's byline, on sponsored articles only
     # #latest is on one published and one scheduled article; #Economy only on the
     # scheduled one: neither counts it until it is due.
     assert "1 article tagged #latest" in text

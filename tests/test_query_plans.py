@@ -24,7 +24,12 @@ from tests.stores import fresh_database
 ARTICLES = 20_000
 
 # Walks start from these; everything else is a primary-key or unique-key probe.
-FEED_INDEXES = {"ix_articles_feed", "ix_articles_section_feed", "ix_article_hashtags_tag_feed"}
+FEED_INDEXES = {
+    "ix_articles_feed",
+    "ix_articles_section_feed",
+    "ix_articles_author_feed",
+    "ix_article_hashtags_tag_feed",
+}
 KEYS = {
     # SQLite: the rowid, and the automatic indexes of primary and unique keys
     "PRIMARY KEY", "sqlite_autoindex_article_hashtags_1", "sqlite_autoindex_hashtags_1",
@@ -54,7 +59,7 @@ def test_every_kind_of_feed_query_is_explained(
     _svc, issued = big
     cases = {statement.case for statement in issued}
     assert cases == {
-        "all", "section", "hot tag", "long-tail tag", "rare tag",
+        "all", "section", "author", "hot tag", "long-tail tag", "rare tag",
         "tag feed any/all/sections", "tag feed any/none", "tag feed all/none",
         "tag feed sections/none", "trending", "all, deep page", "hot tag, deep page",
         "versions",
@@ -80,6 +85,7 @@ WALKS = {
     "all, deep page": "ix_articles_feed",
     "trending": "ix_articles_feed",
     "section": "ix_articles_section_feed",
+    "author": "ix_articles_author_feed",
     "tag feed sections/none": "ix_articles_section_feed",
     "hot tag": "ix_article_hashtags_tag_feed",
     "hot tag, deep page": "ix_article_hashtags_tag_feed",

@@ -119,7 +119,7 @@ class ArchiveService:
             before = monthquery.newest_before(conn, spec, start)
             after = monthquery.oldest_from(conn, spec, end, high=now + timedelta(microseconds=1))
             changed = monthquery.last_change(conn, spec, start, high) or EPOCH
-            title, description = self.feeds.describe(conn, key, tag_feed)
+            title, description = self.feeds.describe(conn, key, tag_feed, now)
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
         if after is not None:
             changed = max(changed, after)  # the next-archive link appeared then

@@ -26,7 +26,7 @@ from feeds.models import Article, FeedKey, FeedMoves, Hashtag, Image, Status
 from feeds.service.articles import feed_moves
 from feeds.service.context import Context
 from feeds.service.demo_data import HOT_TAGS, SPONSORED_TAG, Newsroom, newsroom
-from feeds.slugs import slugify
+from feeds.slugs import author_slug, slugify
 from feeds.store import articles as article_store
 from feeds.store import bulk
 from feeds.store import hashtags as hashtag_store
@@ -60,7 +60,8 @@ class GenerateReport:
     scheduled: int
     sponsored: int
     hashtags: int
-    # A tag of each kind, for trying the feeds: the hottest, one from the long tail, a rare one.
+    # A tag of each kind, for trying the feeds: the hottest, one from the long tail, a rare
+    # one; and the slug of the most prolific author.
     examples: dict[str, str] = field(default_factory=dict)
 
 
@@ -161,6 +162,7 @@ class DemoService:
                 "hot": tags[HOT_TAGS[0][0]].key,
                 "tail": _first_shown(tags, room.tail_tags[TAIL_EXAMPLE_RANK:], tally.public),
                 "rare": _first_shown(tags, room.rare_tags, tally.public),
+                "author": author_slug(room.authors[0]),
             },
         )
 

@@ -8,6 +8,7 @@ from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.render.opml import OpmlOutline, render_opml
 from feeds.service.context import Context
 from feeds.service.feeds import feed_path
+from feeds.store import feedquery
 from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
@@ -34,6 +35,8 @@ class DirectoryService:
         """Every feed, with URLs on the configured public base (never a request's Host)."""
         root = self.ctx.settings.public_root
         site = self.ctx.settings.site_title
+        now = self.ctx.now()
+        include_sponsored = self.ctx.settings.include_sponsored
         entries: list[tuple[FeedKey, str, str, str]] = [
             (FeedKey(FeedKind.ALL), "General", f"{site}: everything", "Every published article"),
             (
@@ -62,9 +65,16 @@ class DirectoryService:
                         feed.description,
                     )
                 )
-            in_use = hashtag_store.all_in_use(
-                conn, self.ctx.now(), self.ctx.settings.include_sponsored
-            )
+            for slug, name, count in feedquery.authors_in_use(conn, now, include_sponsored):
+                entries.append(
+                    (
+                        FeedKey(FeedKind.AUTHOR, slug),
+                        "Authors",
+                        f"{site}: {name}",
+                        f"{count} article{'s' if count != 1 else ''} by {name}",
+                    )
+                )
+            in_use = hashtag_store.all_in_use(conn, now, include_sponsored)
             for tag, count in in_use:
                 entries.append(
                     (

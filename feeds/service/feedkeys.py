@@ -15,7 +15,7 @@ TRENDING = FeedKey(FeedKind.TRENDING)
 def keys_of(article: Article, tag_feeds: Iterable[TagFeed], settings: Settings) -> set[FeedKey]:
     """Every timeline feed the article appears in (ignoring visibility).
 
-    A sponsored article is left out of the section and hashtag feeds unless
+    A sponsored article is left out of the section, hashtag and author feeds unless
     `include_sponsored` is on, exactly as their queries leave it out, so writing it
     moves only the feeds that show it. Trending is a ranking, not a timeline: see
     `in_trending`.
@@ -24,6 +24,8 @@ def keys_of(article: Article, tag_feeds: Iterable[TagFeed], settings: Settings) 
     if settings.include_sponsored or not article.sponsored:
         keys.add(FeedKey(FeedKind.SECTION, article.section))
         keys.update(FeedKey(FeedKind.TAG, tag.key) for tag in article.hashtags)
+        if article.author_slug:
+            keys.add(FeedKey(FeedKind.AUTHOR, article.author_slug))
     keys.update(FeedKey(FeedKind.CUSTOM, f.slug) for f in tag_feeds if f.rule.matches(article))
     return keys
 
@@ -43,6 +45,8 @@ def query_for(
         return FeedQuery(section=key.value, include_sponsored=sponsored)
     if key.kind is FeedKind.TAG:
         return FeedQuery(tag=key.value, include_sponsored=sponsored)
+    if key.kind is FeedKind.AUTHOR:
+        return FeedQuery(author=key.value, include_sponsored=sponsored)
     if key.kind is FeedKind.CUSTOM:
         if tag_feed is None:
             raise ValueError("a custom feed's query needs its tag feed")

@@ -110,7 +110,12 @@ def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
         return f"feeds/all.{ext}"
     if key.kind is FeedKind.TRENDING:
         return f"feeds/trending.{ext}"
-    folder = {FeedKind.SECTION: "sections", FeedKind.TAG: "tags", FeedKind.CUSTOM: "custom"}
+    folder = {
+        FeedKind.SECTION: "sections",
+        FeedKind.TAG: "tags",
+        FeedKind.CUSTOM: "custom",
+        FeedKind.AUTHOR: "authors",
+    }
     return f"feeds/{folder[key.kind]}/{quote(key.value, safe='')}.{ext}"
 
 
@@ -174,12 +179,18 @@ class FeedService:
             raise NotFound(f"no section {key.value!r}")
         if key.kind is FeedKind.TAG and not hashtag_store.is_public(conn, key.value, now):
             raise NotFound(f"no hashtag {key.value!r}")
+        if key.kind is FeedKind.AUTHOR and self._author(conn, key, now) is None:
+            raise NotFound(f"no author {key.value!r}")
         if key.kind is FeedKind.CUSTOM:
             tag_feed = tagfeed_store.get(conn, key.value)
             if tag_feed is None:
                 raise NotFound(f"no tag feed {key.value!r}")
             return tag_feed
         return None
+
+    def _author(self, conn: Connection, key: FeedKey, now: datetime) -> str | None:
+        include_sponsored = self.ctx.settings.include_sponsored
+        return feedquery.author_name(conn, key.value, now, include_sponsored)
 
     def _trending_bucket(self, now: datetime) -> datetime:
         step = self.ctx.settings.trending_refresh_seconds
@@ -231,7 +242,7 @@ class FeedService:
             if paged and request.before is not None:
                 before = (request.before.published_at, request.before.article_id)
             found = feedquery.visible(conn, spec, now, limit + 1 if paged else limit, before)
-            title, description = self.describe(conn, request.key, tag_feed)
+            title, description = self.describe(conn, request.key, tag_feed, now)
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
         root = request.root_url
         home = settings.site_url or root + "feeds/"
@@ -261,8 +272,13 @@ class FeedService:
             prev_archive_url=newest_archive,
         )
 
-    def describe(self, conn: Connection, key: FeedKey, tag_feed: TagFeed | None) -> tuple[str, str]:
+    def describe(
+        self, conn: Connection, key: FeedKey, tag_feed: TagFeed | None, now: datetime
+    ) -> tuple[str, str]:
         site = self.ctx.settings.site_title
+        if key.kind is FeedKind.AUTHOR:
+            name = self._author(conn, key, now) or key.value
+            return f"{site}: {name}", f"Articles by {name}"
         if key.kind is FeedKind.SECTION:
             section = section_store.get(conn, key.value)
             assert section is not None

@@ -24,6 +24,7 @@ def row_values(article: Article) -> dict[str, Any]:
         "summary": article.summary,
         "content_html": article.content_html,
         "author": article.author,
+        "author_slug": article.author_slug,
         "section": article.section,
         "url": article.url,
         "image_url": image.url if image else None,

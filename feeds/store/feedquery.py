@@ -2,12 +2,12 @@
 
 A feed is read by walking an index from a starting point in (published_at, id) order
 and stopping once the page is full: the articles' `ix_articles_feed` for everything,
-`ix_articles_section_feed` for a section, and the hashtag link's
-`ix_article_hashtags_tag_feed` for a hashtag (the link carries its article's status,
-publish time, sponsored flag and section, and the index holds them, so a walk reads no
-rows). A tag-feed rule walks each hashtag it is driven by (or each of its sections);
-what the walk cannot see (another hashtag required or refused) is checked for a chunk of
-rows at a time by primary-key lookups, and the walks are merged here. So no statement
+`ix_articles_section_feed` for a section, `ix_articles_author_feed` for an author, and
+the hashtag link's `ix_article_hashtags_tag_feed` for a hashtag (the link carries its
+article's status, publish time, sponsored flag and section, and the index holds them,
+so a walk reads no rows). A tag-feed rule walks each hashtag it is driven by (or each of
+its sections); what the walk cannot see (another hashtag required or refused) is checked
+for a chunk of rows at a time by primary-key lookups, and the walks are merged here. So no statement
 scans a growing table or sorts what it reads, and a page costs the same on a million
 articles as on ten thousand. Only trending sorts: the articles of its window, by views.
 
@@ -154,6 +154,8 @@ def _walks(conn: Connection, spec: FeedQuery) -> list[_Walk]:
         return [] if tag_id is None else [_tag_walk(spec, tag_id)]
     if spec.section is not None:
         return [_article_walk(spec, articles.c.section == spec.section)]
+    if spec.author is not None:
+        return [_article_walk(spec, articles.c.author_slug == spec.author)]
     return [_article_walk(spec)]
 
 
@@ -290,3 +292,51 @@ def newest_change(conn: Connection, spec: FeedQuery, now: datetime) -> datetime 
         select(func.max(articles.c.updated_at)).where(articles.c.id.in_(ids))
     ).scalar_one()
     return value
+
+
+def author_name(conn: Connection, slug: str, now: datetime, include_sponsored: bool) -> str | None:
+    """The byline of the author's newest article that is visible, else of one that was
+    withdrawn, or None when there is none: the feed exists once a story of theirs has
+    been seen, and a withdrawal does not take it away from readers' subscriptions.
+    Without `include_sponsored`, a byline seen only on sponsored articles (a sponsor's)
+    has no feed."""
+    for status in (PUBLISHED, Status.WITHDRAWN.value):
+        # One status at a time, in the index's order: each probe is the first step of
+        # an author feed's walk, never a scan for any matching row.
+        where = [
+            articles.c.author_slug == slug,
+            articles.c.status == status,
+            articles.c.published_at <= now,
+        ]
+        if not include_sponsored:
+            where.append(articles.c.sponsored.is_(False))
+        found = conn.execute(
+            select(articles.c.author)
+            .where(*where)
+            .order_by(articles.c.published_at.desc(), articles.c.id.desc())
+            .limit(1)
+        ).first()
+        if found is not None:
+            return str(found.author)
+    return None
+
+
+def authors_in_use(
+    conn: Connection, now: datetime, include_sponsored: bool
+) -> list[tuple[str, str, int]]:
+    """(slug, byline, visible articles) of every newsroom author with a visible article,
+    read from the author feed index; for the feed directory."""
+    where = [
+        articles.c.author_slug.is_not(None),
+        articles.c.status == PUBLISHED,
+        articles.c.published_at <= now,
+    ]
+    if not include_sponsored:
+        where.append(articles.c.sponsored.is_(False))
+    query = (
+        select(articles.c.author_slug, func.min(articles.c.author), func.count())
+        .where(*where)
+        .group_by(articles.c.author_slug)
+        .order_by(articles.c.author_slug)
+    )
+    return [(slug, name, n) for slug, name, n in conn.execute(query)]

@@ -89,6 +89,8 @@ articles = Table(
     Column("summary", Text, nullable=False, default=""),
     Column("content_html", Text, nullable=False, default=""),
     Column("author", String(200), nullable=False, default=""),
+    # The author feed's slug (feeds.slugs.author_slug); NULL for ingested articles.
+    Column("author_slug", String(200)),
     Column("section", String(100), ForeignKey("sections.slug"), nullable=False),
     Column("url", Text),
     Column("image_url", Text),
@@ -114,6 +116,7 @@ articles = Table(
     # sponsored flag after them lets the walk filter without reading the row.
     Index("ix_articles_feed", "status", "published_at", "id", "sponsored"),
     Index("ix_articles_section_feed", "section", "status", "published_at", "id", "sponsored"),
+    Index("ix_articles_author_feed", "author_slug", "status", "published_at", "id", "sponsored"),
     # `feeds import` finds the newsroom's article for a record by its canonical URL. A
     # hash index: URLs have no length limit, and a btree entry must fit in a page.
     Index(

@@ -20,6 +20,7 @@ from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service.directory import FeedListing
 from feeds.service.feeds import STYLESHEET_PATH, PageCursor, archive_path, feed_path
+from feeds.slugs import author_slug
 from feeds.web import csp, service
 from feeds.web.health import FEED_REQUESTS
 from feeds.web.httpcache import feed_response
@@ -80,23 +81,33 @@ def section_feed(slug: str, fmt: str) -> Response:
     return _serve(FeedKey(FeedKind.SECTION, slug), fmt)
 
 
-@blueprint.get(f"/feeds/tags/<tag>.{FORMAT}")
-def tag_feed(tag: str, fmt: str) -> Response:
-    key = normalize_key(tag)
+def _serve_named(kind: FeedKind, given: str, key: str, fmt: str) -> Response:
+    """Serve the feed named `key`, the normalised form of the URL's `given` name."""
     if not key:
-        abort(404, "empty hashtag")
-    if key != tag:
-        # One URL per feed: readers and caches then see #SouthKorea and #southkorea as
-        # the same subscription, and the self link equals the URL actually fetched.
-        target = "/" + feed_path(FeedKey(FeedKind.TAG, key), fmt)
+        abort(404, f"empty {kind.value} name")
+    if key != given:
+        # One URL per feed: readers and caches then see #SouthKorea and #southkorea (or
+        # Min-ji-Park and min-ji-park) as the same subscription, and the self link
+        # equals the URL actually fetched.
+        target = "/" + feed_path(FeedKey(kind, key), fmt)
         query = request.query_string.decode("latin-1")
         return redirect(target + (f"?{query}" if query else ""), code=301)  # type: ignore[return-value]
-    return _serve(FeedKey(FeedKind.TAG, key), fmt)
+    return _serve(FeedKey(kind, key), fmt)
+
+
+@blueprint.get(f"/feeds/tags/<tag>.{FORMAT}")
+def tag_feed(tag: str, fmt: str) -> Response:
+    return _serve_named(FeedKind.TAG, tag, normalize_key(tag), fmt)
 
 
 @blueprint.get(f"/feeds/custom/<slug>.{FORMAT}")
 def custom_feed(slug: str, fmt: str) -> Response:
     return _serve(FeedKey(FeedKind.CUSTOM, slug), fmt)
+
+
+@blueprint.get(f"/feeds/authors/<slug>.{FORMAT}")
+def author_feed(slug: str, fmt: str) -> Response:
+    return _serve_named(FeedKind.AUTHOR, slug, author_slug(slug), fmt)
 
 
 def _serve_archive(key: FeedKey, month: str, fmt: str) -> Response:
@@ -141,6 +152,15 @@ def custom_archive(slug: str, month: str, fmt: str) -> Response:
     return _serve_archive(FeedKey(FeedKind.CUSTOM, slug), month, fmt)
 
 
+@blueprint.get(f"/feeds/authors/<slug>/{ARCHIVE}")
+def author_archive(slug: str, month: str, fmt: str) -> Response:
+    key = author_slug(slug)
+    if not key or key != slug:
+        # Links to archives are made from the normalised slug: no other spelling is ours.
+        abort(404, "no such author archive")
+    return _serve_archive(FeedKey(FeedKind.AUTHOR, key), month, fmt)
+
+
 @blueprint.get("/feeds/feed.xsl")
 def stylesheet() -> Response:
     data = resources.files("feeds.web").joinpath("static/feed.xsl").read_bytes()
@@ -154,7 +174,7 @@ def stylesheet() -> Response:
 @blueprint.get("/feeds/")
 def directory() -> str:
     listing = service().directory.listing()
-    # Grouped in listing order (General, Sections, Topics, Hashtags), not alphabetically.
+    # Grouped in listing order (General, Sections, Topics, Authors, Hashtags), not alphabetically.
     groups: dict[str, list[FeedListing]] = {}
     for entry in listing:
         groups.setdefault(entry.group, []).append(entry)
@@ -190,9 +210,13 @@ def article_page(slug: str) -> Response:
         abort(404)
     if not article.visible_at(svc.ctx.now()):
         abort(410 if article.status.value == "withdrawn" else 404)
+    author = article.author_slug
     body = render_template(
         "article.html",
         article=article,
+        author_feed=svc.feeds.url(FeedKey(FeedKind.AUTHOR, author), FeedFormat.RSS)
+        if author
+        else None,
         content=svc.articles.display_html(article, request.base_url),
         settings=svc.settings,
     )

@@ -20,6 +20,7 @@ ENDPOINTS = {
     "feeds.section_feed": (FeedKind.SECTION, "slug"),
     "feeds.tag_feed": (FeedKind.TAG, "tag"),
     "feeds.custom_feed": (FeedKind.CUSTOM, "slug"),
+    "feeds.author_feed": (FeedKind.AUTHOR, "slug"),
 }
 EXTENSION = "feeds_pollers"
 
