@@ -1,8 +1,11 @@
 """APScheduler wiring: thin jobs that call the service.
 
-Four jobs: the ingest tick (every `scheduler_tick_seconds`, first at start), the feed
+Five jobs: the ingest tick (every `scheduler_tick_seconds`, first at start), the feed
 refresh it triggers (pre-render what the tick changed, off the tick's thread),
-housekeeping (retention pruning, hourly), and WebSub publishing when a hub is set.
+housekeeping (retention pruning, hourly), WebSub publishing when an outside hub is set,
+and the built-in hub's round (verify intents, deliver changes) on the same interval.
+Two hub rounds at once could deliver a change twice, which WebSub subscribers must
+tolerate anyway; production runs one scheduler process.
 Each is safe to run in two processes at once: sources are claimed by lease, articles
 are unique per (source, origin id), and pruning deletes by id, counting only rows it
 removed.
@@ -88,6 +91,14 @@ class Jobs:
             log.error("WebSub notification failed: %s", exc)
             return 0
 
+    def hub_round(self) -> dict[str, int]:
+        """The built-in hub's work: end lapsed leases, verify intents, deliver changes."""
+        try:
+            return self.service.hub.run()
+        except FeedsError as exc:
+            log.error("WebSub hub round failed: %s", exc)
+            return {}
+
     def housekeeping(self) -> int:
         try:
             return self.service.sources.prune()
@@ -107,6 +118,11 @@ class Jobs:
             # Catches every change (API writes, ingest, withdrawals), not only ingest.
             self.publisher.start()
             scheduler.add_job(self.notify_hub, "interval", seconds=every, id="websub", **defaults)
+        if self.service.settings.hub_enabled:
+            scheduler.add_job(
+                self.hub_round, "interval", seconds=every, id="websub-hub",
+                next_run_time=now, **defaults,
+            )  # fmt: skip
         scheduler.add_job(
             self.housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, id="housekeeping",
             next_run_time=now + timedelta(seconds=60), **defaults,

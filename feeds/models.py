@@ -320,3 +320,36 @@ class FeedQuery:
     # Feeds show published articles; archives also look at withdrawn ones (their
     # withdrawal is a change of the month they were in).
     status: Status = Status.PUBLISHED
+
+
+@dataclass(frozen=True)
+class HubSubscription:
+    """A subscriber of the built-in WebSub hub: one callback for one feed URL (topic).
+
+    `active` once the subscriber confirmed a subscribe intent; `pending_mode` is an
+    intent still waiting for its verification GET. `delivered_version` is the feed
+    version last delivered (or given up on after the last retry).
+    """
+
+    id: int
+    topic: str
+    callback: str
+    feed: FeedKey
+    format: FeedFormat
+    active: bool
+    secret: str | None
+    lease_seconds: int
+    created_at: datetime
+    expires_at: datetime | None = None
+    verified_at: datetime | None = None
+    pending_mode: str | None = None
+    pending_secret: str | None = None
+    pending_lease: int | None = None
+    pending_at: datetime | None = None
+    verify_error: str | None = None
+    delivered_version: int | None = None
+    last_delivery_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_attempt_at: datetime | None = None

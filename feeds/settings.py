@@ -108,7 +108,44 @@ class Settings:
         minimum=1,
     )
     websub_hub: str = setting(
-        "", "WebSub hub URL announced in every feed (`rel=hub`); empty: none."
+        "",
+        "An outside WebSub hub announced in every feed (`rel=hub`) and told of changes, "
+        "besides the built-in one (or instead, with `hub_enabled` off); empty: none.",
+    )
+    hub_enabled: bool = setting(
+        True,
+        "Run the built-in WebSub hub at `/websub` and announce it in every feed.",
+    )
+    hub_lease_seconds: int = setting(
+        10 * 86400,
+        "Lease given to a subscriber that asks for none (`hub.lease_seconds`).",
+        minimum=60,
+    )
+    hub_lease_min_seconds: int = setting(
+        3600, "Shortest lease the hub grants; shorter requests are raised to it.", minimum=60
+    )
+    hub_lease_max_seconds: int = setting(
+        30 * 86400, "Longest lease the hub grants; longer requests are cut to it.", minimum=60
+    )
+    hub_max_subscriptions: int = setting(
+        10000, "Most subscriptions (and pending intents) the hub keeps at once.", minimum=1
+    )
+    hub_delivery_attempts: int = setting(
+        6,
+        "Attempts to deliver one change to a subscriber before the hub gives up on it "
+        "(the next change is delivered again).",
+        minimum=1,
+    )
+    hub_retry_seconds: int = setting(
+        60,
+        "Wait before the first retry of a failed delivery; each further retry waits twice as long.",
+        minimum=1,
+    )
+    hub_concurrency: int = setting(
+        4,
+        "Deliveries and verifications in flight at once, so a slow subscriber holds up "
+        "one slot for at most `fetch_timeout`, never the others.",
+        minimum=1,
     )
     # Ingest
     scheduler_enabled: bool = setting(

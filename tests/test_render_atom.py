@@ -67,7 +67,7 @@ def test_feed_links_self_alternate_hub_next() -> None:
     assert links(root) == [
         {"href": doc.self_url, "rel": "self", "type": "application/atom+xml"},
         {"href": doc.home_url, "rel": "alternate", "type": "text/html"},
-        {"href": doc.hub_url, "rel": "hub"},
+        {"href": doc.hub_urls[0], "rel": "hub"},
         {"href": doc.next_url, "rel": "next", "type": "application/atom+xml"},
     ]
     assert parsed.feed.link == doc.home_url

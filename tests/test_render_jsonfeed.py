@@ -47,7 +47,7 @@ def test_top_level_fields() -> None:
     assert data["language"] == "en"
     assert data["next_url"] == doc.next_url
     assert data["icon"] == doc.icon_url
-    assert data["hubs"] == [{"type": "WebSub", "url": doc.hub_url}]
+    assert data["hubs"] == [{"type": "WebSub", "url": doc.hub_urls[0]}]
 
 
 def test_optional_top_level_fields_omitted_not_null() -> None:

@@ -42,7 +42,12 @@ def hub(httpserver: HTTPServer) -> Hub:
 @pytest.fixture
 def hub_app(database_url: str, clock: FakeClock, hub: Hub) -> Flask:
     return make_app(
-        database_url, clock, load_demo=True, websub_hub=hub.url, public_url="https://news.example"
+        database_url,
+        clock,
+        load_demo=True,
+        websub_hub=hub.url,
+        hub_enabled=False,  # the outside hub instead of the built-in one
+        public_url="https://news.example",
     )
 
 

@@ -46,8 +46,8 @@ def render_atom(doc: FeedDocument) -> bytes:
     fg.language(clean_text(doc.language))
     fg.link(href=clean_text(doc.self_url), rel="self", type="application/atom+xml")
     fg.link(href=clean_text(doc.home_url), rel="alternate", type="text/html")
-    if doc.hub_url:
-        fg.link(href=clean_text(doc.hub_url), rel="hub")
+    for hub in doc.hub_urls:
+        fg.link(href=clean_text(hub), rel="hub")
     if doc.next_url:
         fg.link(href=clean_text(doc.next_url), rel="next", type="application/atom+xml")
     for rel, href in doc.history_links:

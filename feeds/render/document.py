@@ -65,7 +65,7 @@ class FeedDocument:
     generator_version: str
     items: tuple[FeedItem, ...]
     stylesheet_url: str | None = None
-    hub_url: str | None = None
+    hub_urls: tuple[str, ...] = ()
     next_url: str | None = None
     icon_url: str | None = None
     # RFC 5005 archived feeds: `archive` marks a document as one month of the feed

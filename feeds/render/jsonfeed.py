@@ -34,8 +34,8 @@ def render_json(doc: FeedDocument) -> bytes:
     if doc.icon_url:
         feed["icon"] = clean_text(doc.icon_url)
     feed["language"] = clean_text(doc.language)
-    if doc.hub_url:
-        feed["hubs"] = [{"type": "WebSub", "url": clean_text(doc.hub_url)}]
+    if doc.hub_urls:
+        feed["hubs"] = [{"type": "WebSub", "url": clean_text(hub)} for hub in doc.hub_urls]
     if doc.archive or doc.history_links:
         feed["_archive"] = _archive(doc)
     feed["items"] = [_item(item) for item in doc.items]

@@ -86,8 +86,7 @@ def render_rss(doc: FeedDocument) -> bytes:
         )
 
     channel_links = getattr(fg, _EXTENSION)
-    if doc.hub_url:
-        channel_links.links.append(("hub", clean_text(doc.hub_url)))
+    channel_links.links.extend(("hub", clean_text(hub)) for hub in doc.hub_urls)
     if doc.next_url:
         channel_links.links.append(("next", clean_text(doc.next_url)))
     channel_links.links.extend((rel, clean_text(href)) for rel, href in doc.history_links)

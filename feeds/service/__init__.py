@@ -14,6 +14,7 @@ from feeds.service.context import Context, utcnow
 from feeds.service.demo_generate import DemoService
 from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
+from feeds.service.hub import HubService
 from feeds.service.secret_key import SecretKeyService
 from feeds.service.setup import Setup
 from feeds.service.sources import SourceService
@@ -34,6 +35,7 @@ class Service:
         self.catalog = CatalogService(self.ctx)
         self.feeds = FeedService(self.ctx)
         self.archives = ArchiveService(self.ctx, self.feeds)
+        self.hub = HubService(self.ctx, self.feeds)
         self.tokens = TokenService(self.ctx)
         self.directory = DirectoryService(self.ctx)
         self.users = UserService(self.ctx)

@@ -22,6 +22,7 @@ from feeds.render.rss import render_rss
 from feeds.service.articles import MAX_ID
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
+from feeds.settings import Settings
 from feeds.store import feedquery
 from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
@@ -117,6 +118,24 @@ def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
         FeedKind.AUTHOR: "authors",
     }
     return f"feeds/{folder[key.kind]}/{quote(key.value, safe='')}.{ext}"
+
+
+HUB_PATH = "websub"
+
+
+def hub_urls(settings: Settings) -> tuple[str, ...]:
+    """Every hub feeds announce: the built-in one (unless off), then an outside one."""
+    hubs = [settings.public_root + HUB_PATH] if settings.hub_enabled else []
+    if settings.websub_hub:
+        hubs.append(settings.websub_hub)
+    return tuple(hubs)
+
+
+def link_header(settings: Settings, self_url: str) -> str:
+    """The WebSub `Link` header of a feed: its hubs and itself (W3C WebSub 4)."""
+    links = [f'<{hub}>; rel="hub"' for hub in hub_urls(settings)]
+    links.append(f'<{self_url}>; rel="self"')
+    return ", ".join(links)
 
 
 def archive_path(key: FeedKey, month: str, fmt: FeedFormat | str) -> str:
@@ -267,7 +286,7 @@ class FeedService:
             generator_version=feeds.__version__,
             items=tuple(self.item(a, root, section_titles) for a in found),
             stylesheet_url=root + STYLESHEET_PATH,
-            hub_url=settings.websub_hub or None,
+            hub_urls=hub_urls(settings),
             next_url=next_url,
             prev_archive_url=newest_archive,
         )

@@ -267,3 +267,36 @@ rate_limits = Table(
     Column("count", Integer, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    # One row per (topic, callback) of the built-in WebSub hub. `pending_*` hold an
+    # intent (subscribe or unsubscribe) waiting for its verification GET; the live
+    # subscription's fields change only once the subscriber confirms.
+    Column("id", Integer, primary_key=True),
+    Column("topic", String(2000), nullable=False),
+    Column("callback", String(2000), nullable=False),
+    Column("feed", String(600), nullable=False),
+    Column("format", String(10), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=false()),
+    Column("secret", String(200)),
+    Column("lease_seconds", Integer, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("verified_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("pending_mode", String(20)),
+    Column("pending_secret", String(200)),
+    Column("pending_lease", Integer),
+    Column("pending_at", UTCDateTime),
+    Column("verify_error", Text),
+    # Content distribution: the feed version last delivered (or given up on).
+    Column("delivered_version", Integer),
+    Column("last_delivery_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime),
+    UniqueConstraint("topic", "callback"),
+    Index("ix_websub_subscriptions_feed", "feed"),
+)

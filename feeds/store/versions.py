@@ -141,7 +141,7 @@ def bump_all(conn: Connection, now: datetime) -> None:
 def all_versions(conn: Connection) -> dict[FeedKey, int]:
     """Every feed that has been read, with its version (for WebSub announcements)."""
     rows = conn.execute(select(feed_versions.c.key, feed_versions.c.version)).all()
-    return {_parse_key(row.key): row.version for row in rows}
+    return {parse_key(row.key): row.version for row in rows}
 
 
 def due(conn: Connection, now: datetime) -> list[FeedKey]:
@@ -149,9 +149,9 @@ def due(conn: Connection, now: datetime) -> list[FeedKey]:
     rows = conn.execute(
         select(feed_versions.c.key).where(feed_versions.c.next_change_at <= now)
     ).all()
-    return [_parse_key(row.key) for row in rows]
+    return [parse_key(row.key) for row in rows]
 
 
-def _parse_key(storage_key: str) -> FeedKey:
+def parse_key(storage_key: str) -> FeedKey:
     kind, _, value = storage_key.partition(":")
     return FeedKey(FeedKind(kind), value)

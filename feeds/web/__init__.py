@@ -25,6 +25,8 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.errors import register as register_errors
     from feeds.web.feeds import blueprint as feeds_blueprint
     from feeds.web.health import blueprint as health_blueprint
+    from feeds.web.hub import api_blueprint as api_hub_blueprint
+    from feeds.web.hub import blueprint as hub_blueprint
     from feeds.web.inputguard import register as register_inputguard
     from feeds.web.pollstats import register as register_pollstats
     from feeds.web.sessions import SharedKeySessionInterface
@@ -41,6 +43,8 @@ def register(app: Flask, settings: Settings) -> None:
     app.register_blueprint(api_admin_blueprint, url_prefix="/api/v1")
     app.register_blueprint(api_sources_blueprint, url_prefix="/api/v1")
     app.register_blueprint(admin_blueprint, url_prefix="/admin")
+    app.register_blueprint(hub_blueprint)
+    app.register_blueprint(api_hub_blueprint, url_prefix="/api/v1")
     app.session_interface = SharedKeySessionInterface()
     register_csrf(app)
     register_pollstats(app)
@@ -68,7 +72,9 @@ def register_csrf(app: Flask) -> None:
         if needs_session(request.path):
             # Raises StorageError (a 503 page) when the shared key cannot be read.
             ensure_secret_key(app)
-        if app.config["WTF_CSRF_ENABLED"] and not request.path.startswith("/api/"):
+        # The WebSub hub takes forms from other servers, never from a browser session.
+        exempt = request.path.startswith("/api/") or request.path == "/websub"
+        if app.config["WTF_CSRF_ENABLED"] and not exempt:
             if request.method not in app.config["WTF_CSRF_METHODS"]:
                 return
             ensure_secret_key(app)

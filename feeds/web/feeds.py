@@ -19,7 +19,13 @@ from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service.directory import FeedListing
-from feeds.service.feeds import STYLESHEET_PATH, PageCursor, archive_path, feed_path
+from feeds.service.feeds import (
+    STYLESHEET_PATH,
+    PageCursor,
+    archive_path,
+    feed_path,
+    link_header,
+)
 from feeds.slugs import author_slug
 from feeds.web import csp, service
 from feeds.web.health import FEED_REQUESTS
@@ -59,7 +65,8 @@ def _serve(key: FeedKey, fmt: str) -> Response:
     except NotFound as exc:
         FEED_REQUESTS.labels(fmt, "404").inc()
         abort(404, str(exc))
-    response = feed_response(request, entry, svc.ctx.cache, svc.settings.cache_max_age)
+    response = feed_response(request, entry, svc.cache, svc.settings.cache_max_age)
+    response.headers["Link"] = link_header(svc.settings, feed_request.self_url())
     # The stylesheet's URL as the feed names it: built on the public base URL.
     response.headers[csp.HEADER] = csp.feed_policy(svc.settings.public_root + STYLESHEET_PATH)
     FEED_REQUESTS.labels(fmt, str(response.status_code)).inc()

@@ -1,0 +1,91 @@
+"""The built-in WebSub hub's subscriptions (table websub_subscriptions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
+
+from feeds.models import FeedFormat, FeedKey, HubSubscription
+from feeds.store.schema import websub_subscriptions as subs
+from feeds.store.versions import parse_key
+
+
+def _row(row: Any) -> HubSubscription:
+    values = dict(row._mapping)
+    values["feed"] = parse_key(values["feed"])
+    values["format"] = FeedFormat(values["format"])
+    return HubSubscription(**values)
+
+
+def get(conn: Connection, topic: str, callback: str) -> HubSubscription | None:
+    row = conn.execute(
+        select(subs).where(subs.c.topic == topic, subs.c.callback == callback)
+    ).first()
+    return None if row is None else _row(row)
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(subs)).scalar_one())
+
+
+def add_intent(
+    conn: Connection,
+    topic: str,
+    callback: str,
+    key: FeedKey,
+    fmt: FeedFormat,
+    intent: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A new row holding only an intent (not yet a subscription)."""
+    conn.execute(
+        insert(subs).values(
+            topic=topic, callback=callback, feed=key.storage_key, format=fmt.value,
+            active=False, lease_seconds=intent["pending_lease"] or 0, created_at=now,
+            **intent,
+        )
+    )  # fmt: skip
+
+
+def change(conn: Connection, subscription_id: int, **values: Any) -> None:
+    conn.execute(update(subs).where(subs.c.id == subscription_id).values(**values))
+
+
+def remove(conn: Connection, subscription_id: int) -> None:
+    conn.execute(delete(subs).where(subs.c.id == subscription_id))
+
+
+def pending(conn: Connection, limit: int) -> list[HubSubscription]:
+    rows = conn.execute(
+        select(subs).where(subs.c.pending_mode.is_not(None)).order_by(subs.c.id).limit(limit)
+    )
+    return [_row(row) for row in rows]
+
+
+def live(conn: Connection, now: datetime) -> list[HubSubscription]:
+    """Active subscriptions whose lease has not ended."""
+    rows = conn.execute(
+        select(subs).where(subs.c.active.is_(True), subs.c.expires_at > now).order_by(subs.c.id)
+    )
+    return [_row(row) for row in rows]
+
+
+def expire(conn: Connection, now: datetime, stale_before: datetime) -> int:
+    """Drop subscriptions whose lease ended, and failed intents older than `stale_before`."""
+    result = conn.execute(
+        delete(subs).where(
+            or_(
+                subs.c.expires_at <= now,
+                (subs.c.active.is_(False))
+                & subs.c.pending_mode.is_(None)
+                & (subs.c.pending_at < stale_before),
+            )
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def all_subscriptions(conn: Connection) -> list[HubSubscription]:
+    return [_row(row) for row in conn.execute(select(subs).order_by(subs.c.topic, subs.c.id))]

@@ -1,0 +1,84 @@
+"""The built-in WebSub hub's endpoint, and its subscribers in the API.
+
+`POST /websub` takes a subscriber's form (W3C WebSub 5.1) and answers 202 once the
+intent is recorded; the scheduler verifies it and delivers (see feeds.service.hub).
+A malformed request is a 400 naming the field. The hub is on unless `hub_enabled` is
+off, in which case `/websub` is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from feeds.errors import ValidationError
+from feeds.models import HubSubscription
+from feeds.service.feeds import HUB_PATH
+from feeds.web import service
+from feeds.web.auth import require
+
+blueprint = Blueprint("hub", __name__)
+api_blueprint = Blueprint("api_hub", __name__)
+ROUTE = "/" + HUB_PATH
+
+
+@blueprint.post(ROUTE)
+def websub() -> Response:
+    svc = service()
+    if not svc.settings.hub_enabled:
+        abort(404)
+    try:
+        svc.hub.request(request.form.to_dict())
+    except ValidationError as exc:
+        detail = "; ".join(f"{name} {problem}" for name, problem in exc.errors.items())
+        return Response(f"400: {detail}\n", status=400, content_type="text/plain; charset=utf-8")
+    return Response("Accepted: the callback will be asked to confirm.\n", status=202,
+                    content_type="text/plain; charset=utf-8")  # fmt: skip
+
+
+@blueprint.get(ROUTE)
+def about() -> Response:
+    if not service().settings.hub_enabled:
+        abort(404)
+    text = "WebSub hub for this service's feeds: POST hub.mode, hub.topic, hub.callback.\n"
+    return Response(text, content_type="text/plain; charset=utf-8")
+
+
+def subscription_to_dict(sub: HubSubscription) -> dict[str, Any]:
+    """A subscriber's state for the API; the secret is never shown, only whether one is set."""
+
+    def when(value: Any) -> str | None:
+        return None if value is None else value.isoformat()
+
+    return {
+        "id": sub.id,
+        "topic": sub.topic,
+        "callback": sub.callback,
+        "state": state_of(sub),
+        "signed": bool(sub.secret),
+        "lease_seconds": sub.lease_seconds,
+        "verified_at": when(sub.verified_at),
+        "expires_at": when(sub.expires_at),
+        "pending": sub.pending_mode,
+        "verify_error": sub.verify_error,
+        "last_delivery_at": when(sub.last_delivery_at),
+        "last_status": sub.last_status,
+        "last_error": sub.last_error,
+        "failures": sub.failures,
+        "next_attempt_at": when(sub.next_attempt_at),
+    }
+
+
+def state_of(sub: HubSubscription) -> str:
+    """active, retrying (deliveries failing), pending (not verified yet) or failed."""
+    if sub.active:
+        return "retrying" if sub.failures else "active"
+    return "pending" if sub.pending_mode else "failed"
+
+
+@api_blueprint.get("/websub/subscriptions")
+@require("admin")
+def list_subscriptions() -> Response:
+    found = [subscription_to_dict(s) for s in service().hub.subscriptions()]
+    return jsonify({"items": found, "count": len(found)})

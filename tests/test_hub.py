@@ -1,0 +1,325 @@
+"""The built-in WebSub hub, against a real subscriber: an HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug import Request, Response
+
+from feeds.jobs import Jobs
+from feeds.service import Service
+from tests.conftest import FakeClock, article_payload, make_app, serving
+
+TOPIC = "http://localhost/feeds/sections/world.atom"
+
+
+@dataclass
+class Subscriber:
+    """A WebSub subscriber: answers verifications and records deliveries.
+
+    `secret` is what it believes its secret is; `echo` whether it confirms intents;
+    `fail` how many deliveries to refuse with a 500 before accepting.
+    """
+
+    secret: str | None = None
+    echo: bool = True
+    fail: int = 0
+    verifications: list[dict[str, str]] = field(default_factory=list)
+    deliveries: list[tuple[bytes, dict[str, str], bool]] = field(default_factory=list)
+    url: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        with self.lock:
+            if request.method == "GET":
+                params = {k: v[0] for k, v in parse_qs(request.query_string.decode()).items()}
+                self.verifications.append(params)
+                body = params.get("hub.challenge", "") if self.echo else "no"
+                return Response(body)(environ, start_response)
+            data = request.get_data()
+            headers = dict(request.headers)
+            self.deliveries.append((data, headers, self.signature_ok(data, headers)))
+            if self.fail:
+                self.fail -= 1
+                return Response("busy", status=500)(environ, start_response)
+            return Response(status=204)(environ, start_response)
+
+    def signature_ok(self, body: bytes, headers: dict[str, str]) -> bool:
+        """The subscriber's own check of X-Hub-Signature (W3C WebSub 8)."""
+        given = headers.get("X-Hub-Signature", "")
+        if self.secret is None:
+            return not given
+        expected = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(given, f"sha256={expected}")
+
+
+@pytest.fixture
+def subscriber() -> Iterator[Subscriber]:
+    sub = Subscriber()
+    with serving(sub) as url:
+        sub.url = url + "/callback?id=7"
+        yield sub
+
+
+@pytest.fixture
+def hub_app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
+    # The subscriber lives on loopback, which the fetch rules refuse unless allowed.
+    app = make_app(database_url, clock, load_demo=True, fetch_allow=("127.0.0.1",))
+    yield app
+    app.extensions["feeds"].ctx.store.dispose()
+
+
+@pytest.fixture
+def svc(hub_app: Flask) -> Service:
+    service: Service = hub_app.extensions["feeds"]
+    return service
+
+
+@pytest.fixture
+def client(hub_app: Flask) -> FlaskClient:
+    return hub_app.test_client()
+
+
+@pytest.fixture
+def token(svc: Service) -> dict[str, str]:
+    return {"Authorization": f"Bearer {svc.tokens.create('desk', ('articles:write', 'admin'))}"}
+
+
+def subscribe(client: FlaskClient, callback: str, **extra: str) -> Any:
+    form = {"hub.mode": "subscribe", "hub.topic": TOPIC, "hub.callback": callback, **extra}
+    return client.post("/websub", data=form)
+
+
+def states(client: FlaskClient, token: dict[str, str]) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/websub/subscriptions", headers=token)
+    assert response.status_code == 200
+    items: list[dict[str, Any]] = response.get_json()["items"]
+    return items
+
+
+def write(client: FlaskClient, token: dict[str, str], number: int) -> None:
+    payload = article_payload(
+        title=f"Pushed {number}", url=f"https://news.example.com/p{number}", published_at=None
+    )
+    assert client.post("/api/v1/articles", json=payload, headers=token).status_code == 201
+
+
+def test_every_feed_announces_the_hub_in_documents_and_link_headers(client: FlaskClient) -> None:
+    response = client.get("/feeds/sections/world.json")
+    assert json.loads(response.data)["hubs"] == [
+        {"type": "WebSub", "url": "http://localhost/websub"}
+    ]
+    assert response.headers["Link"] == (
+        '<http://localhost/websub>; rel="hub", '
+        '<http://localhost/feeds/sections/world.json>; rel="self"'
+    )
+    assert client.get("/websub").status_code == 200
+
+
+def test_an_outside_hub_is_announced_besides_ours(database_url: str, clock: FakeClock) -> None:
+    app = make_app(database_url, clock, load_demo=True, websub_hub="https://hub.example/")
+    try:
+        response = app.test_client().get("/feeds/all.json")
+        hubs = [hub["url"] for hub in json.loads(response.data)["hubs"]]
+        assert hubs == ["http://localhost/websub", "https://hub.example/"]
+        assert response.headers["Link"].startswith(
+            '<http://localhost/websub>; rel="hub", <https://hub.example/>; rel="hub", '
+        )
+    finally:
+        app.extensions["feeds"].ctx.store.dispose()
+
+
+def test_subscribe_verify_deliver_signed_then_unsubscribe(
+    client: FlaskClient, svc: Service, token: dict[str, str], subscriber: Subscriber
+) -> None:
+    subscriber.secret = "correct horse"
+    answer = subscribe(client, subscriber.url, **{"hub.secret": "correct horse"})
+    assert answer.status_code == 202
+    assert [s["state"] for s in states(client, token)] == ["pending"]
+    assert subscriber.verifications == []  # verification is asynchronous
+
+    assert svc.hub.run()["verified"] == 1
+    (check,) = subscriber.verifications
+    assert check["hub.mode"] == "subscribe" and check["hub.topic"] == TOPIC
+    assert check["id"] == "7"  # the callback's own query string is kept
+    assert check["hub.lease_seconds"] == str(svc.settings.hub_lease_seconds)
+    (state,) = states(client, token)
+    assert state["state"] == "active" and state["signed"] is True
+    assert "secret" not in state
+
+    assert svc.hub.run()["delivered"] == 0  # nothing changed since
+    write(client, token, 1)
+    assert svc.hub.run()["delivered"] == 1
+    (delivered,) = subscriber.deliveries
+    body, headers, signature_ok = delivered
+    assert signature_ok
+    served = client.get("/feeds/sections/world.atom")
+    assert body == served.data  # exactly what the feed's URL serves
+    assert headers["Content-Type"] == served.headers["Content-Type"]
+    assert headers["Link"] == served.headers["Link"]
+    assert b"Pushed 1" in body
+    assert states(client, token)[0]["last_status"] == 204
+
+    unsubscribe = {"hub.mode": "unsubscribe", "hub.topic": TOPIC, "hub.callback": subscriber.url}
+    assert client.post("/websub", data=unsubscribe).status_code == 202
+    svc.hub.run()
+    assert subscriber.verifications[-1]["hub.mode"] == "unsubscribe"
+    assert states(client, token) == []
+    write(client, token, 2)
+    assert svc.hub.run()["delivered"] == 0
+    assert len(subscriber.deliveries) == 1
+
+
+def test_a_subscriber_with_the_wrong_secret_detects_the_signature(
+    client: FlaskClient, svc: Service, token: dict[str, str], subscriber: Subscriber
+) -> None:
+    subscribe(client, subscriber.url, **{"hub.secret": "what the hub was told"})
+    subscriber.secret = "something else"
+    svc.hub.run()
+    write(client, token, 1)
+    svc.hub.run()
+    (delivered,) = subscriber.deliveries
+    assert delivered[1]["X-Hub-Signature"].startswith("sha256=")
+    assert delivered[2] is False
+
+
+def test_a_callback_that_does_not_echo_the_challenge_is_not_subscribed(
+    client: FlaskClient, svc: Service, token: dict[str, str], subscriber: Subscriber
+) -> None:
+    subscriber.echo = False
+    assert subscribe(client, subscriber.url).status_code == 202
+    assert svc.hub.run()["verified"] == 0
+    (state,) = states(client, token)
+    assert state["state"] == "failed"
+    assert "did not echo hub.challenge" in state["verify_error"]
+    write(client, token, 1)
+    svc.hub.run()
+    assert subscriber.deliveries == []
+
+
+def test_callbacks_obey_the_fetch_address_rules(
+    database_url: str, clock: FakeClock, subscriber: Subscriber
+) -> None:
+    app = make_app(database_url, clock, load_demo=True)  # no fetch_allow: loopback refused
+    svc: Service = app.extensions["feeds"]
+    try:
+        assert subscribe(app.test_client(), subscriber.url).status_code == 202
+        svc.hub.run()
+        (sub,) = svc.hub.subscriptions()
+        assert sub.verify_error is not None and "127.0.0.1" in sub.verify_error
+        assert subscriber.verifications == []
+    finally:
+        svc.ctx.store.dispose()
+
+
+def test_failed_deliveries_are_retried_with_backoff_then_given_up(
+    client: FlaskClient,
+    svc: Service,
+    token: dict[str, str],
+    subscriber: Subscriber,
+    clock: FakeClock,
+) -> None:
+    subscribe(client, subscriber.url)
+    svc.hub.run()
+    subscriber.fail = 1
+    write(client, token, 1)
+    assert svc.hub.run()["delivered"] == 0
+    (state,) = states(client, token)
+    assert state["state"] == "retrying" and state["failures"] == 1
+    assert state["last_status"] == 500
+    retry = svc.settings.hub_retry_seconds
+    assert state["next_attempt_at"] == (clock.now + timedelta(seconds=retry)).isoformat()
+    assert svc.hub.run()["delivered"] == 0  # not before the backoff
+    assert len(subscriber.deliveries) == 1
+    clock.advance(seconds=retry)
+    assert svc.hub.run()["delivered"] == 1
+    assert states(client, token)[0]["failures"] == 0
+
+    # Every attempt fails: the hub stops after hub_delivery_attempts, waiting twice as
+    # long each time, and delivers the next change again.
+    subscriber.fail = 100
+    write(client, token, 2)
+    attempts = svc.settings.hub_delivery_attempts
+    for attempt in range(attempts):
+        svc.hub.run()
+        clock.advance(seconds=retry * 2**attempt)
+    assert len(subscriber.deliveries) == 2 + attempts
+    (state,) = states(client, token)
+    assert state["last_error"].startswith(f"gave up after {attempts} attempts")
+    svc.hub.run()
+    assert len(subscriber.deliveries) == 2 + attempts  # nothing new to deliver
+    subscriber.fail = 0
+    write(client, token, 3)
+    assert svc.hub.run()["delivered"] == 1
+
+
+def test_leases_are_bounded_renewed_and_expire(
+    client: FlaskClient,
+    svc: Service,
+    token: dict[str, str],
+    subscriber: Subscriber,
+    clock: FakeClock,
+) -> None:
+    subscribe(client, subscriber.url, **{"hub.lease_seconds": "5"})
+    svc.hub.run()
+    minimum = svc.settings.hub_lease_min_seconds
+    assert subscriber.verifications[-1]["hub.lease_seconds"] == str(minimum)
+    clock.advance(seconds=minimum - 10)
+    subscribe(client, subscriber.url, **{"hub.lease_seconds": str(10**9)})  # renewal
+    svc.hub.run()
+    maximum = svc.settings.hub_lease_max_seconds
+    (state,) = states(client, token)
+    assert state["lease_seconds"] == maximum
+    assert state["expires_at"] == (clock.now + timedelta(seconds=maximum)).isoformat()
+
+    clock.advance(seconds=maximum)
+    assert svc.hub.run()["expired"] == 1
+    assert states(client, token) == []
+    write(client, token, 1)
+    svc.hub.run()
+    assert subscriber.deliveries == []
+
+
+@pytest.mark.parametrize(
+    ("form", "field_name"),
+    [
+        ({"hub.mode": "publish"}, "hub.mode"),
+        ({"hub.callback": ""}, "hub.callback"),
+        ({"hub.callback": "ftp://example.org/x"}, "hub.callback"),
+        ({"hub.topic": "http://elsewhere.example/feeds/all.atom"}, "hub.topic"),
+        ({"hub.topic": "http://localhost/feeds/sections/nowhere.atom"}, "hub.topic"),
+        ({"hub.topic": "http://localhost/feeds/tags/SouthKorea.atom"}, "hub.topic"),
+        ({"hub.lease_seconds": "soon"}, "hub.lease_seconds"),
+        ({"hub.secret": "x" * 200}, "hub.secret"),
+    ],
+)
+def test_bad_requests_are_400_naming_the_field(
+    client: FlaskClient, form: dict[str, str], field_name: str
+) -> None:
+    base = {"hub.mode": "subscribe", "hub.topic": TOPIC, "hub.callback": "https://sub.example/cb"}
+    response = client.post("/websub", data={**base, **form})
+    assert response.status_code == 400
+    assert field_name in response.get_data(as_text=True)
+
+
+def test_the_scheduler_runs_the_hub(
+    client: FlaskClient, svc: Service, token: dict[str, str], subscriber: Subscriber
+) -> None:
+    subscribe(client, subscriber.url)
+    jobs = Jobs(svc)
+    assert jobs.hub_round()["verified"] == 1
+    write(client, token, 1)
+    assert jobs.hub_round()["delivered"] == 1
+    assert urlsplit(subscriber.url).path == "/callback"
