@@ -7,6 +7,7 @@ from datetime import datetime
 
 from feeds.feedcache import FeedCache
 from feeds.service.archives import ArchiveService
+from feeds.service.article_page import ArticlePageService
 from feeds.service.articles import ArticleService
 from feeds.service.audit import AuditService
 from feeds.service.catalog import CatalogService
@@ -32,6 +33,7 @@ class Service:
             settings=settings, store=store, cache=FeedCache(settings.cache_bytes), clock=clock
         )
         self.articles = ArticleService(self.ctx)
+        self.article_pages = ArticlePageService(self.ctx)
         self.catalog = CatalogService(self.ctx)
         self.feeds = FeedService(self.ctx)
         self.archives = ArchiveService(self.ctx, self.feeds)

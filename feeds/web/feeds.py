@@ -18,6 +18,7 @@ from flask import (
 from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.service.article_page import Gone
 from feeds.service.directory import FeedListing
 from feeds.service.feeds import (
     STYLESHEET_PATH,
@@ -212,21 +213,12 @@ def media(name: str) -> Response:
 def article_page(slug: str) -> Response:
     svc = service()
     try:
-        article = svc.articles.get_by_slug(slug)
+        page = svc.article_pages.get(slug)
+    except Gone:
+        abort(410)
     except NotFound:
         abort(404)
-    if not article.visible_at(svc.ctx.now()):
-        abort(410 if article.status.value == "withdrawn" else 404)
-    author = article.author_slug
-    body = render_template(
-        "article.html",
-        article=article,
-        author_feed=svc.feeds.url(FeedKey(FeedKind.AUTHOR, author), FeedFormat.RSS)
-        if author
-        else None,
-        content=svc.articles.display_html(article, request.base_url),
-        settings=svc.settings,
-    )
+    body = render_template("article.html", page=page, article=page.article, settings=svc.settings)
     response = Response(body, content_type="text/html; charset=utf-8")
     # The page shares an origin with /admin/; csp.PUBLIC (added to every response that
     # sets no policy of its own) forbids script here.
