@@ -15,10 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from lxml import etree
 from werkzeug import Request, Response
 
 from feeds.jobs import Jobs
 from feeds.service import Service
+from tests.admin_helpers import login
 from tests.conftest import FakeClock, article_payload, make_app, serving
 
 TOPIC = "http://localhost/feeds/sections/world.atom"
@@ -323,3 +325,20 @@ def test_the_scheduler_runs_the_hub(
     write(client, token, 1)
     assert jobs.hub_round()["delivered"] == 1
     assert urlsplit(subscriber.url).path == "/callback"
+
+
+def test_the_admin_dashboard_shows_each_subscriber(
+    client: FlaskClient, svc: Service, token: dict[str, str], subscriber: Subscriber
+) -> None:
+    subscriber.fail = 1
+    subscribe(client, subscriber.url)
+    svc.hub.run()
+    write(client, token, 1)
+    svc.hub.run()
+    login(client, svc)
+    page = etree.HTML(client.get("/admin/").data)
+    (row,) = page.xpath("//section[@id='websub']//tr[@data-subscription]")
+    text = " ".join(row.itertext())
+    assert TOPIC in text and subscriber.url in text
+    assert row.xpath("string(td[@class='state'])").strip().startswith("retrying")
+    assert "the callback answered 500" in text

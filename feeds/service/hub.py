@@ -86,6 +86,13 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def subscription_state(sub: HubSubscription) -> str:
+    """active, retrying (deliveries failing), pending (not verified yet) or failed."""
+    if sub.active:
+        return "retrying" if sub.failures else "active"
+    return "pending" if sub.pending_mode else "failed"
+
+
 @dataclass(frozen=True)
 class _Delivery:
     subscription: HubSubscription

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from feeds.errors import ValidationError
 from feeds.models import HubSubscription
 from feeds.service.feeds import HUB_PATH
+from feeds.service.hub import subscription_state
 from feeds.web import service
 from feeds.web.auth import require
 
@@ -55,7 +56,7 @@ def subscription_to_dict(sub: HubSubscription) -> dict[str, Any]:
         "id": sub.id,
         "topic": sub.topic,
         "callback": sub.callback,
-        "state": state_of(sub),
+        "state": subscription_state(sub),
         "signed": bool(sub.secret),
         "lease_seconds": sub.lease_seconds,
         "verified_at": when(sub.verified_at),
@@ -68,13 +69,6 @@ def subscription_to_dict(sub: HubSubscription) -> dict[str, Any]:
         "failures": sub.failures,
         "next_attempt_at": when(sub.next_attempt_at),
     }
-
-
-def state_of(sub: HubSubscription) -> str:
-    """active, retrying (deliveries failing), pending (not verified yet) or failed."""
-    if sub.active:
-        return "retrying" if sub.failures else "active"
-    return "pending" if sub.pending_mode else "failed"
 
 
 @api_blueprint.get("/websub/subscriptions")

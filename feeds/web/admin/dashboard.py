@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from feeds.models import Source
+from feeds.models import HubSubscription, Source
 from feeds.service import Service
+from feeds.service.hub import subscription_state
 from feeds.service.source_health import SourceHealth, health
 from feeds.web import service
 from feeds.web.admin.base import blueprint, now, render_page
@@ -21,6 +22,11 @@ def sources_panel(svc: Service) -> list[tuple[Source, SourceHealth]] | None:
     return [(source, health(source, at)) for source in lister()]
 
 
+def subscribers_panel(svc: Service) -> list[tuple[HubSubscription, str]]:
+    """The built-in WebSub hub's subscribers with their state."""
+    return [(sub, subscription_state(sub)) for sub in svc.hub.subscriptions()]
+
+
 @blueprint.get("/")
 def dashboard() -> str:
     svc = service()
@@ -29,5 +35,6 @@ def dashboard() -> str:
         listing=svc.directory.listing(),
         polls=poller_stats().summary(),
         sources=sources_panel(svc),
+        subscribers=subscribers_panel(svc),
         config=svc.setup.config_status(),
     )
