@@ -129,6 +129,21 @@ def make_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
     return app
 
 
+def bare_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
+    """An app as a web worker starts it: no `feeds init`, so nothing is made or migrated."""
+    settings: dict[str, Any] = {
+        "database_url": database_url,
+        "config_dir": str(CONFIG),
+        "load_demo": False,
+        "secret_key": "test-secret",
+        "scheduler_enabled": False,
+        "public_url": "http://localhost/",
+    }
+    app = create_app(settings | overrides)
+    app.extensions["feeds"].set_clock(clock)
+    return app
+
+
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     app = make_app(database_url, clock)

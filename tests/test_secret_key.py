@@ -9,10 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from feeds import create_app
 from feeds.store.schema import instance_secrets
 from tests.admin_helpers import login, post
-from tests.conftest import CONFIG, FakeClock, make_app
+from tests.conftest import FakeClock, bare_app, make_app
 
 SESSION_COOKIE = "session"
 
@@ -98,32 +97,17 @@ def test_the_setting_wins_and_the_log_says_which_key_is_used(
 
 
 def test_feeds_never_read_the_key(database_url: str, clock: FakeClock) -> None:
-    app = create_unset_app(database_url, clock)
+    app = bare_app(database_url, clock, secret_key="")
     assert app.test_client().get("/feeds/all.rss").status_code == 200
     assert app.config["SECRET_KEY"] is None
     assert app.test_client().get("/admin/login").status_code == 200
     assert app.config["SECRET_KEY"] == stored_keys(app)[0]
 
 
-def create_unset_app(database_url: str, clock: FakeClock) -> Flask:
-    app = create_app(
-        {
-            "database_url": database_url,
-            "config_dir": str(CONFIG),
-            "load_demo": False,
-            "secret_key": "",
-            "scheduler_enabled": False,
-            "public_url": "http://localhost/",
-        }
-    )
-    app.extensions["feeds"].set_clock(clock)
-    return app
-
-
 def test_an_unmigrated_store_answers_503_under_admin(
     empty_database_url: str, clock: FakeClock
 ) -> None:
-    app = create_unset_app(empty_database_url, clock)
+    app = bare_app(empty_database_url, clock, secret_key="")
     page = app.test_client().get("/admin/login")
     assert page.status_code == 503
     assert app.config["SECRET_KEY"] is None

@@ -15,6 +15,7 @@ from feeds.service.context import Context, utcnow
 from feeds.service.demo_generate import DemoService
 from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
+from feeds.service.health import HealthService
 from feeds.service.hub import HubService
 from feeds.service.secret_key import SecretKeyService
 from feeds.service.setup import Setup
@@ -46,6 +47,8 @@ class Service:
         self.demo = DemoService(self.ctx)
         self.secret_key = SecretKeyService(self.ctx)
         self.setup = Setup(self.ctx, self.catalog, self.articles, self.secret_key)
+        # Last: it looks at the other parts, the publisher among them once there is one.
+        self.health = HealthService(self.ctx, self.setup, lambda: getattr(self, "publisher", None))
 
     @property
     def settings(self) -> Settings:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -76,6 +80,26 @@ class Store:
     def is_migrated(self) -> bool:
         return "alembic_version" in inspect(self.engine).get_table_names()
 
+    def revision(self) -> str | None:
+        """The schema revision the store is at (None: never migrated); StorageError when
+        it cannot be read."""
+        with self.read() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def file_problem(self) -> str | None:
+        """Why an SQLite store's file cannot serve, checked without opening it (opening a
+        missing file would create an empty store in its place); None when it can, and
+        for every other database."""
+        url = self.engine.url
+        if self.dialect != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        path = Path(str(url.database))
+        if not path.is_file():
+            return f"the database file {path} is missing"
+        if not os.access(path, os.R_OK | os.W_OK):
+            return f"the database file {path} cannot be read and written"
+        return None
+
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         with _translated(), self.engine.begin() as conn:
@@ -88,6 +112,18 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision among the migrations shipped with this code."""
+    return _head()
+
+
+@cache
+def _head() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 @contextmanager

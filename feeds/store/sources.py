@@ -223,6 +223,18 @@ def due(conn: Connection, now: datetime) -> list[Source]:
     return [_from_row(row) for row in rows]
 
 
+def oldest_due(conn: Connection, now: datetime) -> datetime | None:
+    """The earliest next check among enabled, unleased sources that have one: how long
+    the oldest due source has waited for a scheduler."""
+    query = select(func.min(sources.c.next_check_at)).where(
+        sources.c.enabled.is_(True),
+        sources.c.next_check_at.is_not(None),
+        or_(sources.c.lease_until.is_(None), sources.c.lease_until < now),
+    )
+    value = conn.execute(query).scalar()
+    return value if isinstance(value, datetime) else None
+
+
 def leased_urls(conn: Connection, now: datetime) -> list[str]:
     """URLs of sources someone is fetching right now (for the per-host limit)."""
     query = select(sources.c.url).where(sources.c.lease_until >= now)

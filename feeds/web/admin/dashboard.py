@@ -37,4 +37,5 @@ def dashboard() -> str:
         sources=sources_panel(svc),
         subscribers=subscribers_panel(svc),
         config=svc.setup.config_status(),
+        service_health=svc.health.check(),
     )
