@@ -135,6 +135,21 @@ def test_crud_round_trip(demo_client: FlaskClient, admin: dict[str, str]) -> Non
     assert demo_client.get("/feeds/custom/japan.json").status_code == 404
 
 
+def test_hashtags_may_be_a_text_as_articles_take_them(
+    demo_client: FlaskClient, admin: dict[str, str]
+) -> None:
+    body = {"slug": "asia", "title": "Asia", "any_of": "#Japan #SouthKorea", "none_of": "#Ads"}
+    created = demo_client.post(API, json=body, headers=admin)
+    assert created.status_code == 201, created.get_json()
+    feed = created.get_json()
+    assert (feed["any_of"], feed["none_of"]) == (["japan", "southkorea"], ["ads"])
+    listed = demo_client.get(API, headers=admin).get_json()
+    as_lists = {"slug": "asia-2", "title": "Asia", "any_of": ["Japan", "SouthKorea"]}
+    again = demo_client.post(API, json=as_lists, headers=admin).get_json()
+    assert again["any_of"] == feed["any_of"]
+    assert listed["count"] == len(listed["items"])
+
+
 @pytest.mark.parametrize(
     ("payload", "field", "words"),
     [
@@ -143,6 +158,8 @@ def test_crud_round_trip(demo_client: FlaskClient, admin: dict[str, str]) -> Non
         ({"title": "x"}, "rule", "at least one"),
         ({"any_of": ["Japan"], "sections": ["nowhere"]}, "sections", "unknown section"),
         ({"any_of": ["Japan"], "colour": "red"}, "colour", "unknown field"),
+        ({"any_of": "Japan Korea"}, "any_of", "holds no hashtag"),
+        ({"any_of": 7}, "any_of", "a list of hashtags or a text"),
     ],
 )
 def test_invalid_rules_are_refused_with_the_reason(

@@ -221,7 +221,19 @@ class ArticleService:
             return self.insert_draft(fresh, draft)
 
     def insert_draft(self, conn: Connection, draft: ArticleDraft) -> Article:
-        """Store a validated draft as a new article, in the caller's transaction."""
+        """Store a validated draft as a new article, in the caller's transaction.
+
+        A new article published with neither content nor summary is refused: such a
+        payload is nearly always a client that forgot its body, and publishing it would
+        put an empty item in every feed at once. Drafts may be empty.
+        """
+        if draft.status is Status.PUBLISHED and not (draft.content_html.strip() or draft.summary):
+            raise ValidationError(
+                {
+                    "content_html": "a published article needs content_html or a summary; "
+                    'send "status": "draft" to save it without them'
+                }
+            )
         article = self._build(conn, draft, guid=self.mint_guid(), own=None)
         article_id = article_store.insert_article(conn, article)
         record_change(conn, None, article, self.ctx.now(), self.ctx.settings)

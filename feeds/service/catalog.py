@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from feeds.errors import Conflict, NotFound, ValidationError
-from feeds.hashtags import hashtag
+from feeds.hashtags import hashtag, parse_hashtags
 from feeds.models import Article, FeedKey, FeedKind, Section, TagFeed, TagRule
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
@@ -43,8 +43,14 @@ def tag_feed_to_dict(feed: TagFeed) -> dict[str, Any]:
 
 def _tag_list(data: dict[str, Any], name: str, errors: dict[str, str]) -> tuple[str, ...]:
     value = data.get(name, [])
+    if isinstance(value, str):
+        # A text of hashtags, as articles take them: "#SouthKorea #Japan".
+        tags = parse_hashtags(value)
+        if value.strip() and not tags:
+            errors[name] = f'{value!r} holds no hashtag; write them like "#SouthKorea #Japan"'
+        return tuple(tag.key for tag in tags)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors[name] = "must be a list of hashtags"
+        errors[name] = 'must be a list of hashtags or a text such as "#SouthKorea #Japan"'
         return ()
     keys: list[str] = []
     for raw in value:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
@@ -22,6 +24,7 @@ blueprint = Blueprint("api", __name__)
 # converter limit would instead let other rules match and answer 405.
 ARTICLE = "/articles/<int:article_id>"
 # An unencoded '+' in a query string arrives as a space: `since=...T10:00:00+09:00`.
+LIST_PARAMETERS = ("section", "hashtag", "status", "since", "q", "limit", "offset")
 PLUS_AS_SPACE = re.compile(r"([Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
 
 
@@ -43,10 +46,20 @@ def _int_arg(name: str, default: int, low: int, high: int, errors: dict[str, str
     return value
 
 
+def _unknown_parameters(errors: dict[str, str]) -> None:
+    # A misspelt parameter would otherwise be ignored and answer a list that looks right.
+    for name in request.args:
+        if name not in LIST_PARAMETERS:
+            close = difflib.get_close_matches(name, LIST_PARAMETERS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            errors[name] = f"unknown parameter{hint} (known: {', '.join(LIST_PARAMETERS)})"
+
+
 @blueprint.get("/articles")
 @require()
 def list_articles() -> Response:
     errors: dict[str, str] = {}  # NUL in any parameter was refused before (inputguard)
+    _unknown_parameters(errors)
     status = request.args.get("status")
     if status is not None and status not in {s.value for s in Status}:
         errors["status"] = "must be one of draft, published, withdrawn"
@@ -56,11 +69,15 @@ def list_articles() -> Response:
     since = parse_datetime(since_raw, "since", errors)
     limit = _int_arg("limit", 50, 1, 500, errors)
     offset = _int_arg("offset", 0, 0, 10**9, errors)
+    svc = service()
+    section = request.args.get("section") or None
+    if section is not None and section not in {s.slug for s in svc.catalog.sections()}:
+        errors["section"] = f"unknown section {section!r}"
     if errors:
         raise ValidationError(errors)
-    hashtag = request.args.get("hashtag")
+    hashtag = (request.args.get("hashtag") or "").strip().lstrip("#")
     flt = ArticleFilter(
-        section=request.args.get("section") or None,
+        section=section,
         hashtag=normalize_key(hashtag) if hashtag else None,
         status=Status(status) if status else None,
         since=since,
@@ -68,8 +85,14 @@ def list_articles() -> Response:
         limit=limit,
         offset=offset,
     )
-    items = service().articles.list(flt)
-    return jsonify({"items": [article_to_dict(a) for a in items], "count": len(items)})
+    items = svc.articles.list(flt)
+    total = svc.articles.count(flt)
+    following = offset + len(items)
+    next_url = None
+    if items and following < total:
+        wanted = request.args.to_dict() | {"offset": str(following), "limit": str(limit)}
+        next_url = f"{svc.settings.public_root}api/v1/articles?{urlencode(wanted)}"
+    return jsonify({"items": [article_to_dict(a) for a in items], "count": total, "next": next_url})
 
 
 @blueprint.post("/articles")

@@ -11,13 +11,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, url_for
+from flask import Blueprint, Response, g, jsonify, render_template, url_for
 
 from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.service.articles import article_to_dict
 from feeds.service.catalog import tag_feed_to_dict
 from feeds.web import service
-from feeds.web.auth import require
+from feeds.web.auth import public, require
 from feeds.web.jsonbody import json_body
 
 blueprint = Blueprint("api_admin", __name__)
@@ -95,10 +95,95 @@ def _openapi() -> dict[str, Any]:
     return loaded
 
 
-@blueprint.get("/openapi.json")
-@require()
-def openapi() -> Response:
-    """The API's description; behind a token like every /api/ route, so none is forgotten."""
+def openapi_document() -> dict[str, Any]:
+    """The API's description, its server URL built on the public URL."""
     document = dict(_openapi())
     document["servers"] = [{"url": service().settings.public_root + "api/v1"}]
-    return jsonify(document)
+    return document
+
+
+@blueprint.get("/openapi.json")
+@public
+def openapi() -> Response:
+    """The API's description, open to all: a client needs it before it has a token."""
+    return jsonify(openapi_document())
+
+
+@blueprint.get("/docs")
+@public
+def docs() -> str:
+    """The OpenAPI document as a page to read, rendered on the server (pages run no script)."""
+    document = openapi_document()
+    return render_template(
+        "api_docs.html",
+        doc=document,
+        operations=operations(document),
+        schemas=document.get("components", {}).get("schemas", {}),
+        type_name=type_name,
+        settings=service().settings,
+    )
+
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every operation in path order, with its references reduced to schema names."""
+    found = []
+    for path, item in document.get("paths", {}).items():
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            found.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "anchor": op.get("operationId") or f"{method}-{path}",
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "token": op.get("security", document.get("security")) != [],
+                    "parameters": [
+                        {
+                            "name": p.get("name"),
+                            "in": p.get("in"),
+                            "type": type_name(p.get("schema", {})),
+                            "required": p.get("required", False),
+                            "description": p.get("description", ""),
+                        }
+                        for p in op.get("parameters", []) + item.get("parameters", [])
+                    ],
+                    "body": type_name(body.get("schema", {})) if body else "",
+                    "responses": [
+                        (
+                            code,
+                            answer.get("description", ""),
+                            type_name(
+                                answer.get("content", {})
+                                .get("application/json", {})
+                                .get("schema", {})
+                            ),
+                        )
+                        for code, answer in op.get("responses", {}).items()
+                    ],
+                }
+            )
+    return found
+
+
+def type_name(schema: dict[str, Any]) -> str:
+    """A schema in a few words: `Article`, `list of string`, `draft | published`."""
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "enum" in schema:
+        return " | ".join(str(v) for v in schema["enum"])
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return " or ".join(type_name(s) for s in schema[key])
+    kind = schema.get("type", "")
+    if isinstance(kind, list):
+        return " or ".join(kind)
+    if kind == "array":
+        return f"list of {type_name(schema.get('items', {}))}"
+    return str(kind)

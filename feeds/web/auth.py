@@ -42,3 +42,13 @@ def require(scope: str | None = None) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def public(view: F) -> F:
+    """Mark an /api/ route that answers without a token: only the API's own description
+    (the OpenAPI document and its docs page), which tells nothing a client could not read
+    in the source."""
+    view.required_scope = None  # type: ignore[attr-defined]
+    view.requires_token = False  # type: ignore[attr-defined]
+    view.public = True  # type: ignore[attr-defined]
+    return view
