@@ -63,13 +63,13 @@ def serve_command(host: str | None, port: int | None) -> None:
     display_host = f"[{host}]" if ":" in host else host
     click.echo(f"Feed directory: http://{display_host}:{port}/feeds/", err=False)
     # In-process for development only: under gunicorn it would run once per worker.
-    scheduler = start_in_background(svc) if svc.settings.scheduler_enabled else None
+    jobs = start_in_background(svc) if svc.settings.scheduler_enabled else None
     try:
         # Flask's app.run() refuses to run under its own CLI; werkzeug's server is the same.
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        if jobs is not None:
+            jobs.stop_background()
 
 
 @feeds_cli.command("import")
@@ -113,6 +113,24 @@ def _with_progress(raw: BinaryIO) -> Iterator[bytes]:
         yield line
     if end == "\r" and shown:
         click.echo(err=True)
+
+
+@feeds_cli.command("publish")
+@click.option(
+    "--all", "everything", is_flag=True, help="Render and rewrite every feed, moved or not."
+)
+@with_appcontext
+def publish_command(everything: bool) -> None:
+    """Publish every feed whose version moved (and every feed never published)."""
+    report = service().publisher.run(everything=everything)
+    text = (
+        f"published {len(report.published)} feeds, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed, {len(report.failed)} failed"
+    )
+    lines = [text] + [f"failed: {key.storage_key}: {error}" for key, error in report.failed]
+    emit(report.to_dict(), "\n".join(lines))
+    if report.failed:
+        raise SystemExit(1)
 
 
 @feeds_cli.group("tokens")

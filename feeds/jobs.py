@@ -1,9 +1,10 @@
 """APScheduler wiring: thin jobs that call the service.
 
-Five jobs: the ingest tick (every `scheduler_tick_seconds`, first at start), the feed
-refresh it triggers (pre-render what the tick changed, off the tick's thread),
+Four jobs: the ingest tick (every `scheduler_tick_seconds`, first at start),
 housekeeping (retention pruning, hourly), WebSub publishing when an outside hub is set,
-and the built-in hub's round (verify intents, deliver changes) on the same interval.
+and the built-in hub's round (verify intents, deliver changes) on the tick's interval;
+beside them the publish loop (a thread of its own, every `publish_interval_seconds`
+and at once after a tick that changed feeds) writes the published tree.
 Two hub rounds at once could deliver a change twice, which WebSub subscribers must
 tolerate anyway; production runs one scheduler process.
 Each is safe to run in two processes at once: sources are claimed by lease, articles
@@ -17,24 +18,27 @@ would run once per web worker. `feeds serve` starts it in-process for developmen
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from feeds.errors import FeedsError, NotFound
-from feeds.models import FeedFormat, FeedKey
+from feeds.errors import FeedsError
 from feeds.service import Service
-from feeds.service.feeds import FeedRequest
 from feeds.service.ingest import RefreshOutcome
+from feeds.service.publish import PublishReport
 from feeds.service.websub import WebSubPublisher
 from feeds.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3600
+# How often the publish loop lists every feed to find new ones (hashtags, authors); the
+# rounds between look only at feeds it knows, whose versions tell what moved.
+DISCOVER_SECONDS = 30.0
 
 
 def root_url(settings: Settings) -> str:
@@ -42,14 +46,76 @@ def root_url(settings: Settings) -> str:
     return settings.public_root
 
 
+class PublishLoop:
+    """Runs the publisher every `publish_interval_seconds`, or at once when woken."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._discovered_at: float | None = None
+        self._discover = threading.Event()
+
+    def run_once(self) -> PublishReport | None:
+        settings = self.service.settings
+        now = time.monotonic()
+        discover = self._discover.is_set() or (
+            self._discovered_at is None or now - self._discovered_at >= DISCOVER_SECONDS
+        )
+        self._discover.clear()
+        try:
+            report = self.service.publisher.run(
+                new_limit=settings.publish_new_per_round, discover=discover
+            )
+        except FeedsError as exc:
+            # The store is down or the tree unwritable: what is published stays served,
+            # and the next round tries again.
+            log.error("publishing failed: %s", exc)
+            return None
+        if discover:
+            self._discovered_at = now
+        for key, error in report.failed:
+            log.warning("feed %s not published: %s", key.storage_key, error)
+        if report.published or report.removed:
+            log.info("published %d feeds, removed %d", len(report.published), len(report.removed))
+        return report
+
+    def wake(self, discover: bool = False) -> None:
+        """Run a round now (and list every feed in it: an ingest may add hashtags)."""
+        if discover:
+            self._discover.set()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.run_once()
+            except Exception:  # never let the thread die: publishing would stop silently
+                log.exception("publish round failed")
+            self._wake.wait(self.service.settings.publish_interval_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="feeds-publisher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
 class Jobs:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.scheduler: BaseScheduler | None = None
         self.publisher = WebSubPublisher(service.ctx, service.feeds)
+        self.publish_loop = PublishLoop(service)
 
     def tick(self) -> list[RefreshOutcome]:
-        """Ingest every due source; hand the feeds that changed to the refresh job."""
+        """Ingest every due source; have the feeds that changed published at once."""
         try:
             outcomes = self.service.sources.ingest_due()
         except FeedsError as exc:
@@ -58,27 +124,12 @@ class Jobs:
         for outcome in outcomes:
             if outcome.status in ("failed", "gone"):
                 log.warning("source %s: %s", outcome.source_id, outcome.error)
-        changed = {key for outcome in outcomes for key in outcome.feeds}
-        if changed and self.scheduler is not None and self.scheduler.running:
-            self.scheduler.add_job(self.refresh_feeds, args=[changed], id=None)
-        elif changed:
-            self.refresh_feeds(changed)
+        if any(outcome.feeds for outcome in outcomes):
+            if self.scheduler is not None and self.scheduler.running:
+                self.publish_loop.wake(discover=True)
+            else:
+                self.publish_loop.run_once()
         return outcomes
-
-    def refresh_feeds(self, keys: Iterable[FeedKey]) -> int:
-        """Render changed feeds ahead of the first reader; returns how many were rendered."""
-        root = root_url(self.service.settings)
-        rendered = 0
-        for key in sorted(keys, key=lambda k: k.storage_key):
-            for fmt in FeedFormat:
-                try:
-                    self.service.feeds.get(FeedRequest(key, fmt, root))
-                    rendered += 1
-                except NotFound:
-                    break  # removed since the tick (a pruned hashtag's last article)
-                except FeedsError as exc:
-                    log.error("pre-rendering %s failed: %s", key.storage_key, exc)
-        return rendered
 
     def notify_hub(self) -> int:
         """Tell the WebSub hub about every feed changed since the last run."""
@@ -133,11 +184,18 @@ class Jobs:
     def start_background(self) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
         self._schedule(scheduler)
+        self.publish_loop.start()
         scheduler.start()
         return scheduler
 
+    def stop_background(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.publish_loop.stop()
+
     def run_blocking(self) -> None:
         scheduler = self._schedule(BlockingScheduler(timezone=UTC))
+        self.publish_loop.start()
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
@@ -145,8 +203,12 @@ class Jobs:
         finally:
             if scheduler.running:
                 scheduler.shutdown(wait=False)
+            self.publish_loop.stop()
 
 
-def start_in_background(service: Service) -> BackgroundScheduler:
-    """The scheduler inside `feeds serve`; the caller shuts it down on exit."""
-    return Jobs(service).start_background()
+def start_in_background(service: Service) -> Jobs:
+    """The scheduler and the publisher inside `feeds serve`; stop them with
+    `stop_background()` on exit."""
+    jobs = Jobs(service)
+    jobs.start_background()
+    return jobs

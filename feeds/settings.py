@@ -101,6 +101,30 @@ class Settings:
     cache_bytes: int = setting(
         64 * 1024 * 1024, "Upper bound of the in-memory cache of rendered feeds.", minimum=0
     )
+    # Publishing
+    publish_dir: str = setting(
+        "var/published",
+        "Folder the publisher writes every feed to (`feeds/...` under it, with `.gz` and "
+        "`.br` siblings), read by every web process and by nginx (`root <publish_dir>;`).",
+    )
+    publish_interval_seconds: float = setting(
+        2.0,
+        "How often the publisher looks for feeds whose version moved (in `feeds scheduler`, "
+        "and in-process under `feeds serve`).",
+        minimum=0.1,
+    )
+    publish_timeout_seconds: float = setting(
+        30.0,
+        "Longest one feed's render may take before the publisher gives up on it for this "
+        "round and goes on with the others.",
+        minimum=0.1,
+    )
+    publish_new_per_round: int = setting(
+        500,
+        "Feeds never published before that one round publishes (after every moved feed); "
+        "the rest wait for the next rounds and are rendered on request meanwhile.",
+        minimum=1,
+    )
     max_hashtags_per_article: int = setting(
         30,
         "Most hashtags one article may carry: the API and `feeds import` refuse more "

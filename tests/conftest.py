@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -119,6 +120,8 @@ def make_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
         "scheduler_enabled": False,
         # The test client's own address, so absolute URLs in feeds match the requests.
         "public_url": "http://localhost/",
+        # Never the checkout's var/published: each app publishes into a tree of its own.
+        "publish_dir": tempfile.mkdtemp(prefix="feeds-published-"),
     }
     settings.update(overrides)
     app = create_app(settings)

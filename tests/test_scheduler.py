@@ -11,11 +11,10 @@ import pytest
 from flask import Flask
 from pytest_httpserver import HTTPServer
 
-from feeds.jobs import Jobs, root_url
+from feeds.jobs import Jobs
 from feeds.models import ArticleFilter, FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
 from feeds.service.feedkeys import ALL
-from feeds.service.feeds import FeedRequest
 from tests.conftest import FakeClock, make_app
 from tests.ingest_helpers import Entry, add_source, feed_titles, ingest_app, rss, snapshot, svc
 
@@ -29,7 +28,7 @@ def app(database_url: str, clock: FakeClock) -> Iterator[Flask]:
     svc(app).ctx.store.dispose()
 
 
-def test_a_tick_ingests_due_sources_one_per_host_and_prerenders(
+def test_a_tick_ingests_due_sources_one_per_host_and_publishes(
     service: Service, httpserver: HTTPServer, clock: FakeClock
 ) -> None:
     httpserver.expect_request("/a").respond_with_data(FEED)
@@ -39,12 +38,11 @@ def test_a_tick_ingests_due_sources_one_per_host_and_prerenders(
     jobs = Jobs(service)
     outcomes = jobs.tick()
     assert [(o.source_id, o.status) for o in outcomes] == [(first, "fetched")]  # per host: 1
-    # The feeds it touched are in the cache before anyone asks.
-    root = root_url(service.settings)
+    # The feeds it touched are published before anyone asks.
+    tree = service.publisher.tree
     for key in (ALL, FeedKey(FeedKind.SECTION, "world"), FeedKey(FeedKind.TAG, "shipping")):
-        hits = service.ctx.cache.hits
-        service.feeds.get(FeedRequest(key, FeedFormat.ATOM, root))
-        assert service.ctx.cache.hits == hits + 1, key
+        path = tree.path(key, FeedFormat.ATOM)
+        assert path is not None and b"Port strike ends" in path.read_bytes(), key
     assert [o.source_id for o in jobs.tick()] == [second]
     assert jobs.tick() == []  # nothing is due until the interval has passed
     clock.advance(minutes=16)

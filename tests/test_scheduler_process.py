@@ -21,6 +21,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def entries(atom: Path) -> int:
+    try:
+        return atom.read_bytes().count(b"<entry")
+    except FileNotFoundError:
+        return 0
+
+
 def test_scheduler_process_ingests_and_serves_metrics(
     database_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -33,6 +40,7 @@ def test_scheduler_process_ingests_and_serves_metrics(
         "FEEDS_LOAD_DEMO": "false",
         "FEEDS_SCHEDULER_METRICS_PORT": str(port),
         "FEEDS_SECRET_KEY": "test",
+        "FEEDS_PUBLISH_DIR": str(tmp_path / "published"),
     }
     env.pop("FEEDS_TEST_DATABASE_URL", None)
     process = subprocess.Popen(
@@ -42,6 +50,7 @@ def test_scheduler_process_ingests_and_serves_metrics(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    published = tmp_path / "published" / "feeds" / "all.atom"
     try:
         text = ""
         deadline = time.monotonic() + 30
@@ -51,12 +60,14 @@ def test_scheduler_process_ingests_and_serves_metrics(
             except httpx.TransportError:
                 time.sleep(0.2)
                 continue
-            if 'feeds_ingest_items_total{kind="new"} 5.0' in text:
+            if 'feeds_ingest_items_total{kind="new"} 5.0' in text and entries(published) == 5:
                 break
             time.sleep(0.2)
         # The demo wire source (five stories) was ingested by this process's first tick.
         assert 'feeds_ingest_items_total{kind="new"} 5.0' in text
         assert "feeds_ingest_fetch_seconds_count" in text
+        # ... and published the feeds it changed.
+        assert entries(published) == 5
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -17,6 +17,7 @@ from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
 from feeds.service.health import HealthService
 from feeds.service.hub import HubService
+from feeds.service.publish import Publisher
 from feeds.service.secret_key import SecretKeyService
 from feeds.service.setup import Setup
 from feeds.service.sources import SourceService
@@ -39,6 +40,7 @@ class Service:
         self.feeds = FeedService(self.ctx)
         self.archives = ArchiveService(self.ctx, self.feeds)
         self.hub = HubService(self.ctx, self.feeds)
+        self.publisher = Publisher(self.ctx, self.feeds)
         self.tokens = TokenService(self.ctx)
         self.directory = DirectoryService(self.ctx)
         self.users = UserService(self.ctx)

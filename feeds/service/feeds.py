@@ -14,6 +14,7 @@ import feeds
 from feeds.errors import NotFound
 from feeds.feedcache import CachedFeed
 from feeds.models import Article, FeedFormat, FeedKey, FeedKind, FeedVersion, TagFeed
+from feeds.published import FOLDERS
 from feeds.render.atom import render_atom
 from feeds.render.content import absolute_url, absolutize_html
 from feeds.render.document import FeedDocument, FeedItem, ItemSource
@@ -23,6 +24,7 @@ from feeds.service.articles import MAX_ID
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
 from feeds.settings import Settings
+from feeds.singleflight import SingleFlight
 from feeds.store import feedquery
 from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
@@ -100,10 +102,6 @@ class FeedRequest:
         url = self.root_url + self.path()
         return f"{url}?{'&'.join(query)}" if query else url
 
-    def next_url(self, last: Article) -> str:
-        assert last.id is not None
-        return self._url(PageCursor(last.published_at, last.id))
-
 
 def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
     ext = FeedFormat(fmt).value
@@ -111,13 +109,7 @@ def feed_path(key: FeedKey, fmt: FeedFormat | str) -> str:
         return f"feeds/all.{ext}"
     if key.kind is FeedKind.TRENDING:
         return f"feeds/trending.{ext}"
-    folder = {
-        FeedKind.SECTION: "sections",
-        FeedKind.TAG: "tags",
-        FeedKind.CUSTOM: "custom",
-        FeedKind.AUTHOR: "authors",
-    }
-    return f"feeds/{folder[key.kind]}/{quote(key.value, safe='')}.{ext}"
+    return f"feeds/{FOLDERS[key.kind]}/{quote(key.value, safe='')}.{ext}"
 
 
 HUB_PATH = "websub"
@@ -150,9 +142,34 @@ def month_of(moment: datetime) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
+@dataclass(frozen=True)
+class _Page:
+    title: str
+    description: str
+    items: tuple[FeedItem, ...]
+    next_cursor: PageCursor | None
+    # The month of the newest item on a first page: walking prev-archive from there
+    # reaches every article of the feed once.
+    newest_month: str | None
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    """Every format of a feed rendered at one version, with what identifies its content."""
+
+    key: FeedKey
+    token: str  # the version rendered (and, for trending, the window's bucket)
+    fingerprint: str  # a hash of the content without its Last-Modified
+    last_modified: datetime  # whole seconds
+    bodies: tuple[tuple[FeedFormat, bytes], ...]
+
+
 class FeedService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._flights = SingleFlight()
+        # Renders done by this process (the tests count them; /metrics may show them).
+        self.renders = 0
 
     def request(
         self,
@@ -217,38 +234,89 @@ class FeedService:
 
     # -- rendering ------------------------------------------------------------------
 
-    def get(self, request: FeedRequest) -> CachedFeed:
-        """The rendered feed, from the cache when its version has not moved."""
-        version = self.version(request.key)
+    def _pinned(self, key: FeedKey, version: FeedVersion) -> tuple[str, datetime, datetime]:
+        """The version's token, its Last-Modified, and the instant to render it at.
+
+        Trending also changes as its window slides: its window is pinned to a bucket of
+        `trending_refresh_seconds`, so every render within one bucket agrees.
+        """
         now = self.ctx.now()
-        token: tuple[object, ...] = (version.version,)
-        changed_at = version.changed_at
-        if request.key.kind is FeedKind.TRENDING:
-            bucket = self._trending_bucket(now)
-            token = (version.version, bucket)
-            changed_at = max(changed_at, bucket)
+        if key.kind is not FeedKind.TRENDING:
+            return str(version.version), version.changed_at, now
+        bucket = self._trending_bucket(now)
+        token = f"{version.version}@{int(bucket.timestamp())}"
+        return token, max(version.changed_at, bucket), bucket
+
+    def token(self, key: FeedKey, version: FeedVersion) -> str:
+        """What names the feed's content at this version (and trending's window)."""
+        return self._pinned(key, version)[0]
+
+    def get(self, request: FeedRequest) -> CachedFeed:
+        """The rendered feed, from the cache when its version has not moved.
+
+        Concurrent requests for the same missing entry share one render.
+        """
+        version = self.version(request.key)
+        token, changed_at, now = self._pinned(request.key, version)
         cache_key = (
             request.key, request.format, request.limit, request.before, request.root_url, token,
         )  # fmt: skip
         cached = self.ctx.cache.get(cache_key)
         if cached is not None:
             return cached
-        if request.key.kind is FeedKind.TRENDING:
-            # The window is pinned to the bucket so every render in it agrees.
-            now = self._trending_bucket(now)
-        document = self.document(request, changed_at, now)
-        with RENDER_LOCK:
-            body = WRITERS[request.format](document)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-        entry = CachedFeed(
-            body=body,
-            etag=etag,
-            last_modified=changed_at.replace(microsecond=0),
-            media_type=request.format.media_type,
-        )
-        return self.ctx.cache.put(cache_key, entry)
+        with self._flights.one(cache_key) as leader:
+            if not leader:
+                # Another request rendered it meanwhile (or failed: then render here).
+                cached = self.ctx.cache.get(cache_key)
+                if cached is not None:
+                    return cached
+            page = self._page(request, now)
+            document = self._assemble(request, page, changed_at)
+            with RENDER_LOCK:
+                body = WRITERS[request.format](document)
+            self.renders += 1
+            etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+            entry = CachedFeed(
+                body=body,
+                etag=etag,
+                last_modified=changed_at.replace(microsecond=0),
+                media_type=request.format.media_type,
+            )
+            return self.ctx.cache.put(cache_key, entry)
+
+    def render_all(self, key: FeedKey, after: datetime | None = None) -> RenderedFeed:
+        """Every format of the feed's first page from one query (for the publisher).
+
+        Last-Modified is the feed's newest change in whole seconds; when that is not
+        later than `after` (what was published before), it is one second past it, so
+        new content never keeps the validators of the old (nginx's ETag is the mtime
+        and the size).
+        """
+        version = self.version(key)
+        token, changed_at, now = self._pinned(key, version)
+        last_modified = changed_at.replace(microsecond=0)
+        if after is not None and last_modified <= after:
+            last_modified = after + timedelta(seconds=1)
+        root = self.ctx.settings.public_root
+        page = self._page(FeedRequest(key, FeedFormat.ATOM, root), now)
+        bodies = []
+        fingerprint = ""
+        for fmt in FeedFormat:
+            document = self._assemble(FeedRequest(key, fmt, root), page, last_modified)
+            if fmt is FeedFormat.ATOM:
+                # Frozen dataclasses all the way down: their repr is the content.
+                content = repr(replace(document, updated=EPOCH)).encode()
+                fingerprint = hashlib.sha256(content).hexdigest()
+            with RENDER_LOCK:
+                bodies.append((fmt, WRITERS[fmt](document)))
+        self.renders += 1
+        return RenderedFeed(key, token, fingerprint, last_modified, tuple(bodies))
 
     def document(self, request: FeedRequest, changed_at: datetime, now: datetime) -> FeedDocument:
+        return self._assemble(request, self._page(request, now), changed_at)
+
+    def _page(self, request: FeedRequest, now: datetime) -> _Page:
+        """What a page of the feed shows: one query, shared by every format."""
         settings = self.ctx.settings
         with self.ctx.store.read() as conn:
             tag_feed = self.resolve(conn, request.key, now)
@@ -263,32 +331,42 @@ class FeedService:
             found = feedquery.visible(conn, spec, now, limit + 1 if paged else limit, before)
             title, description = self.describe(conn, request.key, tag_feed, now)
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
+        next_cursor = None
+        if len(found) > limit:
+            last = found[limit - 1]
+            assert last.id is not None
+            next_cursor = PageCursor(last.published_at, last.id)
         root = request.root_url
-        home = settings.site_url or root + "feeds/"
-        next_url = request.next_url(found[limit - 1]) if len(found) > limit else None
         found = found[:limit]
-        newest_archive = None
+        items = tuple(self.item(a, root, section_titles) for a in found)
+        newest_month = None
         if paged and request.before is None and found:
-            # The newest item's month holds it: walking prev-archive from there
-            # reaches every article of the feed once.
-            month = month_of(found[0].published_at)
-            newest_archive = root + archive_path(request.key, month, request.format)
+            newest_month = month_of(found[0].published_at)
+        return _Page(title, description, items, next_cursor, newest_month)
+
+    def _assemble(self, request: FeedRequest, page: _Page, changed_at: datetime) -> FeedDocument:
+        settings = self.ctx.settings
+        root = request.root_url
         return FeedDocument(
             id=f"tag:{settings.guid_authority}:{request.path().rsplit('.', 1)[0]}",
-            title=title,
-            description=description,
-            home_url=home,
+            title=page.title,
+            description=page.description,
+            home_url=settings.site_url or root + "feeds/",
             self_url=request.self_url(),
             language=settings.language,
             updated=changed_at.replace(microsecond=0),
             ttl_minutes=max(1, settings.cache_max_age // 60),
             generator="Feeds",
             generator_version=feeds.__version__,
-            items=tuple(self.item(a, root, section_titles) for a in found),
+            items=page.items,
             stylesheet_url=root + STYLESHEET_PATH,
             hub_urls=hub_urls(settings),
-            next_url=next_url,
-            prev_archive_url=newest_archive,
+            next_url=request._url(page.next_cursor) if page.next_cursor else None,
+            prev_archive_url=(
+                root + archive_path(request.key, page.newest_month, request.format)
+                if page.newest_month
+                else None
+            ),
         )
 
     def describe(

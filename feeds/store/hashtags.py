@@ -165,3 +165,24 @@ def mark_public(conn: Connection, keys: Iterable[str]) -> None:
             .where(hashtags.c.key.in_(chunk), hashtags.c.public.is_(False))
             .values(public=True)
         )
+
+
+def feed_keys(conn: Connection, now: datetime) -> list[str]:
+    """Every hashtag that has a feed: public ones, and those a scheduled article made
+    visible since (marked public when their feed is next resolved)."""
+    public = conn.execute(select(hashtags.c.key).where(hashtags.c.public.is_(True))).scalars()
+    visible_link = (
+        select(article_hashtags.c.article_id)
+        .where(
+            article_hashtags.c.hashtag_id == hashtags.c.id,
+            article_hashtags.c.status == Status.PUBLISHED.value,
+            article_hashtags.c.published_at <= now,
+        )
+        .exists()
+    )
+    # Few tags are not public (only drafts or scheduled articles carry them), so this
+    # probes the link index for a handful of rows.
+    due = conn.execute(
+        select(hashtags.c.key).where(hashtags.c.public.is_(False), visible_link)
+    ).scalars()
+    return sorted({*public, *due})

@@ -155,3 +155,18 @@ def due(conn: Connection, now: datetime) -> list[FeedKey]:
 def parse_key(storage_key: str) -> FeedKey:
     kind, _, value = storage_key.partition(":")
     return FeedKey(FeedKind(kind), value)
+
+
+def snapshot(conn: Connection) -> dict[FeedKey, FeedVersion]:
+    """Every feed's version row (the publisher compares them with what it published)."""
+    rows = conn.execute(select(feed_versions)).all()
+    return {
+        key: FeedVersion(
+            key=key,
+            version=row.version,
+            changed_at=row.changed_at,
+            next_change_at=row.next_change_at,
+        )
+        for row in rows
+        for key in (parse_key(row.key),)
+    }

@@ -1,0 +1,300 @@
+"""The publisher: every feed whose version moved, rendered once, written to the tree.
+
+A round compares each feed that exists with what the tree's manifest says was published
+for it: a feed never published, one whose version moved (an article written or
+withdrawn, an ingest, a tag-feed rule changed), one whose next change by time alone has
+come (a scheduled article coming due) and trending whose window slid are rendered, in
+every format from one query, each within `publish_timeout_seconds`, and written with
+their compressed variants (see feeds.published). A render whose content is the same as
+the one published (a version moved by a change nobody can see) leaves the files and
+their validators alone. Feeds that no longer exist are removed.
+
+The publisher does not serve anything and never runs on a request: `feeds scheduler`
+runs it every `publish_interval_seconds` and right after each ingest, `feeds serve`
+in a thread of its own, and `feeds publish` by hand. One round at a time runs on a tree,
+even across processes (a file lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from feeds.errors import FeedsError, NotFound, StorageError
+from feeds.models import FeedFormat, FeedKey, FeedKind, FeedVersion
+from feeds.published import PublishedTree, Record, etag_for, relative_path
+from feeds.service.context import Context
+from feeds.service.feedkeys import ALL, TRENDING
+from feeds.service.feeds import FeedService, RenderedFeed
+from feeds.store import feedquery
+from feeds.store import hashtags as hashtag_store
+from feeds.store import sections as section_store
+from feeds.store import tagfeeds as tagfeed_store
+from feeds.store import versions as version_store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Called after each format of a feed is published, with the file and its validators.
+PublishHook = Callable[[FeedKey, FeedFormat, Path, str, datetime], None]
+
+
+class PublishTimeout(FeedsError):
+    """A feed's render took longer than `publish_timeout_seconds`."""
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What one round did, feed by feed."""
+
+    published: tuple[FeedKey, ...] = ()
+    unchanged: tuple[FeedKey, ...] = ()  # moved, but rendered to the same content
+    removed: tuple[FeedKey, ...] = ()
+    failed: tuple[tuple[FeedKey, str], ...] = ()
+    waiting: int = 0  # feeds never published, left for later rounds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "published": [key.storage_key for key in self.published],
+            "unchanged": [key.storage_key for key in self.unchanged],
+            "removed": [key.storage_key for key in self.removed],
+            "failed": [{"feed": key.storage_key, "error": error} for key, error in self.failed],
+            "waiting": self.waiting,
+        }
+
+
+@dataclass(frozen=True)
+class PublisherStatus:
+    """The publisher's heartbeat, as any process reading the tree sees it."""
+
+    beat_at: datetime | None = None  # the last round's end, successful or not
+    checked_at: datetime | None = None  # the last round that compared every feed
+    error: str | None = None  # why the last round failed; None when it did not
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "beat_at": self.beat_at.isoformat() if self.beat_at else None,
+            "checked_at": self.checked_at.isoformat() if self.checked_at else None,
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Round:
+    published: list[FeedKey] = field(default_factory=list)
+    unchanged: list[FeedKey] = field(default_factory=list)
+    removed: list[FeedKey] = field(default_factory=list)
+    failed: list[tuple[FeedKey, str]] = field(default_factory=list)
+
+
+def _bounded(work: Callable[[], T], seconds: float, what: str) -> T:
+    """Run `work` in a thread and stop waiting for it after `seconds`.
+
+    Python cannot stop a thread: a render that overruns finishes in the background and
+    its result is dropped. It only renders; files are written by the publisher itself,
+    so an abandoned render never writes anything.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"publish {what}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise PublishTimeout(f"rendering {what} took longer than {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+class Publisher:
+    def __init__(self, ctx: Context, feeds: FeedService) -> None:
+        self.ctx = ctx
+        self.feeds = feeds
+        self.tree = PublishedTree(Path(ctx.settings.publish_dir))
+        self.hooks: list[PublishHook] = []
+        self._records: dict[FeedKey, Record] = {}
+        self._stamp: int | None = None
+        self._known: list[FeedKey] | None = None
+        self._lock = threading.Lock()
+
+    def add_hook(self, hook: PublishHook) -> None:
+        """Call `hook(key, fmt, path, etag, last_modified)` after each publish."""
+        self.hooks.append(hook)
+
+    # -- status -------------------------------------------------------------------------
+
+    def status(self) -> PublisherStatus:
+        """The heartbeat of whichever process publishes this tree."""
+        beat = self.tree.heartbeat() or {}
+
+        def instant(name: str) -> datetime | None:
+            value = beat.get(name)
+            try:
+                return datetime.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                return None
+
+        error = beat.get("error")
+        return PublisherStatus(
+            instant("beat_at"), instant("checked_at"), error if isinstance(error, str) else None
+        )
+
+    def _beat(self, error: str | None) -> None:
+        now = self.ctx.now().isoformat()
+        checked = now if error is None else self.status().to_dict()["checked_at"]
+        try:
+            self.tree.beat({"beat_at": now, "checked_at": checked, "error": error})
+        except OSError as exc:
+            log.error("cannot write the publisher heartbeat: %s", exc)
+
+    # -- a round ------------------------------------------------------------------------
+
+    def run(
+        self, *, everything: bool = False, new_limit: int | None = None, discover: bool = True
+    ) -> PublishReport:
+        """Publish every feed that moved, then up to `new_limit` never published.
+
+        `everything` renders and rewrites every feed, whatever the manifest says.
+        Without `discover`, the round looks only at the feeds the last discovering round
+        found (listing authors and hashtags reads more than a round should every few
+        seconds); feeds found since render on request until the next discovery.
+        """
+        with self._lock, self.tree.locked():
+            try:
+                report = self._round(everything, new_limit, discover)
+            except FeedsError as exc:
+                self._beat(str(exc))
+                raise
+            self._beat(None)
+            return report
+
+    def _round(self, everything: bool, new_limit: int | None, discover: bool) -> PublishReport:
+        stamp = self.tree.manifest_stamp()
+        # The first round, or another process published meanwhile: read the manifest,
+        # and check its feeds' files are there (a tree copied or partly wiped).
+        verify = stamp != self._stamp
+        if verify:
+            self._records = self.tree.records()
+        now = self.ctx.now()
+        if discover or self._known is None:
+            self._known = self._existing(now)
+        existing = self._known
+        with self.ctx.store.read() as conn:
+            versions = version_store.snapshot(conn)
+        moved: list[FeedKey] = []
+        new: list[FeedKey] = []
+        for key in existing:
+            record = self._records.get(key)
+            if record is None:
+                new.append(key)
+            elif (
+                everything
+                or self._moved(key, record, versions.get(key), now)
+                or (verify and not self._complete(key))
+            ):
+                moved.append(key)
+        waiting = 0
+        if new_limit is not None and len(new) > new_limit:
+            waiting = len(new) - new_limit
+            new = new[:new_limit]
+        done = _Round()
+        for key in moved + new:
+            self._publish(key, everything, done)
+        present = set(existing)
+        for key in [key for key in self._records if key not in present]:
+            self._remove(key, done)
+        self._stamp = self.tree.manifest_stamp()
+        return PublishReport(
+            tuple(done.published),
+            tuple(done.unchanged),
+            tuple(done.removed),
+            tuple(done.failed),
+            waiting,
+        )
+
+    def _existing(self, now: datetime) -> list[FeedKey]:
+        """Every feed there is, the few general ones first, that can be a file."""
+        with self.ctx.store.read() as conn:
+            keys = [ALL, TRENDING]
+            keys += [FeedKey(FeedKind.SECTION, s.slug) for s in section_store.all_sections(conn)]
+            keys += [FeedKey(FeedKind.CUSTOM, f.slug) for f in tagfeed_store.all_feeds(conn)]
+            authors = feedquery.authors_in_use(conn, now, self.ctx.settings.include_sponsored)
+            keys += [FeedKey(FeedKind.AUTHOR, slug) for slug, _, _ in authors]
+            keys += [FeedKey(FeedKind.TAG, tag) for tag in hashtag_store.feed_keys(conn, now)]
+        # A hashtag too long for a file name renders on request instead.
+        return [key for key in keys if relative_path(key, FeedFormat.RSS) is not None]
+
+    def _moved(
+        self, key: FeedKey, record: Record, version: FeedVersion | None, now: datetime
+    ) -> bool:
+        if version is None:  # the store was replaced under the tree
+            return True
+        if version.next_change_at is not None and version.next_change_at <= now:
+            return True
+        return self.feeds.token(key, version) != record.token
+
+    def _publish(self, key: FeedKey, everything: bool, done: _Round) -> None:
+        record = self._records.get(key)
+        after = record.last_modified if record else None
+        seconds = self.ctx.settings.publish_timeout_seconds
+        try:
+            rendered = _bounded(lambda: self.feeds.render_all(key, after), seconds, key.storage_key)
+        except NotFound:
+            self._remove(key, done)  # gone since the round listed it
+            return
+        except StorageError:
+            raise  # the store is down: the round stops, the tree stays as it is
+        except FeedsError as exc:
+            log.error("publishing %s failed: %s", key.storage_key, exc)
+            done.failed.append((key, str(exc)))
+            return
+        same = record is not None and record.fingerprint == rendered.fingerprint
+        if same and not everything and record is not None and self._complete(key):
+            # Nothing a reader sees changed: the files keep their validators.
+            self._save(Record(key, rendered.token, record.fingerprint, record.last_modified))
+            done.unchanged.append(key)
+            return
+        self._write(rendered)
+        done.published.append(key)
+
+    def _complete(self, key: FeedKey) -> bool:
+        return all((path := self.tree.path(key, fmt)) and path.exists() for fmt in FeedFormat)
+
+    def _write(self, rendered: RenderedFeed) -> None:
+        key, last_modified = rendered.key, rendered.last_modified
+        paths = [
+            (fmt, self.tree.write(key, fmt, body, last_modified)) for fmt, body in rendered.bodies
+        ]
+        self._save(Record(key, rendered.token, rendered.fingerprint, last_modified))
+        for fmt, path in paths:
+            stat = path.stat()
+            etag = etag_for(int(stat.st_mtime), stat.st_size)
+            for hook in self.hooks:
+                try:
+                    hook(key, fmt, path, etag, last_modified)
+                except Exception:
+                    # One failing subscriber of the hook must not stop the others, nor
+                    # the feeds after this one.
+                    log.exception("publish hook %r failed for %s", hook, key.storage_key)
+
+    def _save(self, record: Record) -> None:
+        self.tree.record(record)
+        self._records[record.key] = record
+
+    def _remove(self, key: FeedKey, done: _Round) -> None:
+        self.tree.remove(key)
+        self._records.pop(key, None)
+        if self._known is not None and key in self._known:
+            self._known.remove(key)
+        done.removed.append(key)
