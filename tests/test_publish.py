@@ -65,7 +65,8 @@ def test_writing_an_article_republishes_exactly_the_feeds_it_touched(
     service: Service, client: FlaskClient, writer_token: dict[str, str], clock: FakeClock
 ) -> None:
     post(client, writer_token, title="Lanterns Over the River", section="culture",
-         hashtags=["Japan"], url="https://news.example.com/lanterns")  # fmt: skip
+         hashtags=["Japan"], url="https://news.example.com/lanterns",
+         author="Hana Mori")  # fmt: skip
     first = service.publisher.run()
     assert {ALL, TRENDING, WORLD, CULTURE, EAST_ASIA, FeedKey(FeedKind.TAG, "japan")} <= set(
         first.published
@@ -76,7 +77,7 @@ def test_writing_an_article_republishes_exactly_the_feeds_it_touched(
     post(client, writer_token, title="Harbour Cranes Return")
     report = service.publisher.run()
     touched = {ALL, WORLD, EAST_ASIA, FeedKey(FeedKind.TAG, "southkorea")}
-    touched.add(FeedKey(FeedKind.TAG, "shipping"))
+    touched |= {FeedKey(FeedKind.TAG, "shipping"), FeedKey(FeedKind.AUTHOR, "min-ji-park")}
     assert set(report.published) == touched
     assert report.failed == () and report.removed == ()
     for fmt_titles in titles(service, ALL).values():
