@@ -111,6 +111,28 @@ def actor() -> str:
     return f"user:{g.admin_user}"
 
 
+# The menu: (endpoint, label, part). A page belongs to the part its endpoint names, so
+# the menu marks the current part (aria-current) on its sub-pages too.
+NAV = (
+    ("admin.dashboard", "Dashboard", "dashboard"),
+    ("admin.tag_feeds", "Tag feeds", "tag_feed"),
+    ("admin.sources", "Sources", "source"),
+    ("admin.articles", "Articles", "article"),
+    ("admin.audit_log", "Audit log", "audit"),
+    ("admin.users", "Users", "user"),
+    ("admin.tokens", "Tokens", "token"),
+)
+PARTS = ("account", "tag_feed", "source", "article", "withdraw", "audit", "user", "token")
+
+
+def current_part(endpoint: str | None) -> str:
+    name = (endpoint or "").removeprefix("admin.")
+    for part in PARTS:
+        if part in name:
+            return "article" if part == "withdraw" else part
+    return "dashboard" if name == "dashboard" else ""
+
+
 def render_page(name: str, **context: Any) -> str:
     svc = service()
     at = now()
@@ -119,6 +141,8 @@ def render_page(name: str, **context: Any) -> str:
         settings=svc.settings,
         user=g.get("admin_user"),
         local_time=local_time,
+        nav_items=NAV,
+        current_part=current_part(request.endpoint),
         ago=lambda moment: ago(moment, at),
         **context,
     )
