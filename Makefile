@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck bench clean readme-settings
+.PHONY: install run test lint typecheck bench soak clean readme-settings
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py
+
+# The production shape under load (web workers, scheduler, nginx) on SQLite and, when
+# FEEDS_TEST_DATABASE_URL names PostgreSQL, there too; exits non-zero on any failure.
+SOAK_SECONDS ?= 60
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS) --database sqlite
+	@if [ -n "$$FEEDS_TEST_DATABASE_URL" ]; then \
+		$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS) --database "$$FEEDS_TEST_DATABASE_URL"; \
+	else \
+		echo "soak: FEEDS_TEST_DATABASE_URL is not set; PostgreSQL not soaked"; \
+	fi
 
 # The README's settings table is generated from feeds/settings.py.
 readme-settings: $(STAMP)

@@ -20,11 +20,8 @@ BENCH_QUICK=1 runs each load for 1 s.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +34,7 @@ from bench.servers import (  # noqa: E402
     KNOWN_SETTINGS,
     Load,
     Process,
+    Writer,
     app_environment,
     get,
     server_command,
@@ -96,48 +94,6 @@ def prepare(folder: Path) -> tuple[dict[str, object], str]:
     publish_all(svc, folder / "published")
     svc.ctx.store.dispose()
     return settings, token
-
-
-class Writer(threading.Thread):
-    """POSTs articles to the API at a steady rate until stopped; counts what was stored."""
-
-    def __init__(self, port: int, token: str, per_second: float) -> None:
-        super().__init__(daemon=True)
-        self.port, self.token, self.interval = port, token, 1.0 / per_second
-        self.stop = threading.Event()
-        self.created = 0
-        self.failed = 0
-
-    def run(self) -> None:
-        n = 0
-        next_at = time.monotonic()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        while not self.stop.is_set():
-            n += 1
-            body = json.dumps(article(10_000 + n))
-            try:
-                conn.request(
-                    "POST",
-                    "/api/v1/articles",
-                    body=body,
-                    headers={
-                        "Authorization": f"Bearer {self.token}",
-                        "Content-Type": "application/json",
-                    },
-                )
-                response = conn.getresponse()
-                response.read()
-                if response.status == 201:
-                    self.created += 1
-                else:
-                    self.failed += 1
-            except OSError:
-                self.failed += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            next_at += self.interval
-            self.stop.wait(max(0.0, next_at - time.monotonic()))
-        conn.close()
 
 
 def main() -> None:
@@ -271,7 +227,7 @@ def main() -> None:
                 writers: list[Writer] = []
 
                 def with_writes() -> float:
-                    writer = Writer(ports[fastest], token, 5.0)
+                    writer = Writer(ports[fastest], token, 5.0, lambda n: article(10_000 + n))
                     writers.append(writer)
                     writer.start()
                     try:

@@ -7,17 +7,22 @@ server process through `FEEDS_*` variables, so what runs is what an operator run
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
-from types import TracebackType
+from typing import Any
 
 from feeds.settings import Settings
+from tests.nginx_server import Background
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -70,14 +75,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, what: str)
     raise RuntimeError(f"{what} did not listen on {port} within 60 s")
 
 
-class Process:
-    """A command in the background, stopped (TERM, then KILL) when the block ends."""
+class Process(Background):
+    """A command in the background (a WSGI server, the scheduler), waited for on its port."""
 
     def __init__(
         self, command: list[str], env: dict[str, str], name: str, port: int | None = None
     ) -> None:
         self.command, self.env, self.name, self.port = command, env, name, port
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -85,32 +89,6 @@ class Process:
         )
         if self.port is not None:
             wait_for_port(self.port, self.process, self.name)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def __enter__(self) -> Process:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def get(port: int, target: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
@@ -133,6 +111,7 @@ class Load:
     requests: int
     non_2xx_3xx: int
     socket_errors: int
+    output: str  # wrk's report, with whatever a script's done() printed
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -174,4 +153,67 @@ def wrk(
         requests=int(total.group(1)),
         non_2xx_3xx=int(bad.group(1)) if bad else 0,
         socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
+        output=out,
     )
+
+
+class Writer(threading.Thread):
+    """POSTs articles to the API at a steady rate until stopped; counts the answers.
+
+    Each write goes out on its own connection from a small pool, on schedule, so a slow
+    answer does not lower the rate; `failed` holds every answer but 201 (with its status).
+    """
+
+    def __init__(
+        self,
+        port: int,
+        token: str,
+        per_second: float,
+        article: Callable[[int], dict[str, Any]],
+    ) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token, self.interval = port, token, 1.0 / per_second
+        self.article = article
+        self.stop = threading.Event()
+        self.created = 0
+        self.failures: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def _post(self, n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(
+                "POST",
+                "/api/v1/articles",
+                body=json.dumps(self.article(n)),
+                headers={
+                    "Authorization": f"Bearer {self.token}",
+                    "Content-Type": "application/json",
+                },
+            )
+            response = conn.getresponse()
+            response.read()
+            outcome = "" if response.status == 201 else f"status {response.status}"
+        except OSError as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+        with self._lock:
+            if outcome:
+                self.failures.append(outcome)
+            else:
+                self.created += 1
+
+    def run(self) -> None:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            n = 0
+            next_at = time.monotonic()
+            while not self.stop.is_set():
+                n += 1
+                pool.submit(self._post, n)
+                next_at += self.interval
+                self.stop.wait(max(0.0, next_at - time.monotonic()))

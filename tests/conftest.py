@@ -49,15 +49,15 @@ class FakeClock:
 
 
 @contextmanager
-def pg_schema(prefix: str) -> Iterator[str]:
+def pg_schema(prefix: str, base_url: str = PG_URL) -> Iterator[str]:
     """A URL whose connections work in a new PostgreSQL schema, dropped afterwards."""
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
+    admin = create_engine(base_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in PG_URL else "?"
+    separator = "&" if "?" in base_url else "?"
     try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
