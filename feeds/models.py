@@ -48,7 +48,7 @@ class FeedFormat(StrEnum):
 _MEDIA_TYPES = {
     FeedFormat.RSS: "application/rss+xml; charset=utf-8",
     FeedFormat.ATOM: "application/atom+xml; charset=utf-8",
-    FeedFormat.JSON: "application/feed+json",
+    FeedFormat.JSON: "application/feed+json; charset=utf-8",
 }
 
 

@@ -13,6 +13,7 @@ class SingleFlight:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: dict[Hashable, threading.Event] = {}
+        self.waiting = 0  # callers waiting for another's work (tests watch it)
 
     @contextmanager
     def one(self, key: Hashable) -> Iterator[bool]:
@@ -21,8 +22,12 @@ class SingleFlight:
             running = self._running.get(key)
             if running is None:
                 done = self._running[key] = threading.Event()
+            else:
+                self.waiting += 1
         if running is not None:
             running.wait()
+            with self._lock:
+                self.waiting -= 1
             yield False
             return
         try:

@@ -20,7 +20,7 @@ from tests.schemas import validate_atom, validate_jsonfeed
 TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
-    "json": "application/feed+json",
+    "json": "application/feed+json; charset=utf-8",
 }
 NS = {"atom": "http://www.w3.org/2005/Atom", "dc": "http://purl.org/dc/elements/1.1/"}
 

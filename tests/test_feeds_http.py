@@ -323,7 +323,7 @@ def test_browsers_get_xml_feeds_as_xml_so_the_stylesheet_applies(
     assert revalidated.status_code == 304
     assert (
         demo_client.get("/feeds/all.json", headers=headers).headers["Content-Type"]
-        == "application/feed+json"
+        == "application/feed+json; charset=utf-8"
     )
 
 

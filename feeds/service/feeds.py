@@ -167,7 +167,7 @@ class RenderedFeed:
 class FeedService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._flights = SingleFlight()
+        self.flights = SingleFlight()
         # Renders done by this process (the tests count them; /metrics may show them).
         self.renders = 0
 
@@ -264,7 +264,7 @@ class FeedService:
         cached = self.ctx.cache.get(cache_key)
         if cached is not None:
             return cached
-        with self._flights.one(cache_key) as leader:
+        with self.flights.one(cache_key) as leader:
             if not leader:
                 # Another request rendered it meanwhile (or failed: then render here).
                 cached = self.ctx.cache.get(cache_key)

@@ -29,8 +29,10 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.hub import blueprint as hub_blueprint
     from feeds.web.inputguard import register as register_inputguard
     from feeds.web.pollstats import register as register_pollstats
+    from feeds.web.published import register as register_published
     from feeds.web.sessions import SharedKeySessionInterface
 
+    register_published(app, settings)  # inside ProxyFix: it needs the client's address
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

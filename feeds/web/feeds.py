@@ -31,7 +31,9 @@ from feeds.slugs import author_slug
 from feeds.web import csp, service
 from feeds.web.health import FEED_REQUESTS
 from feeds.web.httpcache import feed_response
+from feeds.web.negotiate import prefers_page
 from feeds.web.params import whole_number
+from feeds.web.published import published_files
 
 blueprint = Blueprint("feeds", __name__, template_folder="templates")
 FORMAT = "<any(rss,atom,json):fmt>"
@@ -60,7 +62,16 @@ def _before() -> PageCursor | None:
 
 def _serve(key: FeedKey, fmt: str) -> Response:
     svc = service()
-    feed_request = svc.feeds.request(key, FeedFormat(fmt), _limit(), _before())
+    limit, before = _limit(), _before()
+    if limit is None and before is None and not prefers_page(request.headers.get("Accept")):
+        # What the fast path answers when the request reaches it (a query string it
+        # does not read, such as ?utm_source=, sends it here).
+        environ = {**request.environ, "REQUEST_METHOD": "GET"}  # Flask strips HEAD bodies
+        answer = published_files().answer(key, FeedFormat(fmt), environ)
+        if answer is not None:
+            FEED_REQUESTS.labels(fmt, str(answer.status)).inc()
+            return Response(answer.body, status=answer.status, headers=answer.headers)
+    feed_request = svc.feeds.request(key, FeedFormat(fmt), limit, before)
     try:
         entry = svc.feeds.get(feed_request)
     except NotFound as exc:

@@ -1,0 +1,231 @@
+"""Published feeds answered from the tree: a stat, a read, headers made with the bytes.
+
+`PublishedFeeds` sits in front of Flask as WSGI middleware: a GET or HEAD of
+`/feeds/<...>.<fmt>` with no query string, from a client that does not prefer HTML,
+whose file is published, is answered here without a database, a render, a Flask
+request context or a session. Everything else goes on to Flask: a feed not published
+(it renders on demand), `?limit=` and `?before=` pages, another spelling of a tag (a
+redirect), and browsers (see `feeds.web.negotiate`).
+
+The answer is nginx's for the same file (config/nginx.example.conf), header for
+header: `ETag` `"<hex mtime>-<hex size>"` and `Last-Modified` from the file actually
+sent, the precompressed `.br` or `.gz` sibling when Accept-Encoding allows, and a 304
+when every validator the request gives matches, as nginx decides it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, cast
+
+from flask import Flask, current_app
+
+from feeds.hashtags import normalize_key
+from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.published import FOLDERS, SUFFIXES, etag_for, http_date, relative_path
+from feeds.service.feeds import STYLESHEET_PATH, feed_path, link_header
+from feeds.settings import Settings
+from feeds.slugs import author_slug
+from feeds.web import csp
+from feeds.web.negotiate import prefers_page
+
+PATH = re.compile(
+    r"/feeds/(?:(?P<general>all|trending)|(?P<folder>[a-z]+)/(?P<name>[^/]+))"
+    r"\.(?P<fmt>rss|atom|json)"
+)
+KINDS = {folder: kind for kind, folder in FOLDERS.items()}
+# A name whose URL form is not its canonical one is redirected by the Flask route.
+CANONICAL: dict[FeedKind, Callable[[str], str]] = {
+    FeedKind.TAG: normalize_key,
+    FeedKind.AUTHOR: author_slug,
+}
+# Served by nginx as the same types (config/nginx.example.conf `types`).
+CONTENT_TYPES = {fmt: fmt.media_type for fmt in FeedFormat}
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Told of every answer given here: (feed, format, status, environ).
+Served = Callable[[FeedKey, FeedFormat, int, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def feed_of(path_info: str) -> tuple[FeedKey, FeedFormat] | None:
+    """The feed a WSGI PATH_INFO names, when it is the feed's one canonical URL."""
+    match = PATH.fullmatch(path_info)
+    if match is None:
+        return None
+    fmt = FeedFormat(match["fmt"])
+    if match["general"]:
+        return FeedKey(FeedKind(match["general"])), fmt
+    kind = KINDS.get(match["folder"])
+    if kind is None:
+        return None
+    try:
+        # WSGI hands the decoded path as latin-1 code points of its bytes.
+        name = match["name"].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None
+    canonical = CANONICAL.get(kind)
+    if canonical is not None and canonical(name) != name:
+        return None
+    return FeedKey(kind, name), fmt
+
+
+def _accepts(header: str, coding: str) -> bool:
+    """Whether Accept-Encoding admits `coding` (named with a quality above 0)."""
+    for part in header.split(","):
+        name, _, params = part.partition(";")
+        if name.strip().lower() != coding:
+            continue
+        quality = params.strip().lower()
+        if quality.startswith("q="):
+            try:
+                return float(quality[2:]) > 0
+            except ValueError:
+                return False
+        return True
+    return False
+
+
+def _not_modified(environ: dict[str, Any], etag: str, mtime: int) -> bool:
+    """nginx's rule: a 304 when each validator given matches (If-Modified-Since: the
+    file is not newer; If-None-Match: `*` or the ETag, weakly compared)."""
+    none_match = environ.get("HTTP_IF_NONE_MATCH")
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if none_match is None and since is None:
+        return False
+    if since is not None:
+        try:
+            when = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if mtime > when.timestamp():
+            return False
+    if none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in none_match.split(",")}
+        if "*" not in tags and etag not in tags:
+            return False
+    return True
+
+
+class PublishedFiles:
+    """Answers for published files; shared by the middleware and the Flask routes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.root = Path(settings.publish_dir)
+        self.settings = settings
+        root = settings.public_root
+        self._common = [
+            ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
+            ("Vary", "Accept-Encoding, Accept"),
+            ("Access-Control-Allow-Origin", "*"),
+            ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
+            ("X-Content-Type-Options", "nosniff"),
+            (csp.HEADER, csp.feed_policy(root + STYLESHEET_PATH)),
+        ]
+
+    def answer(self, key: FeedKey, fmt: FeedFormat, environ: dict[str, Any]) -> Answer | None:
+        """The published file's answer, or None when the feed is not published."""
+        relative = relative_path(key, fmt)
+        if relative is None:
+            return None
+        identity = self.root / relative
+        accept = environ.get("HTTP_ACCEPT_ENCODING", "")
+        for coding, suffix in (*SUFFIXES.items(), ("identity", "")):
+            if coding != "identity" and not (accept and _accepts(accept, coding)):
+                continue
+            try:
+                with open(f"{identity}{suffix}", "rb") as handle:
+                    info = os.fstat(handle.fileno())
+                    body = handle.read()
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError:
+                return None  # unreadable: let the route try the store
+            return self._answer(key, fmt, coding, body, int(info.st_mtime), environ)
+        return None
+
+    def _answer(
+        self,
+        key: FeedKey,
+        fmt: FeedFormat,
+        coding: str,
+        body: bytes,
+        mtime: int,
+        environ: dict[str, Any],
+    ) -> Answer:
+        etag = etag_for(mtime, len(body))
+        headers = [("ETag", etag), ("Last-Modified", http_date(mtime)), *self._common]
+        self_url = self.settings.public_root + feed_path(key, fmt)
+        headers.append(("Link", link_header(self.settings, self_url)))
+        if _not_modified(environ, etag, mtime):
+            return Answer(304, headers, b"")
+        headers.append(("Content-Type", CONTENT_TYPES[fmt]))
+        headers.append(("Content-Length", str(len(body))))
+        if coding != "identity":
+            headers.append(("Content-Encoding", coding))
+        return Answer(200, headers, b"" if environ.get("REQUEST_METHOD") == "HEAD" else body)
+
+
+STATUS_LINES = {200: "200 OK", 304: "304 Not Modified"}
+
+
+class PublishedFeeds:
+    """WSGI middleware: published feeds answered before Flask is entered."""
+
+    def __init__(self, app: WSGIApp, files: PublishedFiles, served: Served) -> None:
+        self.app = app
+        self.files = files
+        self.served = served
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if (
+            environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and not environ.get("QUERY_STRING")
+            and environ.get("PATH_INFO", "").startswith("/feeds/")
+            and not prefers_page(environ.get("HTTP_ACCEPT"))
+        ):
+            found = feed_of(environ["PATH_INFO"])
+            answer = self.files.answer(*found, environ) if found else None
+            if found is not None and answer is not None:
+                self.served(found[0], found[1], answer.status, environ)
+                start_response(STATUS_LINES[answer.status], answer.headers)
+                return [answer.body]
+        return self.app(environ, start_response)
+
+
+EXTENSION = "feeds_published"
+
+
+def published_files() -> PublishedFiles:
+    return cast(PublishedFiles, current_app.extensions[EXTENSION])
+
+
+def register(app: Flask, settings: Settings) -> None:
+    """Put the fast path in front of the app; the routes share its `PublishedFiles`."""
+    from feeds.web.health import FEED_REQUESTS
+    from feeds.web.pollstats import EXTENSION as POLLERS
+
+    files = app.extensions[EXTENSION] = PublishedFiles(settings)
+
+    def served(key: FeedKey, fmt: FeedFormat, status: int, environ: dict[str, Any]) -> None:
+        FEED_REQUESTS.labels(fmt.value, str(status)).inc()
+        stats = app.extensions.get(POLLERS)
+        if stats is not None:
+            user_agent = environ.get("HTTP_USER_AGENT", "")
+            stats.record(key.storage_key, user_agent, environ.get("REMOTE_ADDR", ""), status)
+
+    app.wsgi_app = PublishedFeeds(app.wsgi_app, files, served)  # type: ignore[method-assign]
