@@ -41,7 +41,7 @@ from bench.servers import (  # noqa: E402
     wrk,
 )
 from feeds import create_app  # noqa: E402
-from tests.nginx_server import Nginx, Site, free_port, plain_config, publish_all  # noqa: E402
+from tests.nginx_server import Nginx, Site, free_port, plain_config  # noqa: E402
 
 FEED = "/feeds/all.rss"
 PUBLIC = "https://feeds.example.org"
@@ -91,7 +91,7 @@ def prepare(folder: Path) -> tuple[dict[str, object], str]:
             article(n) | {"published_at": f"2026-01-{1 + n % 28:02d}T{n % 24:02d}:00:00+00:00"}
         )
     token = svc.tokens.create("bench-writer", ("articles:write",))
-    publish_all(svc, folder / "published")
+    svc.publisher.run(everything=True)
     svc.ctx.store.dispose()
     return settings, token
 

@@ -9,7 +9,6 @@ runs Debian's nginx in the foreground.
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 import socket
@@ -18,12 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
-from urllib.parse import unquote
-
-import brotli
-
-from feeds.service.feeds import feed_path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = ROOT / "config" / "nginx.example.conf"
@@ -204,31 +198,3 @@ class Nginx(Background):
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("nginx did not listen within 15 s")
-
-
-def publish_all(svc: Any, folder: Path) -> list[Path]:
-    """Write every listed feed in every format per the published-tree contract.
-
-    Stands in for the service's publisher: identity bytes at `feeds/<path>.<fmt>`
-    (percent-decoded), `.gz` and `.br` siblings written first, each through a temporary
-    file and os.replace, all stamped with the feed's Last-Modified.
-    """
-    written = []
-    for listing in svc.directory.listing():
-        for fmt, _url in listing.urls:
-            entry = svc.feeds.get(svc.feeds.request(listing.key, fmt))
-            path = folder / unquote(feed_path(listing.key, fmt))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            stamp = entry.last_modified.timestamp()
-            for suffix, data in (
-                (".gz", gzip.compress(entry.body, mtime=0)),
-                (".br", brotli.compress(entry.body, quality=5)),
-                ("", entry.body),
-            ):
-                target = path.with_name(path.name + suffix)
-                temporary = target.with_name(f".{target.name}.tmp")
-                temporary.write_bytes(data)
-                os.utime(temporary, (stamp, stamp))
-                os.replace(temporary, target)
-            written.append(path)
-    return written

@@ -35,7 +35,6 @@ from tests.nginx_server import (
     Site,
     free_port,
     nginx_binary,
-    publish_all,
 )
 
 MARK = "X-Test-Answered-By"
@@ -138,9 +137,10 @@ def edge(
         public_url=public + "/",
         websub_hub=public + "/websub",
         proxy_hops=1,
+        publish_dir=str(publish_dir),
     )
     svc: Service = app.extensions["feeds"]
-    publish_all(svc, publish_dir)
+    svc.publisher.run(everything=True)
     site = Site(
         port=port,
         upstream=f"127.0.0.1:{listener.server_port}",
@@ -255,7 +255,8 @@ def test_a_change_is_visible_through_nginx_after_one_publish(edge: Edge) -> None
             "published_at": (edge.service.ctx.now()).isoformat(),
         }
     )
-    publish_all(edge.service, edge.publish_dir)
+    report = edge.service.publisher.run()
+    assert report.published, report
     after = fetch(edge.nginx.url, "/feeds/all.rss")
     assert after.status == 200 and not after.from_app
     titles = [t.text for t in etree.fromstring(after.body).iter("title")]
