@@ -283,7 +283,7 @@ def test_a_conflict_that_is_not_a_lost_race_is_recorded_as_a_failure(
         raise Conflict("conflicts with stored data: duplicate key")
 
     source_id = add_source(service, serve(httpserver, rss(ENTRIES)))
-    monkeypatch.setattr(article_store, "insert_article", refuse)
+    monkeypatch.setattr(article_store, "insert_articles", refuse)
     outcome = service.sources.refresh(source_id)
     assert outcome.status == "failed"
     state = service.sources.get(source_id).state

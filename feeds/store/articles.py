@@ -53,6 +53,26 @@ def insert_article(conn: Connection, article: Article, *, content_hash: str | No
     return article_id
 
 
+def insert_articles(conn: Connection, batch: Sequence[tuple[Article, str | None]]) -> list[int]:
+    """Insert new articles (each with its content hash) and their hashtag links, one
+    statement per table however many there are; their ids, in the order given."""
+    if not batch:
+        return []
+    rows = [row_values(article) | {"content_hash": content_hash} for article, content_hash in batch]
+    # Without RETURNING, both drivers take the rows as one batch (SQLAlchemy would send
+    # SQLite one INSERT per row to return ids in order); the GUIDs, unique, give the ids.
+    conn.execute(insert(articles), rows)
+    guids = [row["guid"] for row in rows]
+    found: dict[str, int] = {}
+    for start in range(0, len(guids), hashtag_store.CHUNK):
+        chunk = guids[start : start + hashtag_store.CHUNK]
+        query = select(articles.c.guid, articles.c.id).where(articles.c.guid.in_(chunk))
+        found.update({guid: int(id_) for guid, id_ in conn.execute(query)})
+    ids = [found[guid] for guid in guids]
+    hashtag_store.link_new(conn, list(zip(ids, (article for article, _ in batch), strict=True)))
+    return ids
+
+
 def update_article(
     conn: Connection, article_id: int, article: Article, *, content_hash: str | None = None
 ) -> None:
@@ -210,6 +230,18 @@ def newsroom_ids_with_url(conn: Connection, url: str) -> list[int]:
 
 def slug_taken(conn: Connection, slug: str) -> bool:
     return conn.execute(select(articles.c.id).where(articles.c.slug == slug)).first() is not None
+
+
+def slugs_taken(conn: Connection, slugs: Sequence[str]) -> set[str]:
+    """Which of these slugs stored articles already have."""
+    wanted = sorted(set(slugs))
+    taken: set[str] = set()
+    for start in range(0, len(wanted), hashtag_store.CHUNK):
+        chunk = wanted[start : start + hashtag_store.CHUNK]
+        taken.update(
+            conn.execute(select(articles.c.slug).where(articles.c.slug.in_(chunk))).scalars()
+        )
+    return taken
 
 
 def count(conn: Connection) -> int:

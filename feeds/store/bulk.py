@@ -23,7 +23,7 @@ from feeds.errors import Conflict, StorageError
 from feeds.models import Article, FeedKey
 from feeds.store.articles import row_values
 from feeds.store.db import Store
-from feeds.store.hashtags import feed_columns
+from feeds.store.hashtags import link_rows
 from feeds.store.schema import article_hashtags, articles, feed_versions, hashtags
 
 # Keys per statement: bound parameters are limited (SQLite 32766, PostgreSQL 65535).
@@ -66,17 +66,7 @@ def insert_articles(conn: Connection, batch: Sequence[Article], tag_ids: Mapping
         if article.id is None:
             raise ValueError("a bulk load gives every article its id")
         rows.append(row_values(article) | {"id": article.id, "content_hash": None})
-        if article.hashtags:
-            copied = feed_columns(article)
-            links.extend(
-                {
-                    "article_id": article.id,
-                    "hashtag_id": tag_ids[tag.key],
-                    "position": position,
-                    **copied,
-                }
-                for position, tag in enumerate(article.hashtags)
-            )
+        links.extend(link_rows(article.id, article, tag_ids))
     _load(conn, articles, rows)
     _load(conn, article_hashtags, links)
 

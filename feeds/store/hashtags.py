@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,25 +49,31 @@ def feed_columns(article: Article) -> dict[str, Any]:
     }
 
 
+def link_rows(
+    article_id: int, article: Article, tag_ids: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """The article's hashtag links, in its order, each with the article's feed columns."""
+    copied = feed_columns(article)
+    return [
+        {"article_id": article_id, "hashtag_id": tag_ids[tag.key], "position": position, **copied}
+        for position, tag in enumerate(article.hashtags)
+    ]
+
+
 def set_for_article(conn: Connection, article_id: int, article: Article) -> None:
     """Write the article's links, with its feed columns; every article write calls this."""
-    tags = article.hashtags
-    ids = ensure(conn, tags)
+    ids = ensure(conn, article.hashtags)
     conn.execute(delete(article_hashtags).where(article_hashtags.c.article_id == article_id))
-    if tags:
-        copied = feed_columns(article)
-        conn.execute(
-            insert(article_hashtags),
-            [
-                {
-                    "article_id": article_id,
-                    "hashtag_id": ids[tag.key],
-                    "position": position,
-                    **copied,
-                }
-                for position, tag in enumerate(tags)
-            ],
-        )
+    if article.hashtags:
+        conn.execute(insert(article_hashtags), link_rows(article_id, article, ids))
+
+
+def link_new(conn: Connection, written: Sequence[tuple[int, Article]]) -> None:
+    """The links of articles just inserted (they have none yet): one statement for all."""
+    ids = ensure(conn, (tag for _, article in written for tag in article.hashtags))
+    links = [link for id_, article in written for link in link_rows(id_, article, ids)]
+    if links:
+        conn.execute(insert(article_hashtags), links)
 
 
 def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tuple[Hashtag, ...]]:

@@ -31,14 +31,19 @@ def apply_refresh(
     now: datetime,
     url: str | None = None,
 ) -> None:
-    """Write the plan's articles, move the feeds, store the state and give the lease back."""
+    """Write the plan's articles, move the feeds, store the state and give the lease back.
+
+    New articles go in with one statement per table (a first fetch brings hundreds).
+    """
+    taken = article_store.slugs_taken(conn, [s for i in plan.inserts for s in i.slugs[:-1]])
+    new = []
     for insert in plan.inserts:
-        slug = next(
-            (s for s in insert.slugs[:-1] if not article_store.slug_taken(conn, s)),
-            insert.slugs[-1],
-        )
-        article = replace(insert.article, slug=slug)
-        article_store.insert_article(conn, article, content_hash=insert.content_hash)
+        # The last candidate is unique by construction; the others may be taken, also
+        # by an earlier insert of this same plan.
+        slug = next((s for s in insert.slugs[:-1] if s not in taken), insert.slugs[-1])
+        taken.add(slug)
+        new.append((replace(insert.article, slug=slug), insert.content_hash))
+    article_store.insert_articles(conn, new)
     for update in plan.updates:
         assert update.old.id is not None
         article_store.update_article(
