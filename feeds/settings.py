@@ -256,6 +256,12 @@ class Settings:
         5, "Failed logins from one address before logins are throttled.", minimum=1
     )
     login_lockout_seconds: int = setting(300, "How long a throttled address must wait.", minimum=1)
+    poller_flush_seconds: int = setting(
+        60,
+        "How often each web process adds its counts of who polls which feed to the store "
+        "(the dashboard's pollers, User-Agents and subscribers); never on a feed request.",
+        minimum=1,
+    )
     admin_time_zone: str = setting(
         "UTC",
         "IANA time zone (`Asia/Seoul`) in which the admin shows times and reads the times "

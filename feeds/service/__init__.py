@@ -17,6 +17,7 @@ from feeds.service.directory import DirectoryService
 from feeds.service.feeds import FeedService
 from feeds.service.health import HealthService
 from feeds.service.hub import HubService
+from feeds.service.pollers import PollerService
 from feeds.service.publish import Publisher
 from feeds.service.secret_key import SecretKeyService
 from feeds.service.setup import Setup
@@ -42,6 +43,7 @@ class Service:
         self.hub = HubService(self.ctx, self.feeds)
         self.publisher = Publisher(self.ctx, self.feeds)
         self.tokens = TokenService(self.ctx)
+        self.pollers = PollerService(self.ctx)
         self.directory = DirectoryService(self.ctx)
         self.users = UserService(self.ctx)
         self.audit = AuditService(self.ctx, self.catalog, self.articles)

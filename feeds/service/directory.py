@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.render.opml import OpmlOutline, render_opml
 from feeds.service.context import Context
+from feeds.service.feedkeys import query_for
 from feeds.service.feeds import feed_path
 from feeds.store import feedquery
 from feeds.store import hashtags as hashtag_store
@@ -25,6 +27,15 @@ class FeedListing:
     @property
     def url_of(self) -> dict[str, str]:
         return {fmt.value: url for fmt, url in self.urls}
+
+
+@dataclass(frozen=True)
+class FeedFacts:
+    """What a feed holds now: its visible items (for trending and tag-feed rules, those
+    on its one page, so at most its limit) and the newest one's publish time."""
+
+    items: int
+    newest: datetime | None
 
 
 class DirectoryService:
@@ -94,6 +105,31 @@ class DirectoryService:
             )
             for key, group, title, description in entries
         ]
+
+    def facts(self) -> dict[str, FeedFacts]:
+        """FeedFacts per feed storage key, for the dashboard: grouped queries for the
+        timeline feeds, one page query for each ranking and tag-feed rule."""
+        settings = self.ctx.settings
+        now = self.ctx.now()
+        with self.ctx.store.read() as conn:
+            grouped = feedquery.feed_facts(conn, now, settings.include_sponsored)
+            out = {
+                FeedKey(FeedKind(kind), value).storage_key: FeedFacts(n, newest)
+                for (kind, value), (n, newest) in grouped.items()
+            }
+            pages: list[tuple[FeedKey, TagFeed | None, int]] = [
+                (FeedKey(FeedKind.TRENDING), None, settings.feed_limit)
+            ]
+            pages += [
+                (FeedKey(FeedKind.CUSTOM, feed.slug), feed, feed.limit)
+                for feed in tagfeed_store.all_feeds(conn)
+            ]
+            for key, tag_feed, limit in pages:
+                spec = query_for(key, settings, now, tag_feed)
+                shown = feedquery.visible(conn, spec, now, min(limit, settings.feed_limit_max))
+                newest = max((a.published_at for a in shown), default=None)
+                out[key.storage_key] = FeedFacts(len(shown), newest)
+        return out
 
     def opml(self) -> bytes:
         home = self.ctx.settings.site_url or self.ctx.settings.public_root + "feeds/"

@@ -340,3 +340,39 @@ def authors_in_use(
         .order_by(articles.c.author_slug)
     )
     return [(slug, name, n) for slug, name, n in conn.execute(query)]
+
+
+def feed_facts(
+    conn: Connection, now: datetime, include_sponsored: bool
+) -> dict[tuple[str, str], tuple[int, datetime | None]]:
+    """(kind, value) -> (visible items, newest publish time) for the everything, section,
+    hashtag and author feeds: four grouped queries, however many feeds there are."""
+    visible_now = [articles.c.status == PUBLISHED, articles.c.published_at <= now]
+    unsponsored = [] if include_sponsored else [articles.c.sponsored.is_(False)]
+    newest = func.max(articles.c.published_at)
+    facts: dict[tuple[str, str], tuple[int, datetime | None]] = {}
+    total, latest = conn.execute(select(func.count(), newest).where(*visible_now)).one()
+    facts[("all", "")] = (total, latest)
+    by_section = (
+        select(articles.c.section, func.count(), newest)
+        .where(*visible_now, *unsponsored)
+        .group_by(articles.c.section)
+    )
+    facts.update({("section", s): (n, at) for s, n, at in conn.execute(by_section)})
+    by_author = (
+        select(articles.c.author_slug, func.count(), newest)
+        .where(articles.c.author_slug.is_not(None), *visible_now, *unsponsored)
+        .group_by(articles.c.author_slug)
+    )
+    facts.update({("author", a): (n, at) for a, n, at in conn.execute(by_author)})
+    links = article_hashtags.c
+    by_tag = (
+        select(hashtags.c.key, func.count(), func.max(links.published_at))
+        .join(article_hashtags, links.hashtag_id == hashtags.c.id)
+        .where(links.status == PUBLISHED, links.published_at <= now)
+        .group_by(hashtags.c.key)
+    )
+    if not include_sponsored:
+        by_tag = by_tag.where(links.sponsored.is_(False))
+    facts.update({("tag", k): (n, at) for k, n, at in conn.execute(by_tag)})
+    return facts

@@ -300,3 +300,22 @@ websub_subscriptions = Table(
     UniqueConstraint("topic", "callback"),
     Index("ix_websub_subscriptions_feed", "feed"),
 )
+
+feed_pollers = Table(
+    "feed_pollers",
+    metadata,
+    # Who polls each feed: one row per (feed, poller), a poller being a User-Agent (with
+    # any subscriber count taken out) and an address, kept as a digest. Web processes
+    # add their counts every `poller_flush_seconds`, never on a feed request; counts
+    # restart when a poller returns after a day away, and rows idle for a week go.
+    Column("feed", String(600), primary_key=True),
+    Column("poller", String(32), primary_key=True),
+    Column("agent", String(100), nullable=False),
+    Column("user_agent", String(300), nullable=False),
+    Column("subscribers", Integer),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("not_modified", Integer, nullable=False),
+    Index("ix_feed_pollers_last_seen", "last_seen"),
+)

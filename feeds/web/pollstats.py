@@ -1,11 +1,16 @@
 """Counting who polls each feed, from an after_request hook on the feed routes.
 
 The hook does one dict lookup for every other request and one locked dict update for a
-feed response; nothing touches the database on the feed hot path.
+feed response; nothing touches the database on the feed hot path. A background thread
+(started with the first feed response) adds the counts to the store every
+`poller_flush_seconds`; the dashboard flushes before it reads.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
+import threading
 from typing import cast
 
 from flask import Flask, Response, current_app, request
@@ -13,6 +18,8 @@ from flask import Flask, Response, current_app, request
 from feeds.models import FeedKey, FeedKind
 from feeds.service import Service
 from feeds.service.pollers import PollerStats
+
+log = logging.getLogger(__name__)
 
 ENDPOINTS = {
     "feeds.all_feed": (FeedKind.ALL, None),
@@ -25,6 +32,38 @@ ENDPOINTS = {
 EXTENSION = "feeds_pollers"
 
 
+class Flusher:
+    """Adds a process's poller counts to the store from a daemon thread."""
+
+    def __init__(self, svc: Service, stats: PollerStats) -> None:
+        self.svc, self.stats = svc, stats
+        self.started = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        with self._lock:
+            if self.started:
+                return
+            self.started = True
+        thread = threading.Thread(target=self._run, name="poller-flush", daemon=True)
+        thread.start()
+        atexit.register(self.flush)  # what the last interval counted is not lost
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.svc.settings.poller_flush_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        try:
+            self.svc.pollers.flush(self.stats)
+        except Exception:  # a store hiccup costs one interval's counts, never the thread
+            log.warning("could not store poller counts", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def poller_stats() -> PollerStats:
     return cast(PollerStats, current_app.extensions[EXTENSION])
 
@@ -32,6 +71,7 @@ def poller_stats() -> PollerStats:
 def register(app: Flask) -> None:
     svc = cast(Service, app.extensions["feeds"])
     stats = PollerStats(svc.ctx.now)
+    flusher = Flusher(svc, stats)
     app.extensions[EXTENSION] = stats
 
     @app.after_request
@@ -48,4 +88,6 @@ def register(app: Flask) -> None:
             request.remote_addr or "",
             response.status_code,
         )
+        if not flusher.started:
+            flusher.start()
         return response

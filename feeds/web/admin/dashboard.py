@@ -5,6 +5,7 @@ from __future__ import annotations
 from feeds.models import HubSubscription, Source
 from feeds.service import Service
 from feeds.service.hub import subscription_state
+from feeds.service.pollers import PollSummary
 from feeds.service.source_health import SourceHealth, health
 from feeds.web import service
 from feeds.web.admin.base import blueprint, now, render_page
@@ -27,13 +28,20 @@ def subscribers_panel(svc: Service) -> list[tuple[HubSubscription, str]]:
     return [(sub, subscription_state(sub)) for sub in svc.hub.subscriptions()]
 
 
+def polls(svc: Service) -> dict[str, PollSummary]:
+    # This process's latest counts first, so the page includes the requests just made.
+    svc.pollers.flush(poller_stats())
+    return svc.pollers.summary()
+
+
 @blueprint.get("/")
 def dashboard() -> str:
     svc = service()
     return render_page(
         "dashboard",
         listing=svc.directory.listing(),
-        polls=poller_stats().summary(),
+        polls=polls(svc),
+        facts=svc.directory.facts(),
         sources=sources_panel(svc),
         subscribers=subscribers_panel(svc),
         config=svc.setup.config_status(),
