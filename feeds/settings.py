@@ -267,6 +267,28 @@ class Settings:
         "IANA time zone (`Asia/Seoul`) in which the admin shows times and reads the times "
         "typed into its forms.",
     )
+    # Abuse
+    rate_limit_storage: str = setting(
+        "",
+        "Where rate-limit counters live, shared by every process. Empty: the store's "
+        "database; `redis://host:6379/0` for Redis (install the `redis` package).",
+    )
+    api_rate_limit: str = setting(
+        "600 per minute",
+        "Requests one client address may make to `/api/` (all endpoints together); over "
+        "it, 429 with Retry-After. Several limits: `10 per second; 600 per minute`. "
+        "Empty: none.",
+    )
+    api_auth_failure_limit: str = setting(
+        "30 per minute",
+        "API requests with a missing or wrong token one client address may make; over "
+        "it, every API request from the address is a 429 until the window ends. Empty: none.",
+    )
+    login_rate_limit: str = setting(
+        "20 per minute",
+        "Sign-in attempts (posts of the admin's login form) one client address may make, "
+        "on top of the `login_max_failures` lockout. Empty: none.",
+    )
     log_level: str = setting("INFO", "Python logging level.")
 
     def with_overrides(self, values: Mapping[str, Any]) -> Settings:
@@ -318,6 +340,8 @@ def load_settings(
             f"admin_time_zone must be an IANA time zone such as Asia/Seoul, "
             f"got {settings.admin_time_zone!r}"
         )
+    for name in RATE_LIMITS:
+        _check_rate_limit(name, getattr(settings, name))
     problem = _public_url_problem(settings.public_url)
     if problem:
         raise ConfigError(f"public_url {problem}")
@@ -330,6 +354,22 @@ def _is_time_zone(name: str) -> bool:
     except (ValueError, ZoneInfoNotFoundError):
         return False
     return True
+
+
+RATE_LIMITS = ("api_rate_limit", "api_auth_failure_limit", "login_rate_limit")
+
+
+def _check_rate_limit(name: str, value: str) -> None:
+    if not value.strip():
+        return
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name}: cannot read {value!r} as rate limits (for example '600 per minute')"
+        ) from None
 
 
 def _public_url_problem(value: str) -> str | None:

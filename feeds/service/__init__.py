@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from feeds.feedcache import FeedCache
 from feeds.service.archives import ArchiveService
@@ -19,6 +20,7 @@ from feeds.service.health import HealthService
 from feeds.service.hub import HubService
 from feeds.service.pollers import PollerService
 from feeds.service.publish import Publisher
+from feeds.service.ratelimits import limiter_storage
 from feeds.service.secret_key import SecretKeyService
 from feeds.service.setup import Setup
 from feeds.service.sources import SourceService
@@ -62,6 +64,10 @@ class Service:
     def cache(self) -> FeedCache:
         """The render cache responses draw their compressed variants from."""
         return self.ctx.cache
+
+    def rate_limit_storage(self) -> tuple[str, dict[str, Any]]:
+        """The rate limiter's storage URI and options, shared by every process."""
+        return limiter_storage(self.ctx)
 
     def now(self) -> datetime:
         """The service's present (a test's clock when one is set), timezone-aware UTC."""

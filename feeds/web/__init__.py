@@ -30,6 +30,7 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.inputguard import register as register_inputguard
     from feeds.web.pollstats import register as register_pollstats
     from feeds.web.published import register as register_published
+    from feeds.web.ratelimit import register as register_ratelimit
     from feeds.web.sessions import SharedKeySessionInterface
 
     register_published(app, settings)  # inside ProxyFix: it needs the client's address
@@ -49,6 +50,9 @@ def register(app: Flask, settings: Settings) -> None:
     app.register_blueprint(api_hub_blueprint, url_prefix="/api/v1")
     app.session_interface = SharedKeySessionInterface()
     register_csrf(app)
+    api = [api_blueprint, api_admin_blueprint, api_sources_blueprint, api_hub_blueprint]
+    svc = cast(Service, app.extensions["feeds"])
+    register_ratelimit(app, settings, svc, api, admin_blueprint)
     register_pollstats(app)
     register_errors(app)
     register_csp(app)
