@@ -141,6 +141,7 @@ def bare_app(database_url: str, clock: FakeClock, **overrides: Any) -> Flask:
         "secret_key": "test-secret",
         "scheduler_enabled": False,
         "public_url": "http://localhost/",
+        "publish_dir": tempfile.mkdtemp(prefix="feeds-published-"),
     }
     app = create_app(settings | overrides)
     app.extensions["feeds"].set_clock(clock)
