@@ -26,7 +26,9 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # POST routes that change nothing: they still need a token, but no scope.
 READ_ONLY_POSTS = {"/api/v1/tag-feeds/preview"}
 # Routes outside /api/ and /admin/ that may accept writes (none today).
-PUBLIC_WRITES: set[str] = set()
+# Writes anyone may send by design: the WebSub hub takes subscription requests from any
+# subscriber (it verifies intent with the callback before anything is stored).
+PUBLIC_WRITES: set[str] = {"/websub"}
 
 
 def url_for_rule(app: Flask, rule: Rule, method: str, text: str = "x") -> str:
