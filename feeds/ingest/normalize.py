@@ -17,6 +17,7 @@ a duplicate, or too old to keep (plan.py compares `content_hash` with what is st
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -260,8 +261,13 @@ def category_hashtags(categories: tuple[str, ...], rule: CategoryRule) -> tuple[
     return merge(*(_tag(category) for category in categories))
 
 
+@functools.lru_cache(maxsize=4096)
 def _tag(text: str) -> tuple[Hashtag, ...]:
-    """A category as one hashtag: "South Korea" -> #SouthKorea; nothing if it has no word."""
+    """A category as one hashtag: "South Korea" -> #SouthKorea; nothing if it has no word.
+
+    Cached: a feed repeats a few categories over hundreds of entries, and the Unicode
+    normalisation of each costs more than the rest of the entry's categories.
+    """
     words = _WORD.findall(text)
     if not words:
         return ()
