@@ -1,8 +1,9 @@
 """APScheduler wiring: thin jobs that call the service.
 
-Four jobs: the ingest tick (every `scheduler_tick_seconds`, first at start),
+Five jobs: the ingest tick (every `scheduler_tick_seconds`, first at start),
 housekeeping (retention pruning, hourly), WebSub publishing when an outside hub is set,
-and the built-in hub's round (verify intents, deliver changes) on the tick's interval;
+the built-in hub's round (verify intents, deliver changes) and the subscriber's round
+(subscribe to and renew with the hubs sources advertise) on the tick's interval;
 beside them the publish loop (a thread of its own, every `publish_interval_seconds`
 and at once after a tick that changed feeds) writes the published tree.
 Two hub rounds at once could deliver a change twice, which WebSub subscribers must
@@ -150,6 +151,14 @@ class Jobs:
             log.error("WebSub hub round failed: %s", exc)
             return {}
 
+    def push_round(self) -> dict[str, int]:
+        """Subscriptions to outside hubs: mark lapsed leases, subscribe and renew."""
+        try:
+            return self.service.push.run()
+        except FeedsError as exc:
+            log.error("WebSub subscriber round failed: %s", exc)
+            return {}
+
     def housekeeping(self) -> int:
         try:
             return self.service.sources.prune()
@@ -174,6 +183,10 @@ class Jobs:
                 self.hub_round, "interval", seconds=every, id="websub-hub",
                 next_run_time=now, **defaults,
             )  # fmt: skip
+        if self.service.settings.push_enabled:
+            scheduler.add_job(
+                self.push_round, "interval", seconds=every, id="websub-push", **defaults
+            )
         scheduler.add_job(
             self.housekeeping, "interval", seconds=HOUSEKEEPING_SECONDS, id="housekeeping",
             next_run_time=now + timedelta(seconds=60), **defaults,

@@ -353,3 +353,36 @@ class HubSubscription:
     last_error: str | None = None
     failures: int = 0
     next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourcePush:
+    """Our WebSub subscription for a source whose feed advertises a hub.
+
+    `state`: discovered (a hub is known, no subscription asked yet), subscribing (asked,
+    waiting for the hub's verification), active (verified; lease until `expires_at`),
+    failed (the hub refused or was unreachable; retried at `next_attempt_at`) or lapsed
+    (the lease ended without renewal). Polling carries on unless the push is active.
+    """
+
+    source_id: int
+    hub: str
+    topic: str
+    token: str
+    secret: str
+    state: str
+    lease_seconds: int | None = None
+    expires_at: datetime | None = None
+    requested_at: datetime | None = None
+    verified_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    failures: int = 0
+    error: str | None = None
+    pushes: int = 0
+    last_push_at: datetime | None = None
+    refused: int = 0
+    last_refused_at: datetime | None = None
+
+    def live(self, now: datetime) -> bool:
+        """Pushes are expected now: verified, and the lease has not ended."""
+        return self.state == "active" and self.expires_at is not None and self.expires_at > now

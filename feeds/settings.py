@@ -165,6 +165,26 @@ class Settings:
         "Wait before the first retry of a failed delivery; each further retry waits twice as long.",
         minimum=1,
     )
+    push_enabled: bool = setting(
+        True,
+        "Subscribe to the WebSub hub a source's feed advertises, so its new entries "
+        "arrive when published instead of at the next poll.",
+    )
+    push_lease_seconds: int = setting(
+        7 * 86400, "Lease asked of outside hubs (`hub.lease_seconds`).", minimum=60
+    )
+    push_poll_seconds: int = setting(
+        86400,
+        "While a source's push subscription is live, it is still polled this often, as "
+        "a safety net; normal polling resumes when the lease lapses or the hub fails.",
+        minimum=60,
+    )
+    push_retry_seconds: int = setting(
+        3600,
+        "Wait before asking a hub again after it refused or failed a subscription; "
+        "doubles with each failure up to `backoff_cap_seconds`.",
+        minimum=1,
+    )
     hub_concurrency: int = setting(
         4,
         "Deliveries and verifications in flight at once, so a slow subscriber holds up "

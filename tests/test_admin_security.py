@@ -27,8 +27,10 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 READ_ONLY_POSTS = {"/api/v1/tag-feeds/preview"}
 # Routes outside /api/ and /admin/ that may accept writes (none today).
 # Writes anyone may send by design: the WebSub hub takes subscription requests from any
-# subscriber (it verifies intent with the callback before anything is stored).
-PUBLIC_WRITES: set[str] = {"/websub"}
+# subscriber (it verifies intent with the callback before anything is stored), and a
+# source's callback takes deliveries from its hub (behind an unguessable token, and
+# ingested only when signed with the secret we gave that hub).
+PUBLIC_WRITES: set[str] = {"/websub", "/websub/callback/<token>"}
 
 
 def url_for_rule(app: Flask, rule: Rule, method: str, text: str = "x") -> str:

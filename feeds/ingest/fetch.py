@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import certifi
 import httpcore
@@ -25,6 +27,7 @@ import httpx
 from feeds.errors import FetchError
 from feeds.ingest.decode import body_decoder
 from feeds.ingest.netguard import AllowList, Deadline, GuardedBackend
+from feeds.ingest.parsed import MAX_HUBS
 from feeds.ingest.schedule import parse_retry_after
 from feeds.models import SourceState
 from feeds.settings import Settings
@@ -74,6 +77,9 @@ class FetchResult:
     body_hash: str | None
     permanent_redirect: str | None
     elapsed: float
+    # WebSub discovery from the Link header: rel="hub" and rel="self" URLs.
+    hub_links: tuple[str, ...] = ()
+    self_link: str | None = None
 
 
 @functools.cache
@@ -241,6 +247,7 @@ def _finish(
         "content_type": response.headers.get("content-type"),
         "content_location": _content_location(response),
         "permanent_redirect": permanent,
+        **_websub_links(response),
     }
     if status == 304:
         # A 304 may omit validators; the ones we sent are still the current ones.
@@ -267,6 +274,28 @@ def _finish(
         body_hash=body_hash,
         elapsed=time.monotonic() - started,
     )
+
+
+def _websub_links(response: httpx.Response) -> dict[str, Any]:
+    """rel="hub" and rel="self" from the Link header (WebSub discovery)."""
+    hubs: list[str] = []
+    self_link = None
+    for value in response.headers.get_list("link"):
+        for part in value.split(","):
+            url, _, params = part.partition(";")
+            url = url.strip()
+            if not (url.startswith("<") and url.endswith(">")):
+                continue
+            rels = re.findall(r'rel\s*=\s*"?([^";]+)"?', params)
+            names = {name.lower() for rel in rels for name in rel.split()}
+            href = str(response.url.join(url[1:-1].strip()))
+            if not href.startswith(("http://", "https://")):
+                continue
+            if "hub" in names and href not in hubs:
+                hubs.append(href)
+            if "self" in names and self_link is None:
+                self_link = href
+    return {"hub_links": tuple(hubs[:MAX_HUBS]), "self_link": self_link}
 
 
 def _content_location(response: httpx.Response) -> str:

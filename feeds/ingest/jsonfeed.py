@@ -15,7 +15,7 @@ from typing import Any
 
 from feeds.errors import ParseError
 from feeds.ingest.decode import CP1252_FALLBACK
-from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed
+from feeds.ingest.parsed import MAX_HUBS, DateValue, MediaRef, ParsedEntry, ParsedFeed
 from feeds.urls import absolute_url
 
 
@@ -38,7 +38,21 @@ def parse_json_feed(body: bytes, *, base_url: str) -> ParsedFeed:
         version="json" + str(doc["version"]).rsplit("/", 1)[-1].replace(".", ""),
         entries=tuple(_json_item(item, base_url) for item in items if isinstance(item, dict)),
         language=_json_str(doc, "language").strip() or None,
+        hubs=_json_hubs(doc),
+        self_url=_json_url(doc, "feed_url", base_url),
     )
+
+
+def _json_hubs(doc: dict[str, Any]) -> tuple[str, ...]:
+    """The WebSub hubs a JSON Feed names (`hubs`: objects with `type` and `url`)."""
+    hubs = doc.get("hubs")
+    found = []
+    for hub in hubs if isinstance(hubs, list) else ():
+        if isinstance(hub, dict) and str(hub.get("type", "")).lower() == "websub":
+            url = _json_str(hub, "url").strip()
+            if url.startswith(("http://", "https://")):
+                found.append(url)
+    return tuple(dict.fromkeys(found))[:MAX_HUBS]
 
 
 def _json_str(node: dict[str, Any], key: str) -> str:

@@ -35,7 +35,14 @@ from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from feeds.errors import ParseError
 from feeds.ingest import jsonfeed
 from feeds.ingest.decode import repair_utf8
-from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed, SourceRef
+from feeds.ingest.parsed import (
+    MAX_HUBS,
+    DateValue,
+    MediaRef,
+    ParsedEntry,
+    ParsedFeed,
+    SourceRef,
+)
 from feeds.ingest.sanitize import html_to_text
 
 _ENTITY = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
@@ -99,7 +106,19 @@ def parse_feed(body: bytes, *, base_url: str, content_type: str | None) -> Parse
         problem=_problem(problem) if problem else None,
         language=str(feed.get("language") or "").strip() or None,
         notes=notes,
+        hubs=_links(feed, "hub")[:MAX_HUBS],
+        self_url=next(iter(_links(feed, "self")), None),
     )
+
+
+def _links(feed: Any, rel: str) -> tuple[str, ...]:
+    """The http(s) hrefs of the feed's links with this rel, in document order."""
+    found = []
+    for link in feed.get("links") or ():
+        href = str(link.get("href") or "").strip()
+        if link.get("rel") == rel and href.startswith(("http://", "https://")):
+            found.append(href)
+    return tuple(dict.fromkeys(found))
 
 
 def cut_categories(body: bytes, limit: int) -> tuple[bytes, int]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+# WebSub hubs kept per document: one naming more is not telling us anything useful.
+MAX_HUBS = 4
+
 
 @dataclass(frozen=True)
 class DateValue:
@@ -66,3 +69,7 @@ class ParsedFeed:
     language: str | None = None
     # What was cut from the document before it was parsed, for the source's warnings.
     notes: tuple[str, ...] = ()
+    # WebSub: the hubs the document names (rel="hub", JSON Feed `hubs`) and its own URL
+    # (rel="self", JSON Feed `feed_url`), the topic to subscribe to.
+    hubs: tuple[str, ...] = ()
+    self_url: str | None = None

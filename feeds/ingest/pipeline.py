@@ -76,6 +76,10 @@ class PreparedDocument:
     entries: tuple[IngestedItem | Refusal, ...] = ()
     language: str | None = None
     warnings: tuple[str, ...] = ()
+    # WebSub discovery (Link header first, then the document): the hubs and the topic
+    # (the feed's self URL, else the URL fetched). None when nothing was parsed.
+    hubs: tuple[str, ...] | None = None
+    topic: str | None = None
 
 
 def prepare(
@@ -98,4 +102,6 @@ def prepare(
     if parsed.problem:
         warnings += (f"the document is malformed ({parsed.problem}); it was read leniently",)
     entries = normalize(parsed, source, fetched_at, options, check)
-    return PreparedDocument(entries, parsed.language, warnings)
+    hubs = tuple(dict.fromkeys(result.hub_links + parsed.hubs))
+    topic = result.self_link or parsed.self_url or result.final_url
+    return PreparedDocument(entries, parsed.language, warnings, hubs, topic)

@@ -20,6 +20,7 @@ from feeds.service.health import HealthService
 from feeds.service.hub import HubService
 from feeds.service.pollers import PollerService
 from feeds.service.publish import Publisher
+from feeds.service.push import PushService
 from feeds.service.ratelimits import limiter_storage
 from feeds.service.secret_key import SecretKeyService
 from feeds.service.setup import Setup
@@ -50,6 +51,7 @@ class Service:
         self.users = UserService(self.ctx)
         self.audit = AuditService(self.ctx, self.catalog, self.articles)
         self.sources = SourceService(self.ctx)
+        self.push = PushService(self.ctx, self.sources.ingester)
         self.demo = DemoService(self.ctx)
         self.secret_key = SecretKeyService(self.ctx)
         self.setup = Setup(self.ctx, self.catalog, self.articles, self.secret_key)

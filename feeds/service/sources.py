@@ -40,6 +40,7 @@ from feeds.service.source_input import (
 )
 from feeds.store import articles as article_store
 from feeds.store import audit as audit_store
+from feeds.store import push as push_store
 from feeds.store import sections as section_store
 from feeds.store import sources as source_store
 from feeds.store.audit import AuditEntry
@@ -244,6 +245,16 @@ class SourceService:
         with self.ctx.store.read() as conn:
             candidates = source_store.due(conn, now)
             running = Counter(host_of(url) for url in source_store.leased_urls(conn, now))
+            pushed = push_store.live_ids(conn, now)
+        # A source its hub pushes to is polled only as a safety net.
+        safety_net = timedelta(seconds=self.ctx.settings.push_poll_seconds)
+        candidates = [
+            s
+            for s in candidates
+            if s.id not in pushed
+            or s.state.last_success_at is None
+            or s.state.last_success_at + safety_net <= now
+        ]
         picked = []
         for source in candidates:
             host = host_of(source.url)

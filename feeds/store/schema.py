@@ -319,3 +319,28 @@ feed_pollers = Table(
     Column("not_modified", Integer, nullable=False),
     Index("ix_feed_pollers_last_seen", "last_seen"),
 )
+
+source_push = Table(
+    "source_push",
+    metadata,
+    # WebSub subscriptions this service holds as a subscriber, one per source whose feed
+    # advertises a hub. `token` names the callback (`/websub/callback/<token>`), so a
+    # source's callback cannot be guessed from its id.
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("hub", String(2000), nullable=False),
+    Column("topic", String(2000), nullable=False),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("secret", String(200), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("lease_seconds", Integer),
+    Column("expires_at", UTCDateTime),
+    Column("requested_at", UTCDateTime),
+    Column("verified_at", UTCDateTime),
+    Column("next_attempt_at", UTCDateTime),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("error", Text),
+    Column("pushes", Integer, nullable=False, server_default=text("0")),
+    Column("last_push_at", UTCDateTime),
+    Column("refused", Integer, nullable=False, server_default=text("0")),
+    Column("last_refused_at", UTCDateTime),
+)

@@ -78,8 +78,8 @@ def register_csrf(app: Flask) -> None:
         if needs_session(request.path):
             # Raises StorageError (a 503 page) when the shared key cannot be read.
             ensure_secret_key(app)
-        # The WebSub hub takes forms from other servers, never from a browser session.
-        exempt = request.path.startswith("/api/") or request.path == "/websub"
+        # The WebSub hub and callbacks take posts from other servers, never from a browser.
+        exempt = request.path.startswith(("/api/", "/websub/")) or request.path == "/websub"
         if app.config["WTF_CSRF_ENABLED"] and not exempt:
             if request.method not in app.config["WTF_CSRF_METHODS"]:
                 return

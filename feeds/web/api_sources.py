@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, url_for
 
+from feeds.service.push import push_to_dict
 from feeds.service.sources import ManagedByFile, source_to_dict
 from feeds.web import service
 from feeds.web.auth import require
@@ -47,7 +48,10 @@ def create_source() -> tuple[Response, int, dict[str, str]]:
 @blueprint.get(SOURCE)
 @require()
 def get_source(source_id: int) -> Response:
-    return jsonify(source_to_dict(service().sources.get(source_id)))
+    svc = service()
+    data = source_to_dict(svc.sources.get(source_id))
+    data["push"] = push_to_dict(svc.push.state(source_id))
+    return jsonify(data)
 
 
 @blueprint.put(SOURCE)

@@ -38,6 +38,36 @@ def websub() -> Response:
                     content_type="text/plain; charset=utf-8")  # fmt: skip
 
 
+@blueprint.get(f"{ROUTE}/callback/<token>")
+def callback_verify(token: str) -> Response:
+    """An outside hub verifying a subscription we asked for: echo its challenge."""
+    params = {key: request.args.get(key, "") for key in request.args}
+    body = service().push.verify(token, params)
+    if body is None:
+        abort(404)
+    return Response(body, content_type="text/plain; charset=utf-8")
+
+
+@blueprint.post(f"{ROUTE}/callback/<token>")
+def callback_deliver(token: str) -> Response:
+    """An outside hub delivering a source's new content (ingested when signed by it)."""
+    svc = service()
+    limit = svc.settings.fetch_max_bytes
+    if request.content_length is not None and request.content_length > limit:
+        abort(413, f"a delivery may be at most {limit} bytes")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        abort(413, f"a delivery may be at most {limit} bytes")
+    status = svc.push.receive(
+        token, body, request.headers.get("X-Hub-Signature", ""), request.content_type or None
+    )
+    if status == 202:
+        return Response("Accepted.\n", status=202, content_type="text/plain; charset=utf-8")
+    if status == 503:
+        return Response("Busy: retry.\n", status=503, headers={"Retry-After": "60"})
+    abort(status)
+
+
 @blueprint.get(ROUTE)
 def about() -> Response:
     if not service().settings.hub_enabled:

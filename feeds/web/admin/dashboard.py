@@ -44,6 +44,7 @@ def dashboard() -> str:
         facts=svc.directory.facts(),
         sources=sources_panel(svc),
         subscribers=subscribers_panel(svc),
+        pushes=svc.push.states(),
         config=svc.setup.config_status(),
         service_health=svc.health.check(),
     )

@@ -1,0 +1,85 @@
+"""Our WebSub subscriptions as a subscriber, one per source (table source_push)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from feeds.models import SourcePush
+from feeds.store.schema import source_push as push
+from feeds.store.schema import sources
+
+
+def _row(row: Any) -> SourcePush:
+    return SourcePush(**dict(row._mapping))
+
+
+def get(conn: Connection, source_id: int) -> SourcePush | None:
+    row = conn.execute(select(push).where(push.c.source_id == source_id)).first()
+    return None if row is None else _row(row)
+
+
+def by_token(conn: Connection, token: str) -> SourcePush | None:
+    row = conn.execute(select(push).where(push.c.token == token)).first()
+    return None if row is None else _row(row)
+
+
+def add(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(push).values(**values))
+
+
+def change(conn: Connection, source_id: int, **values: Any) -> None:
+    conn.execute(update(push).where(push.c.source_id == source_id).values(**values))
+
+
+def remove(conn: Connection, source_id: int) -> None:
+    conn.execute(delete(push).where(push.c.source_id == source_id))
+
+
+def of_enabled_sources(conn: Connection) -> list[SourcePush]:
+    """Every subscription whose source is enabled (the scheduler's work list)."""
+    rows = conn.execute(
+        select(push)
+        .join(sources, sources.c.id == push.c.source_id)
+        .where(sources.c.enabled.is_(True))
+        .order_by(push.c.source_id)
+    )
+    return [_row(row) for row in rows]
+
+
+def live_ids(conn: Connection, now: datetime) -> set[int]:
+    """Sources whose pushes are expected now (verified, lease not ended)."""
+    rows = conn.execute(
+        select(push.c.source_id).where(push.c.state == "active", push.c.expires_at > now)
+    )
+    return set(rows.scalars())
+
+
+def all_pushes(conn: Connection) -> dict[int, SourcePush]:
+    return {row.source_id: _row(row) for row in conn.execute(select(push))}
+
+
+def discover(
+    conn: Connection, source_id: int, hubs: tuple[str, ...], topic: str, fresh: dict[str, str]
+) -> None:
+    """Record what a parsed document says about WebSub, in the refresh's transaction.
+
+    A new hub (or topic) starts over at `discovered` with the `fresh` token and secret;
+    the same hub changes nothing. A document that names no hub any more drops a
+    subscription that is not active; an active one runs until its lease ends.
+    """
+    current = get(conn, source_id)
+    if not hubs:
+        if current is not None and current.state != "active":
+            remove(conn, source_id)
+        return
+    hub = hubs[0]
+    if current is None:
+        add(conn, source_id=source_id, hub=hub, topic=topic, state="discovered", **fresh)
+    elif current.hub not in hubs or current.topic != topic:
+        change(
+            conn, source_id, hub=hub, topic=topic, state="discovered", expires_at=None,
+            failures=0, error=None, next_attempt_at=None, **fresh,
+        )  # fmt: skip

@@ -1,0 +1,224 @@
+"""Sources pushed to by WebSub: a second instance of the app on 127.0.0.1 is the hub.
+
+Instance B publishes a feed and runs the built-in hub; instance A has B's feed as a
+source. Both are real HTTP servers, so every verification and delivery crosses the
+network the way it does in production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from lxml import etree
+from werkzeug.serving import make_server
+
+from feeds.jobs import Jobs
+from feeds.models import ArticleFilter
+from feeds.service import Service
+from feeds.store import Store
+from tests.admin_helpers import login
+from tests.conftest import PG_URL, FakeClock, address, article_payload, make_app, pg_schema, serving
+
+
+@dataclass
+class Instance:
+    app: Flask
+    service: Service
+    url: str
+    # Paths of the feed GETs this instance answered.
+    feed_gets: list[str]
+
+    def token(self) -> dict[str, str]:
+        raw = self.service.tokens.create("desk", ("articles:write", "admin"))
+        return {"Authorization": f"Bearer {raw}"}
+
+
+def counting(app: Flask, seen: list[str]) -> Callable[..., Any]:
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/feeds/"):
+            seen.append(environ["PATH_INFO"])
+        return app(environ, start_response)
+
+    return wsgi
+
+
+@pytest.fixture
+def second_database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        with pg_schema("feeds_hub") as url:
+            store = Store.from_url(url)
+            store.migrate()
+            store.dispose()
+            yield url
+        return
+    copy = tmp_path / "hub.db"
+    shutil.copy(database_template, copy)
+    yield f"sqlite:///{copy}"
+
+
+def start(
+    database_url: str, clock: FakeClock, **settings: Any
+) -> tuple[Instance, Callable[[], None]]:
+    server = make_server("127.0.0.1", 0, lambda e, r: [], threaded=True)
+    url = address(server)
+    app = make_app(
+        database_url, clock, public_url=url + "/", fetch_allow=("127.0.0.1",), **settings
+    )
+    seen: list[str] = []
+    running = serving(counting(app, seen), server)
+    running.__enter__()
+
+    def stop() -> None:
+        running.__exit__(None, None, None)
+        app.extensions["feeds"].ctx.store.dispose()
+
+    return Instance(app, app.extensions["feeds"], url, seen), stop
+
+
+@pytest.fixture
+def hub(second_database_url: str, clock: FakeClock) -> Iterator[Instance]:
+    """Instance B: publishes the feed and runs the hub."""
+    instance, stop = start(second_database_url, clock, load_demo=True)
+    yield instance
+    stop()
+
+
+@pytest.fixture
+def subscriber(database_url: str, clock: FakeClock) -> Iterator[Instance]:
+    """Instance A: has B's world feed as a source."""
+    instance, stop = start(database_url, clock)
+    yield instance
+    stop()
+
+
+@pytest.fixture
+def source_id(hub: Instance, subscriber: Instance) -> int:
+    source = subscriber.service.sources.add(
+        {"url": f"{hub.url}/feeds/sections/world.atom", "name": "B world", "section": "world"}
+    )
+    assert source.id is not None
+    return source.id
+
+
+def subscribed(hub: Instance, subscriber: Instance, source_id: int) -> None:
+    """Poll once (which discovers the hub), subscribe, and let the hub verify."""
+    outcome = subscriber.service.sources.refresh(source_id)
+    assert outcome.status == "fetched", outcome.error
+    assert hub.feed_gets == ["/feeds/sections/world.atom"]
+    push = subscriber.service.push.state(source_id)
+    assert push is not None and push.state == "discovered"
+    assert push.hub == f"{hub.url}/websub"
+    assert push.topic == f"{hub.url}/feeds/sections/world.atom"
+    assert subscriber.service.push.run()["requested"] == 1
+    assert subscriber.service.push.state(source_id).state == "subscribing"  # type: ignore[union-attr]
+    assert hub.service.hub.run()["verified"] == 1
+    push = subscriber.service.push.state(source_id)
+    assert push is not None and push.state == "active"
+
+
+def titles(instance: Instance) -> list[str]:
+    return [a.title for a in instance.service.articles.list(ArticleFilter(limit=200))]
+
+
+def test_a_pushed_article_is_ingested_in_one_delivery_without_a_poll(
+    hub: Instance, subscriber: Instance, source_id: int, clock: FakeClock
+) -> None:
+    subscribed(hub, subscriber, source_id)
+    clock.advance(minutes=1)
+    payload = article_payload(
+        title="Pushed From The Hub", url="https://news.example.com/pushed", published_at=None
+    )
+    created = httpx.post(f"{hub.url}/api/v1/articles", json=payload, headers=hub.token())
+    assert created.status_code == 201
+    assert "Pushed From The Hub" not in titles(subscriber)
+
+    assert hub.service.hub.run()["delivered"] == 1
+    assert "Pushed From The Hub" in titles(subscriber)
+    assert hub.feed_gets == ["/feeds/sections/world.atom"]  # still the first poll only
+    push = subscriber.service.push.state(source_id)
+    assert push is not None and push.pushes == 1
+
+    # While the push is live, the scheduler does not poll the source when it is due.
+    clock.advance(hours=1)
+    outcomes = Jobs(subscriber.service).tick()
+    assert source_id not in [o.source_id for o in outcomes]  # (the demo's file source is)
+    assert hub.feed_gets == ["/feeds/sections/world.atom"]
+    health = httpx.get(f"{subscriber.url}/api/v1/sources/{source_id}", headers=subscriber.token())
+    assert health.json()["push"]["state"] == "active"
+
+
+def test_a_forged_delivery_is_refused_and_recorded(
+    hub: Instance, subscriber: Instance, source_id: int, clock: FakeClock
+) -> None:
+    subscribed(hub, subscriber, source_id)
+    push = subscriber.service.push.state(source_id)
+    assert push is not None
+    stamp = clock.now.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    entry = b"<entry><id>urn:x:forged</id><title>Forged</title><updated>%s</updated></entry>"
+    served = hub.app.test_client().get("/feeds/sections/world.atom").data
+    forged = served.replace(b"</feed>", entry % stamp + b"</feed>")
+    callback = subscriber.service.push.callback_url(push.token)
+    for signature in ("", "sha256=" + "0" * 64, "md5=abc"):
+        answer = httpx.post(
+            callback,
+            content=forged,
+            headers={"X-Hub-Signature": signature, "Content-Type": "application/atom+xml"},
+        )
+        assert answer.status_code == 403
+    push = subscriber.service.push.state(source_id)
+    assert push is not None and push.refused == 3 and push.pushes == 0
+    assert "X-Hub-Signature" in (push.error or "")
+    assert "Forged" not in titles(subscriber)
+    # The same body signed with the secret is taken: the check is the signature.
+    good = "sha256=" + hmac.new(push.secret.encode(), forged, hashlib.sha256).hexdigest()
+    answer = httpx.post(callback, content=forged, headers={"X-Hub-Signature": good})
+    assert answer.status_code == 202
+    assert "Forged" in titles(subscriber)
+
+
+def test_polling_resumes_when_the_lease_lapses(
+    hub: Instance, subscriber: Instance, source_id: int, clock: FakeClock
+) -> None:
+    subscribed(hub, subscriber, source_id)
+    push = subscriber.service.push.state(source_id)
+    assert push is not None and push.expires_at is not None and push.lease_seconds
+    # Renewal comes before the lease ends: the hub verifies again and the lease moves.
+    clock.now = push.expires_at - timedelta(seconds=push.lease_seconds // 20)
+    assert subscriber.service.push.run()["requested"] == 1
+    assert hub.service.hub.run()["verified"] == 1
+    renewed = subscriber.service.push.state(source_id)
+    assert renewed is not None and renewed.expires_at is not None
+    assert renewed.expires_at > push.expires_at
+
+    # No renewal in time (the scheduler was down): the lease lapses, polling takes over.
+    clock.now = renewed.expires_at + timedelta(seconds=1)
+    polls = len(hub.feed_gets)
+    result = subscriber.service.push.run()
+    assert result["lapsed"] == 1
+    state = subscriber.service.push.state(source_id)
+    assert state is not None and state.state == "subscribing"  # asked again at once
+    assert "lease ended" in (state.error or "")
+    outcomes = Jobs(subscriber.service).tick()
+    assert source_id in [o.source_id for o in outcomes]
+    assert len(hub.feed_gets) == polls + 1
+
+
+def test_the_dashboard_shows_push_state(
+    hub: Instance, subscriber: Instance, source_id: int
+) -> None:
+    subscribed(hub, subscriber, source_id)
+    client = subscriber.app.test_client()
+    login(client, subscriber.service)
+    page = etree.HTML(client.get("/admin/").data)
+    (cell,) = page.xpath(f"//tr[@data-source='{source_id}']//div[@class='push']")
+    assert cell.get("data-push") == "active"
