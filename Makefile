@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/memory.py
 
 # The production shape under load (web workers, scheduler, nginx) on SQLite and, when
 # FEEDS_TEST_DATABASE_URL names PostgreSQL, there too; exits non-zero on any failure.

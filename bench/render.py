@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -87,9 +88,22 @@ def feed_cases(svc: Any, tags: dict[str, str]) -> dict[str, tuple[FeedKey, PageC
         "rare hashtag": (FeedKey(FeedKind.TAG, tags["rare"]), None),
         "tag feed (any_of, none_of, sections)": (FeedKey(FeedKind.CUSTOM, "bench-any"), None),
         "tag feed (all_of)": (FeedKey(FeedKind.CUSTOM, "bench-all"), None),
+        "author": (FeedKey(FeedKind.AUTHOR, _busiest_author(svc)), None),
         "trending": (FeedKey(FeedKind.TRENDING), None),
         "all, a `before=` page four years back": (FeedKey(FeedKind.ALL), deep),
     }
+
+
+def _busiest_author(svc: Any) -> str:
+    with svc.ctx.store.read() as conn:
+        return str(
+            conn.execute(
+                text(
+                    "SELECT author_slug FROM articles WHERE source_id IS NULL "
+                    "GROUP BY author_slug ORDER BY count(*) DESC LIMIT 1"
+                )
+            ).scalar_one()
+        )
 
 
 def _tag_feed(svc: Any, slug: str, **rule: Any) -> None:
