@@ -63,7 +63,6 @@ def make_document(items: tuple[FeedItem, ...] | None = None, **overrides: Any) -
         "generator": "Feeds",
         "generator_version": "0.1.0",
         "items": items if items is not None else (make_item(1), make_item(2), make_item(3)),
-        "stylesheet_url": f"{BASE}/static/feed.xsl",
         "hub_urls": ("https://hub.example.net/",),
         "next_url": f"{BASE}/feeds/sections/world.rss?before=abc123",
         "icon_url": f"{BASE}/static/icon.png",
@@ -73,8 +72,8 @@ def make_document(items: tuple[FeedItem, ...] | None = None, **overrides: Any) -
 
 
 def minimal_document(**overrides: Any) -> FeedDocument:
-    """Only the required fields: no stylesheet, hub, next page or icon."""
-    doc = make_document(stylesheet_url=None, hub_urls=(), next_url=None, icon_url=None)
+    """Only the required fields: no hub, next page or icon."""
+    doc = make_document(hub_urls=(), next_url=None, icon_url=None)
     return replace(doc, **overrides)
 
 

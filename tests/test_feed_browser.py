@@ -1,6 +1,10 @@
-"""A person opening a feed URL in a real browser sees a readable page, not raw XML."""
+"""A person opening a feed URL in real Chromium sees the feed's HTML page, not raw XML
+and no XSLT: every item with its author, image and Sponsored label, and no script."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import pytest
 
@@ -14,20 +18,59 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("fmt", ["rss", "atom"])
-def test_feed_opened_in_chromium_explains_how_to_subscribe(live_url: str, fmt: str) -> None:
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_a_feed_opened_in_chromium_is_a_page_for_people(live_url: str, fmt: str) -> None:
     base = live_url
     with browser_page(base) as page:
-        response = page.goto(f"/feeds/sections/world.{fmt}")  # type: ignore[attr-defined]
-        # The view works under the feed's policy, which allows no script but the stylesheet.
-        policy = response.headers["content-security-policy"]
-        assert f"script-src {base}/feeds/feed.xsl;" in policy
-        assert policy.startswith("default-src 'none';")
-        body = page.locator("body")  # type: ignore[attr-defined]
-        body.get_by_text("This is a web feed").wait_for()
-        text = body.inner_text()
-        assert "Seoul and Tokyo Agree to Resume Quarterly Leader Talks" in text
-        assert f"{base}/feeds/sections/world.{fmt}" in text.replace("\\n", "")
-        assert "<rss" not in text and "<feed" not in text
+        p: Any = page
+        problems: list[str] = []
+
+        def console(message: Any) -> None:
+            # The browser asks for /favicon.ico by itself; the service has none.
+            if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+                problems.append(f"{message.text} ({message.location['url']})")
+
+        p.on("console", console)
+        p.on("pageerror", lambda e: problems.append(str(e)))
+        response = p.goto(f"/feeds/all.{fmt}")
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert "Accept" in response.headers["vary"]
+        p.get_by_role("heading", name="Follow this feed").wait_for()
+        # Our page, not a browser's rendering of XML or of an XSLT transform.
+        assert p.evaluate("document.contentType") == "text/html"
+        assert p.evaluate("document.scripts.length") == 0
+        text = p.locator("body").inner_text()
+        assert "XSLT" not in text and "<rss" not in text and "<feed" not in text
+        address = p.get_by_label("Feed address")
+        assert address.input_value() == f"{base}/feeds/all.{fmt}"
+        items = p.locator("article.item")
+        assert items.count() >= 10
+        first = items.filter(has_text="Seoul and Tokyo Agree to Resume Quarterly Leader Talks")
+        assert first.get_by_role("link", name="Min-ji Park").is_visible()
+        assert first.locator("img").is_visible()
+        # The image really loaded: the page's media are served from this origin.
+        assert first.locator("img").evaluate("img => img.naturalWidth") > 0
+        assert first.get_by_role("link", name="World").is_visible()
+        assert p.locator(".sponsored", has_text="Sponsored").first.is_visible()
+        snapshot = p.locator("body").aria_snapshot()
+        assert 'heading "Follow this feed"' in snapshot
+        assert 'textbox "Feed address"' in snapshot
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"feed-in-browser-{fmt}.png"))  # type: ignore[attr-defined]
+        p.screenshot(path=str(ARTIFACTS / f"feed-page-{fmt}.png"), full_page=True)
+        (ARTIFACTS / f"feed-page-{fmt}.aria.yaml").write_text(snapshot)
+        # Narrow screens: nothing runs off the side.
+        p.set_viewport_size({"width": 390, "height": 800})
+        width = p.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390
+        p.screenshot(path=str(ARTIFACTS / f"feed-page-{fmt}-narrow.png"))
+        assert problems == []
+
+
+def test_feed_readers_keep_the_feed(live_url: str) -> None:
+    with browser_page(live_url) as page:
+        p: Any = page
+        response = p.request.get(
+            f"{live_url}/feeds/all.json", headers={"Accept": "application/feed+json"}
+        )
+        assert response.headers["content-type"] == "application/feed+json; charset=utf-8"
+        assert json.loads(response.body())["version"] == "https://jsonfeed.org/version/1.1"

@@ -48,7 +48,7 @@ def test_headers_of_a_feed_response(demo_client: FlaskClient) -> None:
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert response.headers["Vary"] == "Accept-Encoding, Accept"
     json_feed = demo_client.get("/feeds/all.json")
-    assert json_feed.headers["Vary"] == "Accept-Encoding"
+    assert json_feed.headers["Vary"] == "Accept-Encoding, Accept"  # its page, for browsers
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     last_modified = parsedate_to_datetime(response.headers["Last-Modified"])
@@ -293,38 +293,62 @@ BROWSER_ACCEPT = (
 )
 
 
+FEED_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+
+
 @pytest.mark.parametrize(
     ("fmt", "accept", "browser"),
     [
         ("rss", BROWSER_ACCEPT, True),
         ("atom", BROWSER_ACCEPT, True),
+        ("json", BROWSER_ACCEPT, True),
+        ("rss", "text/html", True),
         ("rss", "*/*", False),
         ("atom", "", False),
+        ("json", "application/feed+json, application/json;q=0.9", False),
         ("rss", "application/rss+xml, application/atom+xml;q=0.8, */*;q=0.1", False),
         ("atom", "application/atom+xml, text/html;q=0.5", False),
+        ("rss", "text/html, application/rss+xml", False),  # a tie keeps the feed
     ],
 )
-def test_browsers_get_xml_feeds_as_xml_so_the_stylesheet_applies(
+def test_browsers_get_the_feeds_page_and_feed_readers_the_feed(
     demo_client: FlaskClient, fmt: str, accept: str, browser: bool
 ) -> None:
     headers = {"Accept": accept} if accept else {}
     response = demo_client.get(f"/feeds/all.{fmt}", headers=headers)
-    feed_type = f"application/{fmt}+xml; charset=utf-8"
-    expected = "application/xml; charset=utf-8" if browser else feed_type
+    assert response.status_code == 200
+    expected = "text/html; charset=utf-8" if browser else FEED_TYPES[fmt]
     assert response.headers["Content-Type"] == expected
+    assert response.headers["Vary"] == "Accept-Encoding, Accept"
     plain = demo_client.get(f"/feeds/all.{fmt}")
-    assert plain.headers["Content-Type"] == feed_type
-    assert response.data == plain.data
-    # Another representation, so another strong ETag; either validates the content.
+    assert plain.headers["Content-Type"] == FEED_TYPES[fmt]
+    assert plain.headers["Vary"] == "Accept-Encoding, Accept"
+    assert (response.data != plain.data) is browser
+    # Another representation, with validators of its own: one's ETag never revalidates
+    # the other, and each revalidates itself.
     assert (response.headers["ETag"] != plain.headers["ETag"]) is browser
-    revalidated = demo_client.get(
-        f"/feeds/all.{fmt}", headers={**headers, "If-None-Match": plain.headers["ETag"]}
+    assert response.headers["Last-Modified"] == plain.headers["Last-Modified"]
+    own = demo_client.get(
+        f"/feeds/all.{fmt}", headers={**headers, "If-None-Match": response.headers["ETag"]}
     )
-    assert revalidated.status_code == 304
-    assert (
-        demo_client.get("/feeds/all.json", headers=headers).headers["Content-Type"]
-        == "application/feed+json; charset=utf-8"
-    )
+    assert own.status_code == 304
+    if browser:
+        other = demo_client.get(
+            f"/feeds/all.{fmt}", headers={**headers, "If-None-Match": plain.headers["ETag"]}
+        )
+        assert other.status_code == 200
+
+
+def test_the_feeds_page_is_compressed_like_the_feed(demo_client: FlaskClient) -> None:
+    headers = {"Accept": BROWSER_ACCEPT, "Accept-Encoding": "br, gzip"}
+    response = demo_client.get("/feeds/all.atom", headers=headers)
+    assert response.headers["Content-Encoding"] == "br"
+    assert response.headers["ETag"].endswith('-br"')
+    assert brotli.decompress(response.data).startswith(b"<!doctype html>")
 
 
 @pytest.mark.parametrize("limit", ["%C2%B2", "%D9%A3", "1" * 30])

@@ -271,15 +271,11 @@ def test_same_document_renders_identical_bytes() -> None:
     assert format_datetime(datetime.now(UTC))[:16].encode() not in first
 
 
-def test_stylesheet_instruction_follows_declaration() -> None:
-    doc = make_document(stylesheet_url="https://news.example.org/static/feed.xsl?a=1&b=2")
-    output = render_rss(doc)
-    assert output.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<?xml-stylesheet ")
-    pi = etree.fromstring(output).getprevious()
-    assert isinstance(pi, etree._ProcessingInstruction)
-    assert pi.get("type") == "text/xsl"
-    assert pi.get("href") == "https://news.example.org/static/feed.xsl?a=1&amp;b=2"
-    assert b"xml-stylesheet" not in render_rss(minimal_document())
+def test_no_processing_instruction_precedes_the_feed() -> None:
+    # Browsers are dropping XSLT: people opening a feed get the app's HTML page instead.
+    output = render_rss(make_document())
+    assert output.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<rss")
+    assert etree.fromstring(output).getprevious() is None
 
 
 def test_every_item_variant_parses_cleanly() -> None:

@@ -67,7 +67,7 @@ def render_atom(doc: FeedDocument) -> bytes:
         _finish_entry(element, item)
     if doc.archive:
         _mark_archive(tree.getroot())
-    return finish_document(tree, doc.stylesheet_url)
+    return finish_document(tree)
 
 
 def _mark_archive(feed: etree._Element) -> None:

@@ -64,7 +64,6 @@ class FeedDocument:
     generator: str
     generator_version: str
     items: tuple[FeedItem, ...]
-    stylesheet_url: str | None = None
     hub_urls: tuple[str, ...] = ()
     next_url: str | None = None
     icon_url: str | None = None

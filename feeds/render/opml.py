@@ -59,4 +59,4 @@ def render_opml(
         if outline.category:
             attrs["category"] = clean_text(outline.category)
         etree.SubElement(body, "outline", attrs)
-    return finish_document(etree.ElementTree(root), None)
+    return finish_document(etree.ElementTree(root))

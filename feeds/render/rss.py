@@ -96,7 +96,7 @@ def render_rss(doc: FeedDocument) -> bytes:
         _add_item(fg, item)
 
     tree = parse_generated(fg.rss_str(pretty=False))
-    return finish_document(tree, doc.stylesheet_url)
+    return finish_document(tree)
 
 
 def _add_item(fg: Any, item: FeedItem) -> None:

@@ -46,20 +46,10 @@ def parse_generated(xml: bytes) -> etree._ElementTree:
     return etree.ElementTree(etree.fromstring(xml, _SAFE_PARSER))
 
 
-def _pseudo_attr(value: str) -> str:
-    # The xml-stylesheet PI allows these references in its pseudo-attribute values,
-    # and escaping '>' also rules out a premature '?>'.
-    return (
-        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-    )
+def finish_document(tree: etree._ElementTree) -> bytes:
+    """Serialise *tree* as UTF-8 with a declaration.
 
-
-def finish_document(tree: etree._ElementTree, stylesheet_url: str | None) -> bytes:
-    """Serialise *tree* as UTF-8 with a declaration and the optional stylesheet PI."""
-    root = tree.getroot()
-    if stylesheet_url:
-        href = _pseudo_attr(clean_text(stylesheet_url))
-        root.addprevious(
-            etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{href}"')
-        )
+    No xml-stylesheet instruction: browsers are dropping XSLT, and a browser opening a
+    feed's URL gets the feed's HTML page from the app instead.
+    """
     return etree.tostring(tree, encoding="UTF-8", xml_declaration=True)

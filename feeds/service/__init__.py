@@ -15,6 +15,7 @@ from feeds.service.catalog import CatalogService
 from feeds.service.context import Context, utcnow
 from feeds.service.demo_generate import DemoService
 from feeds.service.directory import DirectoryService
+from feeds.service.feed_page import FeedPageService
 from feeds.service.feeds import FeedService
 from feeds.service.health import HealthService
 from feeds.service.hub import HubService
@@ -43,6 +44,7 @@ class Service:
         self.catalog = CatalogService(self.ctx)
         self.feeds = FeedService(self.ctx)
         self.archives = ArchiveService(self.ctx, self.feeds)
+        self.feed_pages = FeedPageService(self.ctx, self.feeds)
         self.hub = HubService(self.ctx, self.feeds)
         self.publisher = Publisher(self.ctx, self.feeds)
         self.tokens = TokenService(self.ctx)

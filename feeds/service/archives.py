@@ -31,7 +31,6 @@ from feeds.service.feedkeys import query_for
 from feeds.service.feeds import (
     EPOCH,
     RENDER_LOCK,
-    STYLESHEET_PATH,
     WRITERS,
     FeedService,
     archive_path,
@@ -140,7 +139,6 @@ class ArchiveService:
             generator="Feeds",
             generator_version=feeds.__version__,
             items=tuple(self.feeds.item(a, root, section_titles) for a in found),
-            stylesheet_url=root + STYLESHEET_PATH,
             archive=True,
             current_url=root + current,
             prev_archive_url=url(before),

@@ -16,6 +16,7 @@ from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Article, FeedFormat, FeedKey, FeedKind, Status
 from feeds.service.context import Context
 from feeds.service.feeds import feed_path
+from feeds.settings import Settings
 from feeds.store import articles as article_store
 from feeds.store import sections as section_store
 
@@ -80,17 +81,25 @@ def shows_image(content_html: str, image_url: str, base: str) -> bool:
     return any(_same_image(urljoin(base, src), wanted) for src in parser.sources)
 
 
+def feed_link(settings: Settings, key: FeedKey, label: str, title: str = "") -> FeedLink:
+    """The feed's URLs on the public base URL; titled "<site>: <label>" unless given."""
+    root = settings.public_root
+    urls = {fmt: root + feed_path(key, fmt) for fmt in FeedFormat}
+    return FeedLink(
+        title or f"{settings.site_title}: {label}",
+        label,
+        urls[FeedFormat.RSS],
+        urls[FeedFormat.ATOM],
+        urls[FeedFormat.JSON],
+    )
+
+
 class ArticlePageService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     def link(self, key: FeedKey, label: str) -> FeedLink:
-        root = self.ctx.settings.public_root
-        urls = {fmt: root + feed_path(key, fmt) for fmt in FeedFormat}
-        title = f"{self.ctx.settings.site_title}: {label}"
-        return FeedLink(
-            title, label, urls[FeedFormat.RSS], urls[FeedFormat.ATOM], urls[FeedFormat.JSON]
-        )
+        return feed_link(self.ctx.settings, key, label)
 
     def get(self, slug: str) -> ArticlePage:
         """The page of a visible article; NotFound otherwise (Gone once withdrawn)."""
@@ -109,7 +118,8 @@ class ArticlePageService:
         content = sanitize_html(article.content_html, base)
         image = article.image
         author = None
-        if article.author_slug:
+        # A sponsor's byline has no feed while author feeds leave sponsored articles out.
+        if article.author_slug and (self.ctx.settings.include_sponsored or not article.sponsored):
             key = FeedKey(FeedKind.AUTHOR, article.author_slug)
             author = self.link(key, article.author)
         section_title = section.title if section is not None else article.section

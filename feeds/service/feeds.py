@@ -31,8 +31,6 @@ from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
 
-# The stylesheet RSS and Atom name for browsers, relative to the root they are served at.
-STYLESHEET_PATH = "feeds/feed.xsl"
 # A feed that has never held anything still needs a Last-Modified that never moves.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # Cursors count microseconds from year 1, so every date (archives before 1970 too)
@@ -91,9 +89,10 @@ class FeedRequest:
         return feed_path(self.key, self.format)
 
     def self_url(self) -> str:
-        return self._url(self.before)
+        return self.page_url(self.before)
 
-    def _url(self, before: PageCursor | None) -> str:
+    def page_url(self, before: PageCursor | None) -> str:
+        """This feed's URL (with its limit) for the page that starts after `before`."""
         query = []
         if self.limit is not None:
             query.append(f"limit={self.limit}")
@@ -151,6 +150,27 @@ class _Page:
     # The month of the newest item on a first page: walking prev-archive from there
     # reaches every article of the feed once.
     newest_month: str | None
+
+
+@dataclass(frozen=True)
+class FeedSelection:
+    """One page of a feed: its articles, title and description, and the next page."""
+
+    articles: tuple[Article, ...]
+    title: str
+    description: str
+    section_titles: dict[str, str]
+    paged: bool
+    next_cursor: PageCursor | None
+
+
+@dataclass(frozen=True)
+class FeedMoment:
+    """A feed as it stands: see FeedService.moment."""
+
+    cache_key: tuple[object, ...]
+    changed_at: datetime
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -315,8 +335,9 @@ class FeedService:
     def document(self, request: FeedRequest, changed_at: datetime, now: datetime) -> FeedDocument:
         return self._assemble(request, self._page(request, now), changed_at)
 
-    def _page(self, request: FeedRequest, now: datetime) -> _Page:
-        """What a page of the feed shows: one query, shared by every format."""
+    def select(self, request: FeedRequest, now: datetime) -> FeedSelection:
+        """The articles of the page the request asks for, with the feed's title: one
+        query, shared by every format and by the feed's page for people."""
         settings = self.ctx.settings
         with self.ctx.store.read() as conn:
             tag_feed = self.resolve(conn, request.key, now)
@@ -336,13 +357,31 @@ class FeedService:
             last = found[limit - 1]
             assert last.id is not None
             next_cursor = PageCursor(last.published_at, last.id)
-        root = request.root_url
-        found = found[:limit]
-        items = tuple(self.item(a, root, section_titles) for a in found)
+        return FeedSelection(
+            tuple(found[:limit]), title, description, section_titles, paged, next_cursor
+        )
+
+    def _page(self, request: FeedRequest, now: datetime) -> _Page:
+        """What a page of the feed shows, in the form every format renders."""
+        selection = self.select(request, now)
+        found = selection.articles
+        items = tuple(self.item(a, request.root_url, selection.section_titles) for a in found)
         newest_month = None
-        if paged and request.before is None and found:
+        if selection.paged and request.before is None and found:
             newest_month = month_of(found[0].published_at)
-        return _Page(title, description, items, next_cursor, newest_month)
+        return _Page(
+            selection.title, selection.description, items, selection.next_cursor, newest_month
+        )
+
+    def moment(self, request: FeedRequest) -> FeedMoment:
+        """What a rendering of the feed depends on besides the request (NotFound for a
+        feed that does not exist): a cache key that moves with its version, its
+        Last-Modified and the instant its content is read at."""
+        token, changed_at, now = self._pinned(request.key, self.version(request.key))
+        cache_key = (
+            request.key, request.format, request.limit, request.before, request.root_url, token,
+        )  # fmt: skip
+        return FeedMoment(cache_key, changed_at.replace(microsecond=0), now)
 
     def _assemble(self, request: FeedRequest, page: _Page, changed_at: datetime) -> FeedDocument:
         settings = self.ctx.settings
@@ -359,9 +398,8 @@ class FeedService:
             generator="Feeds",
             generator_version=feeds.__version__,
             items=page.items,
-            stylesheet_url=root + STYLESHEET_PATH,
             hub_urls=hub_urls(settings),
-            next_url=request._url(page.next_cursor) if page.next_cursor else None,
+            next_url=request.page_url(page.next_cursor) if page.next_cursor else None,
             prev_archive_url=(
                 root + archive_path(request.key, page.newest_month, request.format)
                 if page.newest_month

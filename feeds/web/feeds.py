@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from flask import (
@@ -21,14 +20,14 @@ from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service.article_page import Gone
 from feeds.service.directory import FeedListing
 from feeds.service.feeds import (
-    STYLESHEET_PATH,
     PageCursor,
     archive_path,
     feed_path,
     link_header,
 )
 from feeds.slugs import author_slug
-from feeds.web import csp, service
+from feeds.web import service
+from feeds.web.feedpage import page_response, wants_page
 from feeds.web.health import FEED_REQUESTS
 from feeds.web.httpcache import feed_response
 from feeds.web.negotiate import prefers_page
@@ -72,6 +71,8 @@ def _serve(key: FeedKey, fmt: str) -> Response:
             FEED_REQUESTS.labels(fmt, str(answer.status)).inc()
             return Response(answer.body, status=answer.status, headers=answer.headers)
     feed_request = svc.feeds.request(key, FeedFormat(fmt), limit, before)
+    if wants_page(request):
+        return page_response(feed_request)  # a browser navigating: the human view
     try:
         entry = svc.feeds.get(feed_request)
     except NotFound as exc:
@@ -79,8 +80,6 @@ def _serve(key: FeedKey, fmt: str) -> Response:
         abort(404, str(exc))
     response = feed_response(request, entry, svc.cache, svc.settings.cache_max_age)
     response.headers["Link"] = link_header(svc.settings, feed_request.self_url())
-    # The stylesheet's URL as the feed names it: built on the public base URL.
-    response.headers[csp.HEADER] = csp.feed_policy(svc.settings.public_root + STYLESHEET_PATH)
     FEED_REQUESTS.labels(fmt, str(response.status_code)).inc()
     return response
 
@@ -137,7 +136,6 @@ def _serve_archive(key: FeedKey, month: str, fmt: str) -> Response:
         FEED_REQUESTS.labels(fmt, "404").inc()
         abort(404, str(exc))
     response = feed_response(request, archive.feed, svc.cache, archive.max_age)
-    response.headers[csp.HEADER] = csp.feed_policy(svc.settings.public_root + STYLESHEET_PATH)
     FEED_REQUESTS.labels(fmt, str(response.status_code)).inc()
     return response
 
@@ -178,16 +176,6 @@ def author_archive(slug: str, month: str, fmt: str) -> Response:
         # Links to archives are made from the normalised slug: no other spelling is ours.
         abort(404, "no such author archive")
     return _serve_archive(FeedKey(FeedKind.AUTHOR, key), month, fmt)
-
-
-@blueprint.get("/feeds/feed.xsl")
-def stylesheet() -> Response:
-    data = resources.files("feeds.web").joinpath("static/feed.xsl").read_bytes()
-    response = Response(data, content_type="text/xsl; charset=utf-8")
-    response.cache_control.public = True
-    response.cache_control.max_age = 86400
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @blueprint.get("/feeds/")

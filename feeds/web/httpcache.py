@@ -6,11 +6,10 @@ from flask import Request, Response
 
 from feeds.feedcache import CachedFeed, FeedCache
 
-# A suffix per content coding (and one for the application/xml variant served to
-# browsers) keeps each representation's ETag distinct, as a strong validator must be;
-# 304 decisions compare the content hash before the first "-", shared by all of them.
+# A suffix per content coding keeps each representation's ETag distinct, as a strong
+# validator must be; 304 decisions compare the content hash before the first "-",
+# shared by all of them.
 CODING_SUFFIX = {"identity": "", "gzip": "-gzip", "br": "-br"}
-BROWSER_SUFFIX = "-xml"
 
 
 def choose_coding(request: Request) -> str:
@@ -21,29 +20,8 @@ def choose_coding(request: Request) -> str:
     return "identity"
 
 
-XML_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
-BROWSER_XML_TYPE = "application/xml; charset=utf-8"
-
-
-def media_type_for(request: Request, media_type: str) -> str:
-    """The Content-Type to send: a browser opening an RSS or Atom feed gets application/xml.
-
-    Chromium shows application/rss+xml and application/atom+xml documents as raw text
-    and never applies the feed's stylesheet, while it does for application/xml. A
-    browser navigating ranks text/html above the feed's own type; feed readers do not,
-    so they keep the feed type.
-    """
-    feed_type = media_type.split(";", 1)[0]
-    if feed_type not in XML_FEED_TYPES:
-        return media_type
-    accept = request.accept_mimetypes
-    if accept.quality("text/html") > accept.quality(feed_type):
-        return BROWSER_XML_TYPE
-    return media_type
-
-
-def _variant_etag(etag: str, coding: str, browser: bool) -> str:
-    return etag[:-1] + (BROWSER_SUFFIX if browser else "") + CODING_SUFFIX[coding] + '"'
+def _variant_etag(etag: str, coding: str) -> str:
+    return etag[:-1] + CODING_SUFFIX[coding] + '"'
 
 
 def _base_hashes(request: Request) -> set[str]:
@@ -64,13 +42,12 @@ def not_modified(request: Request, entry: CachedFeed) -> bool:
 
 def feed_response(request: Request, entry: CachedFeed, cache: FeedCache, max_age: int) -> Response:
     coding = choose_coding(request)
-    is_xml = entry.media_type.split(";", 1)[0] in XML_FEED_TYPES
-    media_type = media_type_for(request, entry.media_type)
     headers = {
-        "ETag": _variant_etag(entry.etag, coding, media_type != entry.media_type),
+        "ETag": _variant_etag(entry.etag, coding),
         "Cache-Control": f"public, max-age={max_age}",
-        # XML feeds also vary by Accept (see media_type_for): shared caches keep both.
-        "Vary": "Accept-Encoding, Accept" if is_xml else "Accept-Encoding",
+        # A feed's URL also answers a browser with its HTML page (feeds.web.feedpage):
+        # shared caches keep the page and the feed apart.
+        "Vary": "Accept-Encoding, Accept",
         "Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "ETag, Last-Modified",
         "X-Content-Type-Options": "nosniff",
@@ -82,7 +59,7 @@ def feed_response(request: Request, entry: CachedFeed, cache: FeedCache, max_age
     body = cache.encoded(entry, coding)
     response.status_code = 200
     response.set_data(body)
-    response.content_type = media_type
+    response.content_type = entry.media_type
     if coding != "identity":
         response.headers["Content-Encoding"] = coding
     return response

@@ -1,9 +1,8 @@
 """Who gets a feed URL's page instead of the feed: the one place that decides it.
 
 A browser navigating to a feed ranks text/html above the feed types; feed readers do
-not. Such a request gets the page for the feed (until there is one, the feed's bytes
-as `application/xml`, see feeds.web.httpcache), from the Flask route; the published
-fast path and nginx (a map on `$http_accept`) hand it on.
+not. Such a request gets the page for the feed (feeds.web.feedpage) from the Flask
+route; the published fast path and nginx (a map on `$http_accept`) hand it on.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from flask import Flask, Response, current_app, request
 from feeds.models import FeedKey, FeedKind
 from feeds.service import Service
 from feeds.service.pollers import PollerStats
+from feeds.web.feedpage import wants_page
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def register(app: Flask) -> None:
         # Only feeds that exist: counting 404s would let anyone grow the table at will.
         if found is None or response.status_code not in (200, 304):
             return response
+        if wants_page(request):
+            return response  # a person reading the feed's page, not a poller
         kind, arg = found
         value = str((request.view_args or {}).get(arg, "")) if arg else ""
         stats.record(

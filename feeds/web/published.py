@@ -29,7 +29,7 @@ from flask import Flask, current_app
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.published import FOLDERS, SUFFIXES, etag_for, http_date, relative_path
-from feeds.service.feeds import STYLESHEET_PATH, feed_path, link_header
+from feeds.service.feeds import feed_path, link_header
 from feeds.settings import Settings
 from feeds.slugs import author_slug
 from feeds.web import csp
@@ -127,14 +127,13 @@ class PublishedFiles:
     def __init__(self, settings: Settings) -> None:
         self.root = Path(settings.publish_dir)
         self.settings = settings
-        root = settings.public_root
         self._common = [
             ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
             ("Vary", "Accept-Encoding, Accept"),
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
             ("X-Content-Type-Options", "nosniff"),
-            (csp.HEADER, csp.feed_policy(root + STYLESHEET_PATH)),
+            (csp.HEADER, csp.PUBLIC),
         ]
 
     def answer(self, key: FeedKey, fmt: FeedFormat, environ: dict[str, Any]) -> Answer | None:
