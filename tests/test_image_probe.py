@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from pytest_httpserver import HTTPServer
 
-from feeds.ingest.fetch import probe_lengths
+from feeds.ingest.fetch import PROBES_AT_ONCE, probe_lengths
 from tests.httpservers import RawServer, head_reply, local_options, raw_server
 
 __all__ = ["raw_server"]  # the fixture, imported for its side effect
@@ -60,11 +60,11 @@ def test_one_deadline_bounds_every_probe_together(
 
     stuck = raw_server(silent)
     httpserver.expect_request("/a.png").respond_with_data(IMAGE)
+    # As many silent images as probes go out at once, then one that would answer.
+    slow = [stuck.url(f"/slow{n}.png") for n in range(PROBES_AT_ONCE)]
     try:
-        found = probe_lengths(
-            [stuck.url("/slow.png"), httpserver.url_for("/a.png")], local_options(timeout=0.5)
-        )
+        found = probe_lengths([*slow, httpserver.url_for("/a.png")], local_options(timeout=0.5))
     finally:
         release.set()
-    # The first probe used up the shared deadline: the second was not even sent.
+    # The first probes used up the shared deadline: the last was not even sent.
     assert found == {} and httpserver.log == []

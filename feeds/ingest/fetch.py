@@ -17,6 +17,7 @@ import re
 import ssl
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,8 @@ from feeds.models import SourceState
 from feeds.settings import Settings
 from feeds.version import user_agent as build_user_agent
 
+# Image probes sent at once; the guarded transport's pool holds as many connections.
+PROBES_AT_ONCE = 4
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
 # Sizes are stored in a 32-bit column; a larger "image" is not one to announce.
@@ -94,7 +97,7 @@ class _GuardedTransport(httpx.HTTPTransport):
         # httpx has no public hook for a network backend; the pool it builds is
         # replaced before any connection exists (it never opened one).
         self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(), network_backend=backend, max_connections=4
+            ssl_context=_ssl_context(), network_backend=backend, max_connections=PROBES_AT_ONCE
         )
 
 
@@ -129,22 +132,31 @@ def probe_lengths(urls: Iterable[str], options: FetchOptions) -> dict[str, int]:
     `options.timeout` for all the requests together. A URL that fails, or whose server
     states no size, is left out: an unknown size is never fatal.
     """
+    unique = list(dict.fromkeys(urls))
+    if not unique:
+        return {}
     deadline = Deadline(options.timeout)
     headers = {"User-Agent": options.user_agent, "Accept": "image/*"}
-    found: dict[str, int] = {}
-    with _client(options, deadline) as client:
-        for url in dict.fromkeys(urls):
-            if deadline.remaining() <= 0:
-                break
-            try:
-                response, _ = _send(client, "HEAD", url, headers, options, deadline)
-            except (FetchError, httpx.HTTPError):
-                continue
-            response.close()  # a HEAD response has no body to read
-            length = response.headers.get("content-length", "").strip()
-            if response.is_success and length.isdigit() and 0 < int(length) <= MAX_LENGTH:
-                found[url] = int(length)
-    return found
+
+    def probe(url: str) -> int | None:
+        if deadline.remaining() <= 0:
+            return None
+        try:
+            response, _ = _send(client, "HEAD", url, headers, options, deadline)
+        except (FetchError, httpx.HTTPError):
+            return None
+        response.close()  # a HEAD response has no body to read
+        length = response.headers.get("content-length", "").strip()
+        if response.is_success and length.isdigit() and 0 < int(length) <= MAX_LENGTH:
+            return int(length)
+        return None
+
+    # A few at once (the connection pool's size): each probe is a round trip spent
+    # waiting, and one slow image host must not use up the deadline of all the others.
+    workers = min(PROBES_AT_ONCE, len(unique))
+    with _client(options, deadline) as client, ThreadPoolExecutor(workers) as pool:
+        lengths = list(pool.map(probe, unique))
+    return {url: length for url, length in zip(unique, lengths, strict=True) if length}
 
 
 def _client(options: FetchOptions, deadline: Deadline) -> httpx.Client:
