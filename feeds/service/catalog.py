@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -96,7 +97,9 @@ def parse_tag_feed(data: Any, *, max_limit: int, managed_by: str | None = None) 
         sections=tuple(dict.fromkeys(sections)),
         include_sponsored=sponsored is True,
     )
-    if not errors:
+    # Checked beside the other fields' problems (all shown at once), unless the rule's
+    # own fields are wrong, which would make the verdict about something not typed.
+    if not {"any_of", "all_of", "none_of", "sections"} & set(errors):
         problem = rule.impossibility()
         if problem:
             errors["rule"] = f"can match nothing: {problem}"
@@ -115,6 +118,14 @@ def parse_tag_feed(data: Any, *, max_limit: int, managed_by: str | None = None) 
 class CatalogService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    def hashtag_displays(self, keys: Iterable[str]) -> dict[str, str]:
+        """How each hashtag key is written for display (`southkorea` -> `SouthKorea`);
+        keys no article has carried map to themselves."""
+        wanted = list(dict.fromkeys(keys))
+        with self.ctx.store.read() as conn:
+            known = hashtag_store.displays(conn, wanted)
+        return {key: known.get(key, key) for key in wanted}
 
     # -- sections ---------------------------------------------------------------------
 

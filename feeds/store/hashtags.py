@@ -192,3 +192,12 @@ def feed_keys(conn: Connection, now: datetime) -> list[str]:
         select(hashtags.c.key).where(hashtags.c.public.is_(False), visible_link)
     ).scalars()
     return sorted({*public, *due})
+
+
+def displays(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    """The display form (`SouthKorea`) of each known key (`southkorea`)."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(list(keys)):
+        query = select(hashtags.c.key, hashtags.c.display).where(hashtags.c.key.in_(chunk))
+        found.update({row.key: row.display for row in conn.execute(query)})
+    return found

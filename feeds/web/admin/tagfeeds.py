@@ -22,6 +22,31 @@ from feeds.web.params import whole_number
 # -- tag feeds ------------------------------------------------------------------------
 
 _TAG_SPLIT = re.compile(r"[\s,#]+")
+RULE_TAGS = ("any_of", "all_of", "none_of")
+# What the form calls each field; the validator (shared with the API) uses the names.
+LABELS = {
+    "title": "Title",
+    "slug": "Slug",
+    "description": "Description",
+    "any_of": "Any of these hashtags",
+    "all_of": "All of these hashtags",
+    "none_of": "None of these hashtags",
+    "sections": "Only in sections",
+    "include_sponsored": "Include sponsored articles",
+    "limit": "Items in the feed",
+    "rule": "Rule",
+    "form": "Form",
+}
+_NAME = re.compile(r"\b(any_of|all_of|none_of|sections)\b")
+
+
+def in_words(errors: dict[str, str]) -> dict[str, str]:
+    """Validator messages with the form's labels for field names ("“All of these
+    hashtags”" for all_of); keys stay the field names, which the page links to."""
+    return {
+        name: _NAME.sub(lambda m: f"“{LABELS[m.group(1)]}”", message)
+        for name, message in errors.items()
+    }
 
 
 def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -49,13 +74,17 @@ def feed_urls(slug: str) -> dict[str, str]:
 
 def _form_values(feed: TagFeed | None, payload: dict[str, Any] | None) -> dict[str, Any]:
     if payload is None and feed is not None:
+        # Rules keep hashtag keys; the form shows them as articles write them.
+        shown = service().catalog.hashtag_displays(
+            [*feed.rule.any_of, *feed.rule.all_of, *feed.rule.none_of]
+        )
         payload = {
             "slug": feed.slug,
             "title": feed.title,
             "description": feed.description,
-            "any_of": feed.rule.any_of,
-            "all_of": feed.rule.all_of,
-            "none_of": feed.rule.none_of,
+            "any_of": [shown[k] for k in feed.rule.any_of],
+            "all_of": [shown[k] for k in feed.rule.all_of],
+            "none_of": [shown[k] for k in feed.rule.none_of],
             "sections": feed.rule.sections,
             "include_sponsored": feed.rule.include_sponsored,
             "limit": feed.limit,
@@ -68,7 +97,8 @@ def _feed_form(feed: TagFeed | None, payload: Any = None, errors: Any = None) ->
         "tag_feed_form",
         feed=feed,
         values=_form_values(feed, payload),
-        errors=errors or {},
+        errors=in_words(errors or {}),
+        labels=LABELS,
         sections=service().catalog.sections(),
         urls=feed_urls(feed.slug) if feed else None,
     )
@@ -76,8 +106,17 @@ def _feed_form(feed: TagFeed | None, payload: Any = None, errors: Any = None) ->
 
 @blueprint.get("/tag-feeds")
 def tag_feeds() -> str:
-    feeds = service().catalog.tag_feeds()
-    return render_page("tag_feeds", feeds=feeds, urls={f.slug: feed_urls(f.slug) for f in feeds})
+    svc = service()
+    feeds = svc.catalog.tag_feeds()
+    shown = svc.catalog.hashtag_displays(
+        key for f in feeds for key in (*f.rule.any_of, *f.rule.all_of, *f.rule.none_of)
+    )
+    return render_page(
+        "tag_feeds",
+        feeds=feeds,
+        shown=shown,
+        urls={f.slug: feed_urls(f.slug) for f in feeds},
+    )
 
 
 @blueprint.route("/tag-feeds/new", methods=["GET", "POST"])
@@ -139,7 +178,9 @@ def preview_tag_feed() -> tuple[Response, int]:
     try:
         feed = svc.audit.parse_tag_feed(payload)
     except ValidationError as exc:
-        return jsonify({"ok": False, "errors": exc.errors}), 422
+        problems = in_words(exc.errors)
+        named = {LABELS.get(name, name): message for name, message in problems.items()}
+        return jsonify({"ok": False, "errors": named}), 422
     items = [
         {
             "title": a.title,

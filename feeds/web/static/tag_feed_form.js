@@ -6,7 +6,30 @@
   let timer = null;
   let serial = 0;
 
+  const title = form.elements.namedItem("title");
+  const slug = form.elements.namedItem("slug");
+  // The slug follows the title until someone edits it (or the feed already has one).
+  let slugTouched = slug.value !== "";
+  function slugify(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 100).replace(/-+$/, "");
+  }
+  slug.addEventListener("input", () => { slugTouched = slug.value !== ""; });
+  title.addEventListener("input", () => { if (!slugTouched) slug.value = slugify(title.value); });
+
+  // Nothing to preview until the rule has something in it: no error before typing.
+  function ruleIsEmpty() {
+    const typed = ["any_of", "all_of"].some((n) => form.elements.namedItem(n).value.trim() !== "");
+    return !typed && form.querySelectorAll("input[name=sections]:checked").length === 0;
+  }
+
   async function preview() {
+    if (ruleIsEmpty()) {
+      serial++;
+      list.replaceChildren();
+      status.textContent = "type hashtags or tick sections to see matching articles";
+      return;
+    }
     const mine = ++serial;  // answers that arrive late must not overwrite newer ones
     status.textContent = "loading…";
     const body = new FormData(form);
