@@ -125,6 +125,12 @@ class Settings:
         "the rest wait for the next rounds and are rendered on request meanwhile.",
         minimum=1,
     )
+    stale_if_error_seconds: int = setting(
+        86400,
+        "`stale-if-error` in the Cache-Control of feeds (RFC 5861): how long caches may "
+        "keep serving their copy while this service answers errors.",
+        minimum=0,
+    )
     max_hashtags_per_article: int = setting(
         30,
         "Most hashtags one article may carry: the API and `feeds import` refuse more "

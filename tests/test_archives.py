@@ -160,9 +160,9 @@ def test_a_past_month_changes_only_when_one_of_its_articles_does(
 ) -> None:
     past = "/feeds/all/archive/2025-12.atom"
     before = headers(client, past)
-    assert before["Cache-Control"] == "public, max-age=86400"
+    assert before["Cache-Control"] == "public, max-age=86400, stale-if-error=86400"
     assert headers(client, "/feeds/all/archive/2026-03.atom")["Cache-Control"] == (
-        "public, max-age=300"
+        "public, max-age=300, stale-if-error=86400"
     )
     # A new article in the current month leaves December alone.
     clock.advance(hours=1)

@@ -45,7 +45,7 @@ def test_headers_of_a_feed_response(demo_client: FlaskClient) -> None:
     assert response.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
     etag = response.headers["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == "public, max-age=300, stale-if-error=86400"
     assert response.headers["Vary"] == "Accept-Encoding, Accept"
     json_feed = demo_client.get("/feeds/all.json")
     assert json_feed.headers["Vary"] == "Accept-Encoding, Accept"  # its page, for browsers
@@ -59,7 +59,7 @@ def test_headers_of_a_feed_response(demo_client: FlaskClient) -> None:
 def test_cache_control_follows_the_setting_and_the_ttl(database_url: str, clock: FakeClock) -> None:
     app = make_app(database_url, clock, cache_max_age=1800)
     response = app.test_client().get("/feeds/all.rss")
-    assert response.headers["Cache-Control"] == "public, max-age=1800"
+    assert response.headers["Cache-Control"] == "public, max-age=1800, stale-if-error=86400"
     assert b"<ttl>30</ttl>" in response.data
 
 
@@ -70,7 +70,7 @@ def test_conditional_get_with_if_none_match(demo_client: FlaskClient) -> None:
     assert again.status_code == 304
     assert again.data == b""
     assert again.headers["ETag"] == etag
-    assert again.headers["Cache-Control"] == "public, max-age=300"
+    assert again.headers["Cache-Control"] == "public, max-age=300, stale-if-error=86400"
     other = demo_client.get("/feeds/all.atom", headers={"If-None-Match": '"nope"'})
     assert other.status_code == 200
     listed = demo_client.get("/feeds/all.atom", headers={"If-None-Match": f'"x", {etag}'})

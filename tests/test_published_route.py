@@ -67,7 +67,7 @@ def test_published_bytes_with_the_files_own_validators(
     assert response.headers["Content-Type"] == TYPES[fmt]
     assert response.headers.get("Content-Encoding") == (None if coding == "identity" else coding)
     assert response.headers["Content-Length"] == str(path.stat().st_size)
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == "public, max-age=300, stale-if-error=86400"
     assert response.headers["Vary"] == "Accept-Encoding, Accept"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["X-Content-Type-Options"] == "nosniff"

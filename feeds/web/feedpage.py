@@ -33,4 +33,7 @@ def page_response(feed_request: FeedRequest) -> Response:
         entry = svc.feed_pages.get(feed_request, _render)
     except NotFound as exc:
         abort(404, str(exc))
-    return feed_response(request, entry, svc.cache, svc.settings.cache_max_age)
+    settings = svc.settings
+    return feed_response(
+        request, entry, svc.cache, settings.cache_max_age, settings.stale_if_error_seconds
+    )

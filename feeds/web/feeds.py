@@ -78,7 +78,8 @@ def _serve(key: FeedKey, fmt: str) -> Response:
     except NotFound as exc:
         FEED_REQUESTS.labels(fmt, "404").inc()
         abort(404, str(exc))
-    response = feed_response(request, entry, svc.cache, svc.settings.cache_max_age)
+    stale = svc.settings.stale_if_error_seconds
+    response = feed_response(request, entry, svc.cache, svc.settings.cache_max_age, stale)
     response.headers["Link"] = link_header(svc.settings, feed_request.self_url())
     FEED_REQUESTS.labels(fmt, str(response.status_code)).inc()
     return response
@@ -135,7 +136,8 @@ def _serve_archive(key: FeedKey, month: str, fmt: str) -> Response:
     except NotFound as exc:
         FEED_REQUESTS.labels(fmt, "404").inc()
         abort(404, str(exc))
-    response = feed_response(request, archive.feed, svc.cache, archive.max_age)
+    stale = svc.settings.stale_if_error_seconds
+    response = feed_response(request, archive.feed, svc.cache, archive.max_age, stale)
     FEED_REQUESTS.labels(fmt, str(response.status_code)).inc()
     return response
 

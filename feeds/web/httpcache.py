@@ -40,11 +40,22 @@ def not_modified(request: Request, entry: CachedFeed) -> bool:
     return since is not None and entry.last_modified <= since
 
 
-def feed_response(request: Request, entry: CachedFeed, cache: FeedCache, max_age: int) -> Response:
+def cache_control(max_age: int, stale_if_error: int) -> str:
+    """Feeds' Cache-Control, the same for published and rendered answers.
+
+    stale-if-error (RFC 5861) lets caches keep answering with their copy while this
+    service answers errors (the database down, and a feed not published).
+    """
+    return f"public, max-age={max_age}, stale-if-error={stale_if_error}"
+
+
+def feed_response(
+    request: Request, entry: CachedFeed, cache: FeedCache, max_age: int, stale_if_error: int
+) -> Response:
     coding = choose_coding(request)
     headers = {
         "ETag": _variant_etag(entry.etag, coding),
-        "Cache-Control": f"public, max-age={max_age}",
+        "Cache-Control": cache_control(max_age, stale_if_error),
         # A feed's URL also answers a browser with its HTML page (feeds.web.feedpage):
         # shared caches keep the page and the feed apart.
         "Vary": "Accept-Encoding, Accept",

@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, cast
@@ -28,11 +28,20 @@ from flask import Flask, current_app
 
 from feeds.hashtags import normalize_key
 from feeds.models import FeedFormat, FeedKey, FeedKind
-from feeds.published import FOLDERS, SUFFIXES, etag_for, http_date, relative_path
+from feeds.published import (
+    FOLDERS,
+    HEARTBEAT,
+    SUFFIXES,
+    PublishedTree,
+    etag_for,
+    http_date,
+    relative_path,
+)
 from feeds.service.feeds import feed_path, link_header
 from feeds.settings import Settings
 from feeds.slugs import author_slug
 from feeds.web import csp
+from feeds.web.httpcache import cache_control
 from feeds.web.negotiate import prefers_page
 
 PATH = re.compile(
@@ -47,6 +56,9 @@ CANONICAL: dict[FeedKind, Callable[[str], str]] = {
 }
 # Served by nginx as the same types (config/nginx.example.conf `types`).
 CONTENT_TYPES = {fmt: fmt.media_type for fmt in FeedFormat}
+
+# The least time without a successful publisher round before answers carry `Age`.
+STALE_AFTER_SECONDS = 60.0
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Told of every answer given here: (feed, format, status, environ).
@@ -124,11 +136,20 @@ def _not_modified(environ: dict[str, Any], etag: str, mtime: int) -> bool:
 class PublishedFiles:
     """Answers for published files; shared by the middleware and the Flask routes."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
         self.root = Path(settings.publish_dir)
         self.settings = settings
+        self.clock = clock
+        self.tree = PublishedTree(self.root)
+        # How long the store may go unconfirmed before answers say how old they are:
+        # a few rounds, so a slow round is not an outage.
+        self.grace = max(STALE_AFTER_SECONDS, 5 * settings.publish_interval_seconds)
+        self._beat_signature: tuple[int, int, int] | None = None
+        self._confirmed_at: float | None = None
+        self._failing = False
+        stale_if_error = settings.stale_if_error_seconds
         self._common = [
-            ("Cache-Control", f"public, max-age={settings.cache_max_age}"),
+            ("Cache-Control", cache_control(settings.cache_max_age, stale_if_error)),
             ("Vary", "Accept-Encoding, Accept"),
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
@@ -168,6 +189,9 @@ class PublishedFiles:
     ) -> Answer:
         etag = etag_for(mtime, len(body))
         headers = [("ETag", etag), ("Last-Modified", http_date(mtime)), *self._common]
+        age = self.age()
+        if age is not None:
+            headers.append(("Age", str(age)))
         self_url = self.settings.public_root + feed_path(key, fmt)
         headers.append(("Link", link_header(self.settings, self_url)))
         if _not_modified(environ, etag, mtime):
@@ -177,6 +201,37 @@ class PublishedFiles:
         if coding != "identity":
             headers.append(("Content-Encoding", coding))
         return Answer(200, headers, b"" if environ.get("REQUEST_METHOD") == "HEAD" else body)
+
+    def age(self) -> int | None:
+        """Seconds since the publisher last confirmed the tree against the store, when
+        that is longer ago than it should be (the store is down, or nothing publishes).
+
+        Published files are current while the publisher's rounds succeed; once they
+        stop, answers carry `Age` so caches and readers can tell. The heartbeat is read
+        again only when its file changed (one stat per answer).
+        """
+        try:
+            info = os.stat(self.root / HEARTBEAT)
+        except OSError:
+            return None  # nothing has ever published here
+        signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        if signature != self._beat_signature:
+            self._beat_signature = signature
+            self._confirmed_at = self._confirmed()
+        if self._confirmed_at is None:
+            return None
+        age = int(self.clock().timestamp() - self._confirmed_at)
+        return age if age > self.grace or self._failing else None
+
+    def _confirmed(self) -> float | None:
+        """When the last successful round ended, by the heartbeat (None if unknown)."""
+        beat = self.tree.heartbeat() or {}
+        self._failing = bool(beat.get("error"))
+        checked = beat.get("checked_at")
+        try:
+            return datetime.fromisoformat(str(checked)).timestamp() if checked else None
+        except ValueError:
+            return None
 
 
 STATUS_LINES = {200: "200 OK", 304: "304 Not Modified"}
@@ -218,7 +273,8 @@ def register(app: Flask, settings: Settings) -> None:
     from feeds.web.health import FEED_REQUESTS
     from feeds.web.pollstats import EXTENSION as POLLERS
 
-    files = app.extensions[EXTENSION] = PublishedFiles(settings)
+    svc = app.extensions["feeds"]
+    files = app.extensions[EXTENSION] = PublishedFiles(settings, svc.now)
 
     def served(key: FeedKey, fmt: FeedFormat, status: int, environ: dict[str, Any]) -> None:
         FEED_REQUESTS.labels(fmt.value, str(status)).inc()
