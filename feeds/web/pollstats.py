@@ -31,6 +31,8 @@ ENDPOINTS = {
     "feeds.author_feed": (FeedKind.AUTHOR, "slug"),
 }
 EXTENSION = "feeds_pollers"
+# The function that counts one feed response (the published fast path calls it too).
+RECORD = "feeds_pollers_record"
 
 
 class Flusher:
@@ -75,6 +77,13 @@ def register(app: Flask) -> None:
     flusher = Flusher(svc, stats)
     app.extensions[EXTENSION] = stats
 
+    def record(feed: str, user_agent: str, address: str, status: int) -> None:
+        stats.record(feed, user_agent, address, status)
+        if not flusher.started:
+            flusher.start()
+
+    app.extensions[RECORD] = record
+
     @app.after_request
     def count_poller(response: Response) -> Response:
         found = ENDPOINTS.get(request.endpoint or "")
@@ -85,12 +94,10 @@ def register(app: Flask) -> None:
             return response  # a person reading the feed's page, not a poller
         kind, arg = found
         value = str((request.view_args or {}).get(arg, "")) if arg else ""
-        stats.record(
+        record(
             FeedKey(kind, value).storage_key,
             request.headers.get("User-Agent", ""),
             request.remote_addr or "",
             response.status_code,
         )
-        if not flusher.started:
-            flusher.start()
         return response

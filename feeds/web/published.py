@@ -271,16 +271,16 @@ def published_files() -> PublishedFiles:
 def register(app: Flask, settings: Settings) -> None:
     """Put the fast path in front of the app; the routes share its `PublishedFiles`."""
     from feeds.web.health import FEED_REQUESTS
-    from feeds.web.pollstats import EXTENSION as POLLERS
+    from feeds.web.pollstats import RECORD
 
     svc = app.extensions["feeds"]
     files = app.extensions[EXTENSION] = PublishedFiles(settings, svc.now)
 
     def served(key: FeedKey, fmt: FeedFormat, status: int, environ: dict[str, Any]) -> None:
         FEED_REQUESTS.labels(fmt.value, str(status)).inc()
-        stats = app.extensions.get(POLLERS)
-        if stats is not None:
+        record = app.extensions.get(RECORD)  # registered after this, before any request
+        if record is not None:
             user_agent = environ.get("HTTP_USER_AGENT", "")
-            stats.record(key.storage_key, user_agent, environ.get("REMOTE_ADDR", ""), status)
+            record(key.storage_key, user_agent, environ.get("REMOTE_ADDR", ""), status)
 
     app.wsgi_app = PublishedFeeds(app.wsgi_app, files, served)  # type: ignore[method-assign]
