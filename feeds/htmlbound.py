@@ -18,6 +18,7 @@ counts deeper, never shallower. It does not make anything safe; sanitising comes
 
 from __future__ import annotations
 
+import itertools
 import re
 
 VOID = frozenset(
@@ -63,6 +64,28 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _CDATA_END = "]]>"
+
+
+# A whole tag of sanitised HTML, whose attribute values are always quoted; group 1 is
+# "/" for an end tag.
+_SANITISED_TAG = re.compile(r"<(/?)[A-Za-z][^\t\n\f\r />]*+(?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+>")
+
+
+_STEP = {"": 1, "/": -1}
+
+
+def within_depth(html: str, max_depth: int) -> bool:
+    """A quick check for sanitised HTML (no comments, no script or style text, values
+    quoted, text `<` escaped): True when it cannot nest deeper than *max_depth*.
+
+    Every start tag counts as an opening, void ones too, which can only overstate the
+    depth; False just means the full pass (`flatten_deep`) must look. Not for raw
+    outside markup, which can hide end tags from a pattern.
+    """
+    if html.count("<") <= max_depth:
+        return True
+    steps = map(_STEP.__getitem__, _SANITISED_TAG.findall(html))
+    return max(itertools.accumulate(steps), default=0) <= max_depth
 
 
 def flatten_deep(html: str, max_depth: int) -> tuple[str, int]:

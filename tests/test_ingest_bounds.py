@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from feeds.htmlbound import flatten_deep
+from feeds.htmlbound import flatten_deep, within_depth
 from feeds.models import ArticleFilter
 from feeds.service import Service
 from feeds.store.schema import articles
@@ -201,3 +201,11 @@ def test_flattening_counts_the_way_a_parser_nests() -> None:
         assert removed >= 800, trick
     # Void elements and self-closed SVG children do not nest.
     assert flatten_deep("<br><img src=x>" * 500 + "<svg>" + "<path/>" * 500, 100)[1] == 0
+
+
+def test_the_quick_check_for_sanitised_html_never_understates() -> None:
+    assert within_depth(nested(150), 200)
+    assert not within_depth(nested(250), 200)
+    # End tags inside quoted attribute values close nothing; void tags count as opening.
+    assert not within_depth('<div title="</div></div>">x ' * 250 + "</div>" * 250, 200)
+    assert not within_depth("<br><img src=x>" * 250, 200)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import html
 
-from feeds.htmlbound import flatten_deep
+from feeds.htmlbound import flatten_deep, within_depth
 from feeds.render.xmltext import clean_text
 from feeds.urls import absolute_url, absolutize_srcset
 
@@ -37,7 +37,8 @@ def absolutize_html(content: str, base_url: str) -> str:
         return content
     # lxml would silently drop whatever is nested deeper than ~255 levels (and the text
     # after it); flattened first, the markup keeps all its text.
-    content, _ = flatten_deep(content, MAX_DEPTH)
+    if not within_depth(content, MAX_DEPTH):  # stored HTML is sanitised
+        content, _ = flatten_deep(content, MAX_DEPTH)
     wrapper = html.fragment_fromstring(content, create_parent=_WRAPPER)
     for element in wrapper.iter():
         if not isinstance(element.tag, str):
