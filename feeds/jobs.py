@@ -18,11 +18,13 @@ would run once per web worker. `feeds serve` starts it in-process for developmen
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -159,6 +161,12 @@ class Jobs:
             log.error("WebSub subscriber round failed: %s", exc)
             return {}
 
+    def _run_soon(self, job_id: str) -> None:
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.running:
+            with contextlib.suppress(JobLookupError):  # not scheduled in this process
+                scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
     def housekeeping(self) -> int:
         try:
             return self.service.sources.prune()
@@ -179,6 +187,9 @@ class Jobs:
             self.publisher.start()
             scheduler.add_job(self.notify_hub, "interval", seconds=every, id="websub", **defaults)
         if self.service.settings.hub_enabled:
+            # A publish brings the hub's next round forward: subscribers get the bytes
+            # as soon as they are published, not at the next tick.
+            self.service.hub.listeners.append(lambda: self._run_soon("websub-hub"))
             scheduler.add_job(
                 self.hub_round, "interval", seconds=every, id="websub-hub",
                 next_run_time=now, **defaults,

@@ -19,6 +19,7 @@ from lxml import etree
 from werkzeug import Request, Response
 
 from feeds.jobs import Jobs
+from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
 from tests.admin_helpers import login
 from tests.conftest import FakeClock, article_payload, make_app, serving
@@ -342,3 +343,24 @@ def test_the_admin_dashboard_shows_each_subscriber(
     assert TOPIC in text and subscriber.url in text
     assert row.xpath("string(td[@class='state'])").strip().startswith("retrying")
     assert "the callback answered 500" in text
+
+
+def test_deliveries_are_the_published_bytes_and_a_publish_wakes_the_hub(
+    client: FlaskClient, svc: Service, token: dict[str, str], subscriber: Subscriber
+) -> None:
+    woken: list[bool] = []
+    svc.hub.listeners.append(lambda: woken.append(True))
+    subscribe(client, subscriber.url)
+    svc.hub.run()
+    write(client, token, 1)
+    svc.publisher.run()
+    assert woken  # the publish hook told the hub
+    path = svc.publisher.tree.path(FeedKey(FeedKind.SECTION, "world"), FeedFormat.ATOM)
+    assert path is not None
+    published = path.read_bytes()
+    key = FeedKey(FeedKind.SECTION, "world")
+    assert svc.publisher.current(key, FeedFormat.ATOM) == published
+    assert svc.hub.run()["delivered"] == 1
+    (delivered,) = subscriber.deliveries
+    assert delivered[0] == published
+    assert b"Pushed 1" in published

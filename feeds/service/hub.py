@@ -30,7 +30,8 @@ import secrets
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +42,7 @@ from feeds.ingest.outbound import call
 from feeds.models import FeedFormat, FeedKey, FeedKind, HubSubscription
 from feeds.service.context import Context
 from feeds.service.feeds import FeedService, feed_path, link_header
+from feeds.service.publish import Publisher
 from feeds.store import hub as hub_store
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,20 @@ class HubService:
     def __init__(self, ctx: Context, feeds_service: FeedService) -> None:
         self.ctx = ctx
         self.feeds = feeds_service
+        self.publisher: Publisher | None = None
+        # Called after the publisher wrote a feed (the scheduler runs a round at once).
+        self.listeners: list[Callable[[], None]] = []
+
+    def attach(self, publisher: Publisher) -> None:
+        """Deliver what `publisher` writes, and hear about each publish from its hook."""
+        self.publisher = publisher
+        publisher.add_hook(self._published)
+
+    def _published(
+        self, key: FeedKey, fmt: FeedFormat, path: Path, etag: str, last_modified: datetime
+    ) -> None:
+        for listener in self.listeners:
+            listener()
 
     # -- requests from subscribers ----------------------------------------------------
 
@@ -305,13 +321,18 @@ class HubService:
         return accepted
 
     def _content(self, key: FeedKey, fmt: FeedFormat) -> tuple[bytes, dict[str, str]]:
+        """The feed's bytes as its URL serves them: the published file when it holds the
+        current version, else the render the route would make (not published yet)."""
         feed_request = self.feeds.request(key, fmt)
-        entry = self.feeds.get(feed_request)
         headers = {
-            "Content-Type": entry.media_type,
+            "Content-Type": fmt.media_type,
             "Link": link_header(self.ctx.settings, feed_request.self_url()),
         }
-        return entry.body, headers
+        published = self.publisher.current(key, fmt) if self.publisher is not None else None
+        if published is not None:
+            return published, headers
+        entry = self.feeds.get(feed_request)
+        return entry.body, {**headers, "Content-Type": entry.media_type}
 
     def _record(self, delivery: _Delivery, status: int | None, error: str | None) -> None:
         sub = delivery.subscription

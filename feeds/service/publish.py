@@ -132,6 +132,20 @@ class Publisher:
         """Call `hook(key, fmt, path, etag, last_modified)` after each publish."""
         self.hooks.append(hook)
 
+    def current(self, key: FeedKey, fmt: FeedFormat) -> bytes | None:
+        """The published bytes of a feed when they hold its current version, else None
+        (never published, or moved since the last round)."""
+        record = self._records.get(key) or self.tree.records().get(key)
+        path = self.tree.path(key, fmt)
+        if record is None or path is None:
+            return None
+        try:
+            if record.token != self.feeds.token(key, self.feeds.version(key)):
+                return None
+            return path.read_bytes()
+        except (NotFound, OSError):
+            return None
+
     # -- status -------------------------------------------------------------------------
 
     def status(self) -> PublisherStatus:
