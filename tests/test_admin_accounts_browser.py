@@ -99,7 +99,7 @@ def test_a_new_token_is_shown_once_and_works(demo_app: Flask) -> None:
         page.wait_for_url("**/admin/")  # type: ignore[attr-defined]
         page.get_by_role("link", name="Tokens").click()  # type: ignore[attr-defined]
         page.get_by_label("Name (who or what uses it)").fill("wire-desk")  # type: ignore[attr-defined]
-        page.get_by_label("admin").uncheck()  # type: ignore[attr-defined]
+        page.get_by_role("checkbox", name="admin").uncheck()  # type: ignore[attr-defined]
         page.get_by_role("button", name="Create token").click()  # type: ignore[attr-defined]
         raw = page.get_by_label("Value of token wire-desk").input_value()  # type: ignore[attr-defined]
         assert raw.startswith("feeds_")

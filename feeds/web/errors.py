@@ -71,11 +71,15 @@ def _settings() -> Any:
 
 def _admin_page(template: str, status: int, **context: Any) -> Response:
     from feeds.web import csp
+    from feeds.web.admin.base import NAV, current_part
 
     body = render_template(
         f"admin/{template}.html",
         settings=_settings(),
         user=_admin_user(),
+        # The admin's menu, so a signed-in admin always has a way back.
+        nav_items=NAV,
+        current_part=current_part(request.endpoint),
         status=status,
         heading=HEADINGS.get(status, "Error"),
         login_next=request.path if request.method == "GET" else None,
