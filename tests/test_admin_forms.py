@@ -94,3 +94,24 @@ def test_in_chromium_the_slug_follows_the_title_and_the_preview_waits(
         assert p.get_by_label("Slug").input_value() == "ports"  # edited: left alone
         p.get_by_label("Any of these hashtags").fill("#Japan")
         status.filter(has_text=re.compile(r"\d+ articles?")).wait_for()
+
+
+def test_the_source_form_asks_for_a_section_instead_of_picking_one(
+    demo_client: FlaskClient, demo_app: Flask
+) -> None:
+    svc: Service = demo_app.extensions["feeds"]
+    token = login(demo_client, svc)
+    before = len(svc.sources.list())
+    blank = html.fromstring(demo_client.get("/admin/sources/new").get_data(as_text=True))
+    [chosen] = blank.xpath("//select[@name='section']/option[@selected]")
+    assert (chosen.get("value"), chosen.text) == ("", "Choose a section…")
+    response = post(demo_client, "/admin/sources/new", token, url="https://example.com/feed.xml",
+                    name="Wire", categories="none", interval_minutes="15",
+                    retention_days="30", max_items="100")  # fmt: skip
+    assert response.status_code == 422
+    page = html.fromstring(response.get_data(as_text=True))
+    assert page.xpath("string(//*[@id='error-section'])") == (
+        "choose the section this source's items are filed under"
+    )
+    assert page.xpath("//select[@id='field-section']/@aria-invalid") == ["true"]
+    assert len(svc.sources.list()) == before

@@ -174,7 +174,11 @@ def test_refresh_now_shows_the_outcome_and_errors(
     result = re.search(r'<section id="refresh-result".*?</section>', page, re.S)
     assert result and 'data-status="fetched"' in result.group(0)
     assert "1 new, 0 updated, 0 unchanged" in result.group(0)
-    assert "Next check: " + (clock.now + timedelta(minutes=15)).strftime("%Y-%m-%d %H:%M") in page
+    due = (clock.now + timedelta(minutes=15)).strftime("%Y-%m-%d %H:%M")
+    # In the admin's time zone (UTC here), with how far ahead it is.
+    assert re.search(
+        rf"Next check: <time [^>]*>{due} UTC</time> <small[^>]*>\(in 15 minutes\)", page
+    )
     assert 'data-health="ok"' in page
     # The outcome is shown once, not on every later visit.
     assert 'id="refresh-result"' not in text(client, f"/admin/sources/{source_id}")

@@ -11,6 +11,7 @@ confirms it over several fetches).
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import re
@@ -348,6 +349,33 @@ def _raw_chunks(response: httpx.Response, deadline: Deadline) -> Iterator[bytes]
         yield chunk
 
 
+# What an errno means to someone who runs a newsroom, not a socket ("[Errno 111]").
+ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused: nothing is listening at that address and port",
+    errno.ECONNRESET: "the server reset the connection",
+    errno.ECONNABORTED: "the connection was aborted",
+    errno.EHOSTUNREACH: "the host cannot be reached from here (no route)",
+    errno.ENETUNREACH: "the network of that host cannot be reached from here",
+    errno.ETIMEDOUT: "connecting timed out: the host did not answer",
+    errno.EPIPE: "the server closed the connection while we were sending",
+}
+
+
+def network_words(exc: BaseException) -> str:
+    """A network failure in words, from the first errno found among its causes."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        number = getattr(cause, "errno", None)
+        if number in ERRNO_WORDS:
+            return ERRNO_WORDS[number]
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc) or type(exc).__name__
+    for number, words in ERRNO_WORDS.items():
+        if f"[Errno {number}]" in text:
+            return words
+    return f"network error: {text}"
+
+
 def _translate(exc: httpx.HTTPError, deadline: Deadline) -> FetchError:
     """One FetchError per httpx failure, with a message an admin can act on."""
     if isinstance(exc, httpx.TimeoutException) or deadline.remaining() <= 0:
@@ -369,5 +397,5 @@ def _translate(exc: httpx.HTTPError, deadline: Deadline) -> FetchError:
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return FetchError("bad_scheme", f"not a usable URL: {exc}")
     if isinstance(exc, httpx.NetworkError):
-        return FetchError("connect", f"network error: {exc or type(exc).__name__}")
+        return FetchError("connect", network_words(exc))
     return FetchError("bad_response", f"HTTP failure: {exc or type(exc).__name__}")

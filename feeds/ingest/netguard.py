@@ -114,6 +114,16 @@ def check_address(host: str, address: IPAddress, allow: AllowList) -> None:
     )
 
 
+def _lookup_words(exc: BaseException) -> str:
+    """A failed lookup in words rather than `[Errno -2] Name or service not known`."""
+    if isinstance(exc, socket.gaierror):
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            return "no such host name (check the spelling)"
+        if exc.errno == socket.EAI_AGAIN:
+            return "the name server did not answer; try again later"
+    return str(exc)
+
+
 def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
     """Every address *host* resolves to, giving up after *timeout* seconds."""
     bare = normalize_host(host)
@@ -137,7 +147,7 @@ def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
     if worker.is_alive():
         raise FetchError("timeout", f"looking up {host} took longer than the fetch deadline")
     if failure or not results:
-        reason = failure[0] if failure else "no addresses"
+        reason = _lookup_words(failure[0]) if failure else "it has no addresses"
         raise FetchError("dns", f"cannot resolve {host}: {reason}")
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _canon, sockaddr in results:

@@ -119,11 +119,18 @@ class Ingester:
         self.normalize_options = NormalizeOptions.from_settings(settings)
         self.schedule_options = schedule.ScheduleOptions.from_settings(settings)
 
-    def refresh(self, source_id: int, pushed: Pushed | None = None) -> RefreshOutcome:
+    def refresh(
+        self, source_id: int, pushed: Pushed | None = None, *, manual: bool = False
+    ) -> RefreshOutcome:
         """Fetch and ingest one source; with `pushed`, ingest a document a WebSub hub
-        delivered instead of fetching (same lease, parse, bounds, plan and transaction)."""
+        delivered instead of fetching (same lease, parse, bounds, plan and transaction).
+
+        `manual`: someone asked for this fetch (admin, API, CLI). Its failure does not
+        lengthen a failing source's backoff: trying again by hand must not push the
+        scheduler's next attempt further away.
+        """
         started = time.monotonic()
-        outcome = self._refresh(source_id, pushed)
+        outcome = self._refresh(source_id, pushed, manual)
         metrics.FETCHES.labels(outcome.status).inc()
         metrics.ITEMS.labels("new").inc(outcome.new)
         metrics.ITEMS.labels("updated").inc(outcome.updated)
@@ -134,7 +141,7 @@ class Ingester:
             metrics.FETCH_SECONDS.observe(time.monotonic() - started)
         return outcome
 
-    def _refresh(self, source_id: int, pushed: Pushed | None) -> RefreshOutcome:
+    def _refresh(self, source_id: int, pushed: Pushed | None, manual: bool) -> RefreshOutcome:
         source, claimed = self._claim(source_id)
         if claimed is None:
             return RefreshOutcome(source_id, "busy", error="another job is fetching this source")
@@ -157,7 +164,7 @@ class Ingester:
             self._discovered(source, document)
             return outcome
         except (FetchError, ParseError, BudgetExceeded) as exc:
-            return self._record_failure(source, heartbeat.until, exc)
+            return self._record_failure(source, heartbeat.until, exc, manual)
         except (LeaseLost, Conflict) as exc:
             lease = heartbeat.until
             with self.ctx.store.begin() as conn:
@@ -166,7 +173,7 @@ class Ingester:
                 # Not a lost race but a conflict this document causes every time:
                 # record it, so it shows and backs off instead of recurring silently.
                 log.warning("source %s: %s", source_id, exc)
-                return self._record_failure(source, lease, exc)
+                return self._record_failure(source, lease, exc, manual)
             # Our lease ran out and another job stored this source (the unique
             # constraint stopped a duplicate, or the lease check did): nothing to add.
             with self.ctx.store.begin() as conn:
@@ -174,7 +181,7 @@ class Ingester:
             return RefreshOutcome(source_id, "busy", error="the lease was lost mid-job")
         except Exception as exc:
             log.exception("ingesting source %s failed", source_id)
-            return self._record_failure(source, heartbeat.until, exc)
+            return self._record_failure(source, heartbeat.until, exc, manual)
 
     def _discovered(self, source: Source, document: PreparedDocument) -> None:
         """Remember the hub an http(s) source's document names (the push service
@@ -285,10 +292,16 @@ class Ingester:
         )  # fmt: skip
         return state, url
 
-    def _record_failure(self, source: Source, lease: datetime, exc: Exception) -> RefreshOutcome:
+    def _record_failure(
+        self, source: Source, lease: datetime, exc: Exception, manual: bool = False
+    ) -> RefreshOutcome:
         assert source.id is not None
         now = self.ctx.now()
+        # A failing source tried again by hand keeps its count and its next attempt.
+        keep_backoff = manual and source.state.failures > 0
         failures = schedule.failures_after(source.state.failures, ok=False)
+        if keep_backoff:
+            failures = source.state.failures
         status = getattr(exc, "status", None)
         kind = getattr(exc, "kind", None)
         error = " ".join(str(exc).split())[:500] or type(exc).__name__
@@ -298,14 +311,18 @@ class Ingester:
         next_check: datetime | None = None
         if gone:
             error += "; the source is now disabled (enable it again once the feed is back)"
+        elif keep_backoff and source.state.next_check_at is not None:
+            next_check = source.state.next_check_at
         else:
             next_check = schedule.next_check(
                 source, now, ok=False, failures=failures,
                 retry_after=getattr(exc, "retry_after", None), options=self.schedule_options,
             )  # fmt: skip
+        # `items` keeps the counts of the last fetch that got a document: a failure
+        # fetched nothing, and showing 0 would read as an empty feed.
         state = replace(
             source.state, last_fetch_at=now, last_status=status, last_error=error,
-            failures=failures, next_check_at=next_check, items=EntryCounts(),
+            failures=failures, next_check_at=next_check,
             redirect_target=None, redirect_seen=0,
         )  # fmt: skip
         with self.ctx.store.begin() as conn:

@@ -233,7 +233,7 @@ class SourceService:
         line, never the fetch.
         """
         source = self.get(source_id)
-        outcome = self.ingester.refresh(source_id)
+        outcome = self.ingester.refresh(source_id, manual=True)
         if actor is not None:
             with self.ctx.store.begin() as conn:
                 self._audit(conn, actor, "refresh", source, after=outcome.to_dict())

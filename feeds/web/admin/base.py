@@ -107,6 +107,17 @@ def page_number(raw: str | None) -> int:
     return number
 
 
+@blueprint.app_template_global("local_time")
+def _local_time(moment: datetime | None) -> str:
+    return local_time(moment)
+
+
+@blueprint.app_template_global("ago")
+def _ago(moment: datetime | None) -> str:
+    # Macros imported without the page's context (the health badges) reach these.
+    return ago(moment, now())
+
+
 def actor() -> str:
     return f"user:{g.admin_user}"
 

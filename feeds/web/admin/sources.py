@@ -9,6 +9,7 @@ declared in sources.toml are shown read-only, naming the file.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, redirect, request, session, url_for
@@ -66,6 +67,9 @@ def form_payload(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, s
         payload["categories"] = mapping or "none"
     else:
         payload["categories"] = mode
+    if not payload["section"]:
+        # No section is chosen for the editor: one picked silently files items wrongly.
+        errors["section"] = "choose the section this source's items are filed under"
     return payload, errors
 
 
@@ -110,7 +114,11 @@ def _form(source: Source | None, form: Any = None, errors: Any = None) -> str:
     if source is not None and source.id is not None:
         refreshed = session.get(REFRESHED)
         if isinstance(refreshed, dict) and refreshed.get("source_id") == source.id:
-            context["outcome"] = session.pop(REFRESHED)
+            outcome = session.pop(REFRESHED)
+            # The session holds text; the page shows the time in the admin's zone.
+            raw = outcome.get("next_check_at")
+            outcome["next_check"] = datetime.fromisoformat(raw) if raw else None
+            context["outcome"] = outcome
         context["health"] = health(source, svc.ctx.now())
         context["last_errors"] = svc.sources.last_errors(source)
     return render_page(
