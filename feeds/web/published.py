@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -65,6 +68,26 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Served = Callable[[FeedKey, FeedFormat, int, dict[str, Any]], None]
 
 
+# Content codings in the order they are offered, with the file suffix of each.
+CODINGS = (*SUFFIXES.items(), ("identity", ""))
+
+
+def _signature(info: os.stat_result) -> tuple[int, int, int]:
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A published file read once, with the headers of its 200 and its 304."""
+
+    signature: tuple[int, int, int]
+    body: bytes
+    etag: str
+    mtime: int
+    ok: list[tuple[str, str]]
+    not_modified: list[tuple[str, str]]
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -72,6 +95,7 @@ class Answer:
     body: bytes
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and paths repeat: polls ask for the same feeds
 def feed_of(path_info: str) -> tuple[FeedKey, FeedFormat] | None:
     """The feed a WSGI PATH_INFO names, when it is the feed's one canonical URL."""
     match = PATH.fullmatch(path_info)
@@ -137,10 +161,15 @@ class PublishedFiles:
     """Answers for published files; shared by the middleware and the Flask routes."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime]) -> None:
-        self.root = Path(settings.publish_dir)
+        self.root = settings.publish_dir
         self.settings = settings
+        # Files read, with their headers; bounded like the render cache.
+        self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
+        self._bytes = 0
+        self.max_bytes = settings.cache_bytes
+        self._lock = threading.Lock()
         self.clock = clock
-        self.tree = PublishedTree(self.root)
+        self.tree = PublishedTree(Path(self.root))
         # How long the store may go unconfirmed before answers say how old they are:
         # a few rounds, so a slow round is not an outage.
         self.grace = max(STALE_AFTER_SECONDS, 5 * settings.publish_interval_seconds)
@@ -158,49 +187,86 @@ class PublishedFiles:
         ]
 
     def answer(self, key: FeedKey, fmt: FeedFormat, environ: dict[str, Any]) -> Answer | None:
-        """The published file's answer, or None when the feed is not published."""
-        relative = relative_path(key, fmt)
-        if relative is None:
+        """The published file's answer, or None when the feed is not published.
+
+        A hit costs a stat: the bytes and every header but `Age` were prepared when
+        the file was first read, and stay as long as the file has not changed.
+        """
+        base = self._base(key, fmt)
+        if base is None:
             return None
-        identity = self.root / relative
         accept = environ.get("HTTP_ACCEPT_ENCODING", "")
-        for coding, suffix in (*SUFFIXES.items(), ("identity", "")):
-            if coding != "identity" and not (accept and _accepts(accept, coding)):
+        for coding, suffix in CODINGS:
+            if suffix and not (accept and _accepts(accept, coding)):
                 continue
+            path = base + suffix
             try:
-                with open(f"{identity}{suffix}", "rb") as handle:
-                    info = os.fstat(handle.fileno())
-                    body = handle.read()
+                info = os.stat(path)
             except (FileNotFoundError, NotADirectoryError):
                 continue
             except OSError:
                 return None  # unreadable: let the route try the store
-            return self._answer(key, fmt, coding, body, int(info.st_mtime), environ)
+            prepared = self._prepared.get(path)
+            if prepared is None or prepared.signature != _signature(info):
+                prepared = self._prepare(path, key, fmt, coding)
+                if prepared is None:
+                    continue  # removed since the stat
+            age = self.age()
+            if _not_modified(environ, prepared.etag, prepared.mtime):
+                status, headers, body = 304, prepared.not_modified, b""
+            else:
+                status, headers, body = 200, prepared.ok, prepared.body
+                if environ.get("REQUEST_METHOD") == "HEAD":
+                    body = b""
+            if age is not None:
+                headers = [*headers, ("Age", str(age))]
+            return Answer(status, headers, body)
         return None
 
-    def _answer(
-        self,
-        key: FeedKey,
-        fmt: FeedFormat,
-        coding: str,
-        body: bytes,
-        mtime: int,
-        environ: dict[str, Any],
-    ) -> Answer:
+    def _base(self, key: FeedKey, fmt: FeedFormat) -> str | None:
+        relative = relative_path(key, fmt)
+        return None if relative is None else os.path.join(self.root, relative)
+
+    def _prepare(self, path: str, key: FeedKey, fmt: FeedFormat, coding: str) -> _Prepared | None:
+        try:
+            with open(path, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                body = handle.read()
+        except OSError:
+            return None
+        mtime = int(info.st_mtime)
         etag = etag_for(mtime, len(body))
-        headers = [("ETag", etag), ("Last-Modified", http_date(mtime)), *self._common]
-        age = self.age()
-        if age is not None:
-            headers.append(("Age", str(age)))
         self_url = self.settings.public_root + feed_path(key, fmt)
-        headers.append(("Link", link_header(self.settings, self_url)))
-        if _not_modified(environ, etag, mtime):
-            return Answer(304, headers, b"")
-        headers.append(("Content-Type", CONTENT_TYPES[fmt]))
-        headers.append(("Content-Length", str(len(body))))
+        not_modified = [
+            ("ETag", etag),
+            ("Last-Modified", http_date(mtime)),
+            *self._common,
+            ("Link", link_header(self.settings, self_url)),
+        ]
+        ok = [
+            *not_modified,
+            ("Content-Type", CONTENT_TYPES[fmt]),
+            ("Content-Length", str(len(body))),
+        ]
         if coding != "identity":
-            headers.append(("Content-Encoding", coding))
-        return Answer(200, headers, b"" if environ.get("REQUEST_METHOD") == "HEAD" else body)
+            ok.append(("Content-Encoding", coding))
+        prepared = _Prepared(_signature(info), body, etag, mtime, ok, not_modified)
+        self._keep(path, prepared)
+        return prepared
+
+    def _keep(self, path: str, prepared: _Prepared) -> None:
+        """Remember a prepared file, within `cache_bytes` (oldest first out)."""
+        with self._lock:
+            old = self._prepared.pop(path, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            if len(prepared.body) > self.max_bytes:
+                return
+            self._prepared[path] = prepared
+            self._bytes += len(prepared.body)
+            while self._bytes > self.max_bytes:
+                _, dropped = self._prepared.popitem(last=False)
+                self._bytes -= len(dropped.body)
 
     def age(self) -> int | None:
         """Seconds since the publisher last confirmed the tree against the store, when
@@ -211,10 +277,10 @@ class PublishedFiles:
         again only when its file changed (one stat per answer).
         """
         try:
-            info = os.stat(self.root / HEARTBEAT)
+            info = os.stat(os.path.join(self.root, HEARTBEAT))
         except OSError:
             return None  # nothing has ever published here
-        signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        signature = _signature(info)
         if signature != self._beat_signature:
             self._beat_signature = signature
             self._confirmed_at = self._confirmed()
@@ -276,8 +342,13 @@ def register(app: Flask, settings: Settings) -> None:
     svc = app.extensions["feeds"]
     files = app.extensions[EXTENSION] = PublishedFiles(settings, svc.now)
 
+    counters: dict[tuple[FeedFormat, int], Any] = {}
+
     def served(key: FeedKey, fmt: FeedFormat, status: int, environ: dict[str, Any]) -> None:
-        FEED_REQUESTS.labels(fmt.value, str(status)).inc()
+        counter = counters.get((fmt, status))
+        if counter is None:
+            counter = counters[fmt, status] = FEED_REQUESTS.labels(fmt.value, str(status))
+        counter.inc()
         record = app.extensions.get(RECORD)  # registered after this, before any request
         if record is not None:
             user_agent = environ.get("HTTP_USER_AGENT", "")
