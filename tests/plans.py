@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, event
 from feeds.models import FeedKey, FeedKind, FeedQuery, TagRule
 from feeds.service import Service
 from feeds.service.feedkeys import query_for
-from feeds.store import feedquery
+from feeds.store import feedquery, monthquery
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
 
@@ -89,6 +89,20 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
         feedquery.author_name(conn, tags["author"], now, settings.include_sponsored)
         feed(FeedKey(FeedKind.AUTHOR, tags["author"]))(conn)
 
+    def archive(key: FeedKey) -> Any:
+        """One month a year back, as the archive of the feed reads it (feeds.service.archives)."""
+
+        def run(conn: Connection) -> None:
+            spec = query_for(key, settings, now)
+            start = datetime(now.year - 1, now.month, 1, tzinfo=UTC)
+            end = datetime(now.year - 1 + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+            monthquery.between(conn, spec, start, end)
+            monthquery.newest_before(conn, spec, start)
+            monthquery.oldest_from(conn, spec, end, now)
+            monthquery.last_change(conn, spec, start, end)
+
+        return run
+
     def versions(conn: Connection) -> None:
         version_store.get(conn, FeedKey(FeedKind.TAG, tags["rare"]))
         version_store.due(conn, now)
@@ -112,6 +126,8 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
         "trending": feed(FeedKey(FeedKind.TRENDING)),
         "all, deep page": feed(FeedKey(FeedKind.ALL), before=True),
         "hot tag, deep page": feed(FeedKey(FeedKind.TAG, tags["hot"]), before=True),
+        "all, archive month": archive(FeedKey(FeedKind.ALL)),
+        "hot tag, archive month": archive(FeedKey(FeedKind.TAG, tags["hot"])),
         "versions": versions,
     }
 

@@ -62,7 +62,7 @@ def test_every_kind_of_feed_query_is_explained(
         "all", "section", "author", "hot tag", "long-tail tag", "rare tag",
         "tag feed any/all/sections", "tag feed any/none", "tag feed all/none",
         "tag feed sections/none", "trending", "all, deep page", "hot tag, deep page",
-        "versions",
+        "all, archive month", "hot tag, archive month", "versions",
     }  # fmt: skip
 
 
@@ -89,6 +89,8 @@ WALKS = {
     "tag feed sections/none": "ix_articles_section_feed",
     "hot tag": "ix_article_hashtags_tag_feed",
     "hot tag, deep page": "ix_article_hashtags_tag_feed",
+    "all, archive month": "ix_articles_feed",
+    "hot tag, archive month": "ix_article_hashtags_tag_feed",
     "long-tail tag": "ix_article_hashtags_tag_feed",
     "rare tag": "ix_article_hashtags_tag_feed",
     "tag feed any/all/sections": "ix_article_hashtags_tag_feed",

@@ -24,6 +24,7 @@ from feeds.store.schema import articles
 CHUNK = 500
 # Statement parameters per `IN` list: well under SQLite's limit.
 IDS_PER_STATEMENT = 500
+ARTICLES_PER_LOAD = 50
 
 
 def _chunk(
@@ -79,7 +80,12 @@ def _merged(
 def between(conn: Connection, spec: FeedQuery, low: datetime, high: datetime) -> list[Article]:
     """The feed's articles with low <= published_at < high, newest first."""
     ids = [ident for _, ident in _merged(conn, spec, low, high, ascending=False)]
-    return article_store.by_ids(conn, ids)
+    # Loaded a feed page's worth at a time: a long id list makes a planner read the
+    # hashtags table whole instead of probing its key.
+    found: list[Article] = []
+    for start in range(0, len(ids), ARTICLES_PER_LOAD):
+        found.extend(article_store.by_ids(conn, ids[start : start + ARTICLES_PER_LOAD]))
+    return found
 
 
 def newest_before(conn: Connection, spec: FeedQuery, high: datetime) -> datetime | None:
