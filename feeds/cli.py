@@ -214,3 +214,8 @@ from feeds.jobs import start_in_background  # noqa: E402
 
 feeds_cli.add_command(sources_group)
 feeds_cli.add_command(scheduler_command)
+
+# One feed's bytes, offline: `feeds render KIND/NAME`.
+from feeds.cli_render import render_command  # noqa: E402
+
+feeds_cli.add_command(render_command)
