@@ -266,3 +266,24 @@ def test_a_wiped_tree_is_published_again_and_the_heartbeat_says_when(
     report = restarted.run()
     assert ALL in report.published and tree_file(service, ALL, "json").exists()
     assert restarted.run().published == ()
+
+
+def test_trending_is_published_again_only_when_its_sliding_window_changes_it(
+    service: Service, client: FlaskClient, writer_token: dict[str, str], clock: FakeClock
+) -> None:
+    hour_ago = (clock.now - timedelta(hours=1)).isoformat()
+    post(client, writer_token, title="Much Read", views=500, published_at=hour_ago)
+    service.publisher.run()
+    trending = tree_file(service, TRENDING, "json")
+    assert titles(service, TRENDING)["json"] == ["Much Read"]
+    stamp = trending.stat().st_mtime_ns
+    # The window slides past a bucket boundary, the ranking stays: the files stay.
+    clock.advance(seconds=service.settings.trending_refresh_seconds + 1)
+    report = service.publisher.run()
+    assert TRENDING in report.unchanged and TRENDING not in report.published
+    assert trending.stat().st_mtime_ns == stamp
+    # Once the article has left the window, trending is published without it.
+    clock.advance(hours=service.settings.trending_window_hours)
+    report = service.publisher.run()
+    assert TRENDING in report.published
+    assert titles(service, TRENDING)["json"] == []
