@@ -301,9 +301,9 @@ class Settings:
     )
     api_rate_limit: str = setting(
         "600 per minute",
-        "Requests one client address may make to `/api/` (all endpoints together); over "
-        "it, 429 with Retry-After. Several limits: `10 per second; 600 per minute`. "
-        "Empty: none.",
+        "Requests one client address may make to `/api/` (all endpoints together), and "
+        "apart from those, subscription requests to the WebSub hub; over it, 429 with "
+        "Retry-After. Several limits: `10 per second; 600 per minute`. Empty: none.",
     )
     api_auth_failure_limit: str = setting(
         "30 per minute",

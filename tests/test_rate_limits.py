@@ -125,3 +125,15 @@ def test_a_bad_limit_names_the_setting(name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({name: "lots per minute"}, environ={})
     assert getattr(load_settings({name: ""}, environ={}), name) == ""
+
+
+def test_hub_subscription_requests_are_limited(database_url: str, clock: FakeClock) -> None:
+    app = make_app(database_url, clock, api_rate_limit="3 per minute")
+    client = client_from(app, "203.0.113.13")
+    form = {"hub.mode": "subscribe", "hub.topic": "nowhere", "hub.callback": "nowhere"}
+    statuses = [client.post("/websub", data=form).status_code for _ in range(5)]
+    assert statuses[:3] != [429] * 3 and statuses[3:] == [429, 429]
+    assert client.post("/websub", data=form).headers["Retry-After"].isdigit()
+    # Reading the hub's page is not a subscription request.
+    assert client.get("/websub").status_code == 200
+    app.extensions["feeds"].ctx.store.dispose()

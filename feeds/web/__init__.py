@@ -52,7 +52,7 @@ def register(app: Flask, settings: Settings) -> None:
     register_csrf(app)
     api = [api_blueprint, api_admin_blueprint, api_sources_blueprint, api_hub_blueprint]
     svc = cast(Service, app.extensions["feeds"])
-    register_ratelimit(app, settings, svc, api, admin_blueprint)
+    register_ratelimit(app, settings, svc, api, admin_blueprint, hub_blueprint)
     register_pollstats(app)
     register_errors(app)
     register_csp(app)

@@ -1,4 +1,5 @@
-"""Per-client rate limits on the API and the admin's sign-in, with Flask-Limiter.
+"""Per-client rate limits on the API, the admin's sign-in and WebSub subscription
+requests, with Flask-Limiter.
 
 Counters live where every process sees them (the store, or Redis when configured), so
 four workers do not grant four times the limit. Only `/api/` and the login form are
@@ -21,10 +22,13 @@ from feeds.settings import Settings
 from feeds.web.errors import error_response
 
 LOGIN_ENDPOINT = "admin.login"
+# Subscription requests to the built-in WebSub hub: public writes, each of which makes
+# the hub call someone's callback.
+HUB_ENDPOINT = "hub.websub"
 
 
 def _limited() -> bool:
-    return request.path.startswith("/api/") or request.endpoint == LOGIN_ENDPOINT
+    return request.path.startswith("/api/") or request.endpoint in (LOGIN_ENDPOINT, HUB_ENDPOINT)
 
 
 def _unauthenticated(response: Response) -> bool:
@@ -37,6 +41,7 @@ def register(
     service: Service,
     api_blueprints: Iterable[Blueprint],
     admin_blueprint: Blueprint,
+    hub_blueprint: Blueprint,
 ) -> Limiter:
     uri, options = service.rate_limit_storage()
     limiter = Limiter(
@@ -68,6 +73,11 @@ def register(
                 not (request.endpoint == LOGIN_ENDPOINT and request.method == "POST")
             ),
         )(admin_blueprint)
+    if settings.api_rate_limit.strip():
+        limiter.limit(
+            settings.api_rate_limit,
+            exempt_when=lambda: request.endpoint != HUB_ENDPOINT,
+        )(hub_blueprint)
     limiter.init_app(app)
 
     @app.errorhandler(RateLimitExceeded)
