@@ -192,7 +192,11 @@ def sources_refresh(source_id: int) -> None:
 
 
 @click.command("scheduler", cls=ReportingCommand)
-@click.option("--once", is_flag=True, help="Run one ingest tick and housekeeping, then exit.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run one ingest tick, one round of WebSub work and housekeeping, then exit.",
+)
 @with_appcontext
 def scheduler_command(once: bool) -> None:
     """Run the ingest scheduler in the foreground (its own process in production)."""
@@ -202,10 +206,14 @@ def scheduler_command(once: bool) -> None:
     jobs = Jobs(svc)
     if once:
         outcomes = jobs.tick()
+        push = jobs.push_round() if svc.settings.push_enabled else {}
+        hub = jobs.hub_round() if svc.settings.hub_enabled else {}
         pruned = jobs.housekeeping()
         emit(
-            {"sources": len(outcomes), "pruned": pruned},
-            f"ingested {len(outcomes)} sources, pruned {pruned} articles",
+            {"sources": len(outcomes), "pruned": pruned, "push": push, "hub": hub},
+            f"ingested {len(outcomes)} sources, pruned {pruned} articles; "
+            f"WebSub: {hub.get('delivered', 0)} deliveries, "
+            f"{push.get('requested', 0)} subscriptions asked of outside hubs",
         )
         return
     port = svc.settings.scheduler_metrics_port
