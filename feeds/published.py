@@ -186,6 +186,14 @@ class PublishedTree:
         except FileNotFoundError:
             return 0
 
+    def record_of(self, key: FeedKey) -> Record | None:
+        """One feed's record, read from its own file (None when there is none)."""
+        try:
+            record = Record.from_dict(json.loads(self._record_path(key).read_bytes()))
+        except (OSError, ValueError, KeyError):
+            return None
+        return record if record.key == key else None
+
     def records(self) -> dict[FeedKey, Record]:
         """Every feed's record; an unreadable record counts as not published."""
         folder = self.root / MANIFEST

@@ -135,7 +135,7 @@ class Publisher:
     def current(self, key: FeedKey, fmt: FeedFormat) -> bytes | None:
         """The published bytes of a feed when they hold its current version, else None
         (never published, or moved since the last round)."""
-        record = self._records.get(key) or self.tree.records().get(key)
+        record = self._records.get(key) or self.tree.record_of(key)
         path = self.tree.path(key, fmt)
         if record is None or path is None:
             return None
