@@ -50,7 +50,7 @@ def worker_pids(parent: int) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=1_000 if QUICK else 1_000_000)
-    parser.add_argument("--formats", default="rss" if QUICK else "rss,atom,json")
+    parser.add_argument("--formats", default="rss")
     args = parser.parse_args()
     formats = tuple(args.formats.split(","))
     url, _ = store(args.articles)

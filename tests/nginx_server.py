@@ -55,7 +55,7 @@ class Site:
     upstream: str  # host:port of the app
     publish_dir: Path
     public_url: str  # without the final slash
-    hub: str
+    hub: str  # the one hub feeds announce (the built-in one, by default)
     max_age: int
 
 
@@ -77,7 +77,9 @@ def render_config(site: Site, example: str | None = None) -> str:
         f'set $feeds_public_url "{site.public_url}";',
     )
     text = _replace_once(
-        text, 'set $feeds_hub "https://feeds.example.org/websub";', f'set $feeds_hub "{site.hub}";'
+        text,
+        """set $feeds_hubs '<https://feeds.example.org/websub>; rel="hub"';""",
+        f"""set $feeds_hubs '<{site.hub}>; rel="hub"';""",
     )
     return _replace_once(text, "max-age=300", f"max-age={site.max_age}")
 
