@@ -27,6 +27,7 @@ from flask import Flask
 from lxml import etree
 from werkzeug.serving import BaseWSGIServer
 
+from feeds.models import FeedFormat
 from feeds.service import Service
 from tests.conftest import FakeClock, make_app, serving
 from tests.nginx_server import (
@@ -266,6 +267,29 @@ def test_a_change_is_visible_through_nginx_after_one_publish(edge: Edge) -> None
         fetch(edge.nginx.url, "/feeds/all.rss", {"If-None-Match": before.headers["etag"]}).status
         == 200
     )
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in FeedFormat])
+def test_app_and_nginx_give_the_same_bytes_and_headers(edge: Edge, fmt: str) -> None:
+    for target in edge.feed_targets():
+        if not target.endswith("." + fmt):
+            continue
+        for coding in VARIANTS:
+            headers = {"Accept-Encoding": coding}
+            through_nginx = fetch(edge.nginx.url, target, headers)
+            from_app = fetch(edge.app_url, target, headers)
+            assert not through_nginx.from_app, target
+            assert from_app.body == through_nginx.body, (target, coding)
+            assert from_app.representation() == through_nginx.representation(), (target, coding)
+            etag = through_nginx.headers["etag"]
+            for conditional in (
+                {"If-None-Match": etag},
+                {"If-Modified-Since": through_nginx.headers["last-modified"]},
+            ):
+                a = fetch(edge.app_url, target, {**headers, **conditional})
+                n = fetch(edge.nginx.url, target, {**headers, **conditional})
+                assert (a.status, n.status) == (304, 304)
+                assert a.representation() == n.representation(), (target, coding, conditional)
 
 
 def test_config_values_are_the_ones_operators_change(tmp_path: Path) -> None:
