@@ -138,6 +138,9 @@ def edge(
         public_url=public + "/",
         proxy_hops=1,
         publish_dir=str(publish_dir),
+        # The poller counts' flushing thread outlives the app: it must not write into a
+        # later test's store.
+        poller_flush_seconds=86_400,
     )
     svc: Service = app.extensions["feeds"]
     svc.publisher.run(everything=True)
