@@ -184,6 +184,10 @@ def test_a_forged_delivery_is_refused_and_recorded(
     answer = httpx.post(callback, content=forged, headers={"X-Hub-Signature": good})
     assert answer.status_code == 202
     assert "Forged" in titles(subscriber)
+    # A disabled source takes nothing, however well signed.
+    subscriber.service.sources.disable(source_id)
+    answer = httpx.post(callback, content=forged, headers={"X-Hub-Signature": good})
+    assert answer.status_code == 410
 
 
 def test_polling_resumes_when_the_lease_lapses(

@@ -35,6 +35,7 @@ from feeds.models import SourcePush
 from feeds.service.context import Context
 from feeds.service.ingest import Ingester, Pushed
 from feeds.store import push as push_store
+from feeds.store import sources as source_store
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +174,12 @@ class PushService:
         """Handle a content distribution; returns the HTTP status to answer with."""
         with self.ctx.store.read() as conn:
             push = push_store.by_token(conn, token)
+            source = None if push is None else source_store.get(conn, push.source_id)
         if push is None:
             return 404
+        if source is None or not source.enabled:
+            # A disabled source takes nothing; 410 tells the hub to stop sending.
+            return 410
         now = self.ctx.now()
         if not signed_by(push.secret, body, signature):
             log.warning("source %s: refused a WebSub delivery with a bad signature", push.source_id)
