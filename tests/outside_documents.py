@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
+
+from pytest_httpserver import HTTPServer
 
 
 def rfc822(now: datetime, days: float = 0, hours: float = 0) -> str:
@@ -79,3 +82,60 @@ def json_wire(now: datetime) -> bytes:
 
 
 JSON_EXPECTED = {"new": 3, "duplicates": 1, "too_old": 1}
+
+
+PNG = b"\x89PNG" + b"p" * 2044
+
+
+def serve_images(httpserver: HTTPServer) -> str:
+    """Two images whose documents state no length: the server sizes one, not the other."""
+    httpserver.expect_request("/img/known.png", method="HEAD").respond_with_data(
+        PNG, content_type="image/png"
+    )
+    httpserver.expect_request("/img/lost.png", method="HEAD").respond_with_data("", status=404)
+    return httpserver.url_for("/img")
+
+
+def pictures(now: datetime, images: str) -> bytes:
+    """Images without a stated length (one the server sizes, one it cannot), undated
+    entries, and HTML summaries whose blocks must not glue words together."""
+    return rss_document(
+        rss_item(
+            "p1", "Sized on request", rfc822(now, hours=5 + 7 / 3600),
+            f"<enclosure url='{images}/known.png' type='image/png'/>"
+            "<description>&lt;p&gt;Not anymore.&lt;/p&gt;&lt;p&gt;As of today&lt;/p&gt;"
+            "</description>",
+        ),
+        rss_item(
+            "p2", "Size unknown", rfc822(now, hours=6 + 7 / 3600),
+            f"<media:content xmlns:media='http://search.yahoo.com/mrss/' url='{images}/lost.png'"
+            " medium='image'/><description>Sale today!&lt;br&gt;If you hurry</description>",
+        ),
+        rss_item("p3", "First undated", None),
+        rss_item("p4", "Second undated", None),
+        rss_item("p5", "Third undated", "Mon, 01 Jan 0001 00:00:00 GMT"),
+    )  # fmt: skip
+
+
+# A document feedparser reads as empty because it breaks off: an error, not "0 new".
+BROKEN = rss_document(tail="<it")
+
+
+def outside_documents(now: datetime, images: str) -> dict[str, tuple[bytes, dict[str, Any]]]:
+    """Every awkward kind of outside document, each with the source fields it is read
+    with: undated entries, "no date" placeholders, old entries, duplicates, more entries
+    than `max_items`, images without a length, and one that breaks off after an entry."""
+    return {
+        "rss": (rss_wire(now), {"max_items": 6, "retention_days": 7}),
+        "atom": (atom_wire(now), {"retention_days": 7}),
+        "json": (json_wire(now - timedelta(minutes=5)), {"retention_days": 7}),
+        "pictures": (pictures(now, images), {}),
+        "cut": (rss_document(rss_item("c1", "Whole", None), tail="<it"), {}),
+    }
+
+
+def entries_in(document: bytes) -> int:
+    """How many entries *document* holds, counted without the feed parser."""
+    if document.lstrip().startswith(b"{"):
+        return len(json.loads(document)["items"])
+    return document.count(b"<item>") + document.count(b"<entry>")

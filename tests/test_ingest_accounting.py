@@ -25,14 +25,18 @@ from tests.ingest_helpers import (
 )
 from tests.outside_documents import (
     ATOM_EXPECTED,
+    BROKEN,
     JSON_EXPECTED,
     RSS_EXPECTED,
     atom_wire,
+    entries_in,
     json_wire,
+    outside_documents,
     rfc822,
     rss_document,
     rss_item,
     rss_wire,
+    serve_images,
 )
 from tests.test_openapi import Api
 
@@ -180,3 +184,62 @@ def test_the_admin_source_page_shows_every_count(
     assert result and COUNTS_LINE.replace(
         "5 new, 0 updated, 0 unchanged", "0 new, 0 updated, 5 unchanged"
     ) in result.group(0)
+
+
+# An entry over `ingest_entry_max_bytes` (1 MiB by default) among ordinary ones.
+OVERSIZE = 1024 * 1024 + 1
+
+
+def every_document(httpserver: HTTPServer, now: datetime) -> dict[str, tuple[bytes, dict]]:
+    documents: dict[str, tuple[bytes, dict[str, Any]]] = outside_documents(
+        now, serve_images(httpserver)
+    )
+    refused = rss_item("r2", "x" * OVERSIZE, rfc822(now, hours=2))
+    documents["refused"] = (rss_document(rss_item("r1", "Fine", rfc822(now, hours=1)), refused), {})
+    documents["broken"] = (BROKEN, {})
+    return documents
+
+
+@pytest.mark.parametrize("name", ["rss", "atom", "json", "pictures", "cut", "refused", "broken"])
+def test_each_outside_document_is_accounted_for_in_every_report(
+    app: Flask,
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    service: Service,
+    httpserver: HTTPServer,
+    clock: FakeClock,
+    name: str,
+) -> None:
+    from openapi_core import OpenAPI
+
+    body, fields = every_document(httpserver, clock.now)[name]
+    source_id = add_source(service, serve(httpserver, f"/{name}", body), **fields)
+    in_document = entries_in(body)
+    refreshed = runner.invoke(args=["feeds", "sources", "refresh", str(source_id), "--json"])
+    outcome = json.loads(refreshed.stdout)["outcome"]
+    assert outcome["entries"] == sum(outcome[fate] for fate in ENTRY_FATES) == in_document
+    assert len(outcome["refusals"]) == outcome["refused"]
+    counts = {"entries": in_document} | {fate: outcome[fate] for fate in ENTRY_FATES}
+    shown = runner.invoke(args=["feeds", "sources", "show", str(source_id), "--json"])
+    state = json.loads(shown.stdout)["state"]
+    assert {key: state[f"items_{key}"] for key in counts} == counts
+    text = runner.invoke(args=["feeds", "sources", "show", str(source_id)]).output
+    # The text line read back: its parts add up to the entries it names.
+    line = re.search(r"(\d+) entr(?:y|ies): (.+)", text)
+    assert line and int(line.group(1)) == in_document, text
+    parts = [int(n) for n in re.findall(r"(?:^|, )(\d+) ", line.group(2))]
+    assert sum(parts) == in_document and parts[0] == outcome["new"], line.group(0)
+    headers = {"Authorization": f"Bearer {service.tokens.create('admin', ('admin',))}"}
+    spec = OpenAPI.from_dict(client.get("/api/v1/openapi.json", headers=headers).get_json())
+    state = Api(client, spec, headers)("GET", f"/sources/{source_id}").get_json()["state"]
+    assert {key: state[f"items_{key}"] for key in counts} == counts
+    if name == "broken":
+        # Empty because it is malformed: an error with the parser's reason, not "0 new".
+        assert refreshed.exit_code == 1 and outcome["status"] == "failed"
+        assert "malformed rss20 document, no entry readable" in outcome["error"]
+        assert state["last_error"] == outcome["error"]
+    else:
+        assert refreshed.exit_code == 0 and outcome["status"] == "fetched", outcome["error"]
+    if name == "refused":
+        (refusal,) = outcome["refusals"]
+        assert "over the 1,048,576-byte limit for one entry" in json.dumps(refusal)

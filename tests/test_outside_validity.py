@@ -21,41 +21,12 @@ from pytest_httpserver import HTTPServer
 
 from tests.conftest import FakeClock, make_app
 from tests.ingest_helpers import INGEST_SETTINGS, add_source, svc
-from tests.outside_documents import (
-    atom_wire,
-    json_wire,
-    rfc822,
-    rss_document,
-    rss_item,
-    rss_wire,
-)
+from tests.outside_documents import BROKEN, PNG, entries_in, outside_documents, serve_images
 from tests.schemas import validate_atom, validate_jsonfeed
 from tests.test_feeds_demo import demo_documents, fetch
 
 A = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
-PNG = b"\x89PNG" + b"p" * 2044
-
-
-def pictures(now: datetime, images: str) -> bytes:
-    """Images without a stated length (one the server sizes, one it cannot), undated
-    entries, and HTML summaries whose blocks must not glue words together."""
-    return rss_document(
-        rss_item(
-            "p1", "Sized on request", rfc822(now, hours=5 + 7 / 3600),
-            f"<enclosure url='{images}/known.png' type='image/png'/>"
-            "<description>&lt;p&gt;Not anymore.&lt;/p&gt;&lt;p&gt;As of today&lt;/p&gt;"
-            "</description>",
-        ),
-        rss_item(
-            "p2", "Size unknown", rfc822(now, hours=6 + 7 / 3600),
-            f"<media:content xmlns:media='http://search.yahoo.com/mrss/' url='{images}/lost.png'"
-            " medium='image'/><description>Sale today!&lt;br&gt;If you hurry</description>",
-        ),
-        rss_item("p3", "First undated", None),
-        rss_item("p4", "Second undated", None),
-        rss_item("p5", "Third undated", "Mon, 01 Jan 0001 00:00:00 GMT"),
-    )  # fmt: skip
 
 
 @pytest.fixture
@@ -63,26 +34,14 @@ def store(database_url: str, clock: FakeClock, httpserver: HTTPServer) -> Iterat
     """The demo and its `file:` wire, plus outside sources of every awkward kind."""
     app = make_app(database_url, clock, load_demo=True, **INGEST_SETTINGS)
     service = svc(app)
-    httpserver.expect_request("/img/known.png", method="HEAD").respond_with_data(
-        PNG, content_type="image/png"
-    )
-    httpserver.expect_request("/img/lost.png", method="HEAD").respond_with_data("", status=404)
-    images = httpserver.url_for("/img")
-    documents = {
-        "rss": (rss_wire(clock.now), 9, {"max_items": 6, "retention_days": 7}),
-        "atom": (atom_wire(clock.now), 5, {"retention_days": 7}),
-        "json": (json_wire(clock.now - timedelta(minutes=5)), 5, {"retention_days": 7}),
-        "pictures": (pictures(clock.now, images), 5, {}),
-        "cut": (rss_document(rss_item("c1", "Whole", None), tail="<it"), 1, {}),
-    }
-    for name, (body, entries, fields) in documents.items():
+    for name, (body, fields) in outside_documents(clock.now, serve_images(httpserver)).items():
         httpserver.expect_request(f"/{name}").respond_with_data(body)
         source_id = add_source(service, httpserver.url_for(f"/{name}"), name=name, **fields)
         outcome = service.sources.refresh(source_id)
         assert outcome.status == "fetched", (name, outcome.error)
-        assert outcome.counts.entries == entries, name  # every entry accounted for
+        assert outcome.counts.entries == entries_in(body), name  # every entry accounted for
         clock.advance(minutes=1)  # sources are fetched at different times
-    httpserver.expect_request("/broken").respond_with_data(rss_document(tail="<it"))
+    httpserver.expect_request("/broken").respond_with_data(BROKEN)
     broken = add_source(service, httpserver.url_for("/broken"), name="broken")
     assert service.sources.refresh(broken).status == "failed"
     (wire,) = [s for s in service.sources.list() if s.url.startswith("file:")]
