@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 3600
 # How often the publish loop lists every feed to find new ones (hashtags, authors); the
 # rounds between look only at feeds it knows, whose versions tell what moved.
-DISCOVER_SECONDS = 30.0
+DISCOVER_SECONDS = 300.0
 
 
 def root_url(settings: Settings) -> str:

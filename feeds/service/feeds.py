@@ -248,10 +248,6 @@ class FeedService:
         include_sponsored = self.ctx.settings.include_sponsored
         return feedquery.author_name(conn, key.value, now, include_sponsored)
 
-    def _trending_bucket(self, now: datetime) -> datetime:
-        step = self.ctx.settings.trending_refresh_seconds
-        return datetime.fromtimestamp(int(now.timestamp()) // step * step, UTC)
-
     # -- rendering ------------------------------------------------------------------
 
     def _pinned(self, key: FeedKey, version: FeedVersion) -> tuple[str, datetime, datetime]:
@@ -261,15 +257,26 @@ class FeedService:
         `trending_refresh_seconds`, so every render within one bucket agrees.
         """
         now = self.ctx.now()
+        token = self.token_of(key, version.version, now)
         if key.kind is not FeedKind.TRENDING:
-            return str(version.version), version.changed_at, now
-        bucket = self._trending_bucket(now)
-        token = f"{version.version}@{int(bucket.timestamp())}"
+            return token, version.changed_at, now
+        bucket = self.trending_bucket(now)
         return token, max(version.changed_at, bucket), bucket
 
     def token(self, key: FeedKey, version: FeedVersion) -> str:
         """What names the feed's content at this version (and trending's window)."""
         return self._pinned(key, version)[0]
+
+    def token_of(self, key: FeedKey, version: int, now: datetime) -> str:
+        """`token` from a version number, at `now`."""
+        if key.kind is not FeedKind.TRENDING:
+            return str(version)
+        return f"{version}@{int(self.trending_bucket(now).timestamp())}"
+
+    def trending_bucket(self, now: datetime) -> datetime:
+        """The start of the `trending_refresh_seconds` step `now` falls in."""
+        step = self.ctx.settings.trending_refresh_seconds
+        return datetime.fromtimestamp(int(now.timestamp()) // step * step, UTC)
 
     def get(self, request: FeedRequest) -> CachedFeed:
         """The rendered feed, from the cache when its version has not moved.

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from feeds.models import FeedKey, FeedKind, FeedMoves, FeedVersion
@@ -157,16 +157,23 @@ def parse_key(storage_key: str) -> FeedKey:
     return FeedKey(FeedKind(kind), value)
 
 
-def snapshot(conn: Connection) -> dict[FeedKey, FeedVersion]:
-    """Every feed's version row (the publisher compares them with what it published)."""
-    rows = conn.execute(select(feed_versions)).all()
-    return {
-        key: FeedVersion(
-            key=key,
-            version=row.version,
-            changed_at=row.changed_at,
-            next_change_at=row.next_change_at,
+def snapshot(conn: Connection) -> dict[FeedKey, tuple[int, datetime | None]]:
+    """Every feed's version and next change by time alone (the publisher compares them
+    with what it published)."""
+    rows = conn.execute(
+        select(feed_versions.c.key, feed_versions.c.version, feed_versions.c.next_change_at)
+    ).all()
+    return {parse_key(key): (version, next_change) for key, version, next_change in rows}
+
+
+def summary(conn: Connection) -> tuple[int, int, datetime | None]:
+    """(rows, sum of versions, soonest next change): versions only ever grow, so while
+    this stays the same and the soonest change is ahead, no feed has moved."""
+    row = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(feed_versions.c.version), 0),
+            func.min(feed_versions.c.next_change_at),
         )
-        for row in rows
-        for key in (parse_key(row.key),)
-    }
+    ).one()
+    return int(row[0]), int(row[1]), row[2]
