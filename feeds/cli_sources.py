@@ -20,6 +20,7 @@ from feeds.cli_common import (
 )
 from feeds.jobs import Jobs
 from feeds.models import EntryCounts, Source
+from feeds.service.push import push_to_dict
 from feeds.service.source_health import entry_summary
 from feeds.service.sources import source_to_dict
 
@@ -75,8 +76,23 @@ def sources_list() -> None:
 @with_appcontext
 def sources_show(source_id: int) -> None:
     """One source's configuration and fetch state."""
-    source = service().sources.get(source_id)
-    emit(source_to_dict(source), _details(source))
+    svc = service()
+    source = svc.sources.get(source_id)
+    push = push_to_dict(svc.push.state(source_id))
+    emit({**source_to_dict(source), "push": push}, _details(source) + "\n" + _push_line(push))
+
+
+def _push_line(push: dict[str, Any]) -> str:
+    """The source's WebSub state in one line (see README "Sources that push")."""
+    if push["state"] == "none":
+        return "  push:         none (the feed names no WebSub hub)"
+    line = f"  push:         {push['state']} via {push['hub']}"
+    if push["expires_at"]:
+        line += f", lease until {push['expires_at']}"
+    line += f", {push['pushes']} deliveries taken, {push['refused']} refused"
+    if push["error"]:
+        line += f"; {push['error']}"
+    return line
 
 
 @sources_group.command("add")

@@ -128,3 +128,19 @@ def test_scheduler_once_ingests_due_sources(runner: FlaskCliRunner, httpserver: 
     result = runner.invoke(args=["feeds", "scheduler", "--once"])
     assert result.exit_code == 0, result.output
     assert "ingested 1 sources" in result.output
+
+
+def test_show_gives_the_push_state_a_hub_link_starts(
+    runner: FlaskCliRunner, httpserver: HTTPServer
+) -> None:
+    hub = httpserver.url_for("/hub")
+    link = f'<{hub}>; rel="hub", <{httpserver.url_for("/feed")}>; rel="self"'
+    httpserver.expect_request("/feed").respond_with_data(FEED, headers={"Link": link})
+    source = added(runner, httpserver.url_for("/feed"))
+    assert run(runner, "show", str(source["id"]), "--json")["push"] == {"state": "none"}
+    run(runner, "refresh", str(source["id"]), "--json")
+    push = run(runner, "show", str(source["id"]), "--json")["push"]
+    assert (push["state"], push["hub"]) == ("discovered", hub)
+    assert push["topic"] == httpserver.url_for("/feed")
+    text = runner.invoke(args=["feeds", "sources", "show", str(source["id"])]).output
+    assert f"push:         discovered via {hub}" in text
