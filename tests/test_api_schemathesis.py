@@ -9,13 +9,17 @@ files' sources, whose only URL is a `file:` one: a refresh never leaves the mach
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
+from jsonschema import Draft202012Validator
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -70,3 +74,47 @@ def test_api_never_fails_and_matches_its_document(
 ) -> None:
     response = case.call(headers=api_token)
     case.validate_response(response, checks=CHECKS)
+
+
+DOCUMENT = Path(__file__).resolve().parents[1] / "feeds" / "web" / "static" / "openapi.json"
+
+
+@pytest.mark.parametrize(
+    ("component", "payload"),
+    [
+        ("ArticleInput", {"title": "", "author": "A", "section": "world"}),
+        ("ArticleInput", {"title": "T", "author": "", "section": "world"}),
+        ("ArticleInput", {"title": "T", "author": "A", "section": ""}),
+        ("ArticleInput", {"title": "T" * 301, "author": "A", "section": "world"}),
+        ("ArticleInput", {"title": "T", "author": "A", "section": "world", "guid": "x"}),
+        ("ArticleInput", {"title": "T", "author": "A", "section": "world", "colour": "red"}),
+        ("ArticleInput", {"title": "T", "author": "A", "section": "world", "published_at": ""}),
+        ("ArticleInput", {"title": "T", "author": "A", "section": "world", "slug": "Not A Slug"}),
+        ("SourceInput", {"name": "", "url": "https://example.org/feed", "section": "world"}),
+        ("TagFeedInput", {"slug": "x", "title": "", "any_of": ["Japan"]}),
+    ],
+)
+def test_the_document_refuses_what_the_api_refuses(
+    component: str, payload: dict[str, Any], client: FlaskClient, admin_token: dict[str, str]
+) -> None:
+    document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    schema = {"$ref": f"#/components/schemas/{component}", "components": document["components"]}
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert list(validator.iter_errors(payload)), f"the document accepts {payload}"
+    path = {"ArticleInput": "/articles", "SourceInput": "/sources", "TagFeedInput": "/tag-feeds"}
+    answer = client.post(f"/api/v1{path[component]}", json=payload, headers=admin_token)
+    assert answer.status_code == 422, answer.get_json()
+
+
+def test_the_document_refuses_an_empty_since(
+    client: FlaskClient, admin_token: dict[str, str]
+) -> None:
+    document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    (since,) = [
+        p for p in document["paths"]["/articles"]["get"]["parameters"] if p["name"] == "since"
+    ]
+    validator = Draft202012Validator(
+        since["schema"], format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    assert list(validator.iter_errors(""))
+    assert client.get("/api/v1/articles?since=", headers=admin_token).status_code == 422
