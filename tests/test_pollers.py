@@ -6,6 +6,7 @@ grouped by kind with each feed's items and newest item."""
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from flask import Flask
@@ -127,3 +128,24 @@ def test_dashboard_groups_feeds_by_kind_with_items_and_newest(
             assert facts[entry.key.storage_key].items == int(counted.group(1)), entry.title
     summary = page.xpath("//details[@data-group='Hashtags']/summary")[0].text_content()
     assert re.search(r"Hashtags · \d+ feeds · 0 pollers · 0 readers", " ".join(summary.split()))
+
+
+def test_a_closed_app_stops_adding_counts_to_the_store(database_url: str, clock: FakeClock) -> None:
+    # A web process's flusher outlived its app: it kept writing every interval into
+    # whatever database the URL named next (in tests: the next test's tables).
+    app = make_app(database_url, clock, poller_flush_seconds=1)
+    svc: Service = app.extensions["feeds"]
+    flushed = threading.Event()
+    real_flush = svc.pollers.flush
+
+    def flush(stats: PollerStats) -> Any:
+        flushed.set()
+        return real_flush(stats)
+
+    svc.pollers.flush = flush  # type: ignore[method-assign]
+    assert app.test_client().get("/feeds/all.rss").status_code == 200
+    assert flushed.wait(5), "the flusher should add the counts while the app is open"
+    flushed.clear()
+    svc.ctx.store.dispose()
+    # Two intervals pass with no flush once the store is closed.
+    assert not flushed.wait(2.5)

@@ -74,6 +74,11 @@ class Service:
         """The rate limiter's storage URI and options, shared by every process."""
         return limiter_storage(self.ctx)
 
+    @property
+    def closed(self) -> bool:
+        """True once the store was disposed: background work should stop."""
+        return self.ctx.store.disposed
+
     def now(self) -> datetime:
         """The service's present (a test's clock when one is set), timezone-aware UTC."""
         return self.ctx.now()

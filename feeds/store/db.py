@@ -54,6 +54,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Set by dispose(): background threads (the poller flusher) stop writing when
+        # their service is closed rather than reaching a database that has moved on.
+        self.disposed = False
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -111,6 +114,7 @@ class Store:
             yield conn
 
     def dispose(self) -> None:
+        self.disposed = True
         self.engine.dispose()
 
 

@@ -55,9 +55,13 @@ class Flusher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.svc.settings.poller_flush_seconds):
+            if self.svc.closed:
+                return
             self.flush()
 
     def flush(self) -> None:
+        if self.svc.closed:
+            return  # the app was shut down; its store is no longer ours to write
         try:
             self.svc.pollers.flush(self.stats)
         except Exception:  # a store hiccup costs one interval's counts, never the thread
