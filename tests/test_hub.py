@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
+from prometheus_client import REGISTRY
 from werkzeug import Request, Response
 
 from feeds.jobs import Jobs
@@ -98,6 +99,11 @@ def client(hub_app: Flask) -> FlaskClient:
 @pytest.fixture
 def token(svc: Service) -> dict[str, str]:
     return {"Authorization": f"Bearer {svc.tokens.create('desk', ('articles:write', 'admin'))}"}
+
+
+def deliveries(outcome: str) -> float:
+    value = REGISTRY.get_sample_value("feeds_websub_hub_deliveries_total", {"outcome": outcome})
+    return value or 0.0
 
 
 def subscribe(client: FlaskClient, callback: str, **extra: str) -> Any:
@@ -254,6 +260,7 @@ def test_failed_deliveries_are_retried_with_backoff_then_given_up(
     # long each time, and delivers the next change again.
     subscriber.fail = 100
     write(client, token, 2)
+    gave_up = deliveries("gave_up")
     attempts = svc.settings.hub_delivery_attempts
     for attempt in range(attempts):
         svc.hub.run()
@@ -261,6 +268,7 @@ def test_failed_deliveries_are_retried_with_backoff_then_given_up(
     assert len(subscriber.deliveries) == 2 + attempts
     (state,) = states(client, token)
     assert state["last_error"].startswith(f"gave up after {attempts} attempts")
+    assert deliveries("gave_up") == gave_up + 1  # counted for /metrics
     svc.hub.run()
     assert len(subscriber.deliveries) == 2 + attempts  # nothing new to deliver
     subscriber.fail = 0

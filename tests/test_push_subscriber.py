@@ -20,6 +20,7 @@ import httpx
 import pytest
 from flask import Flask
 from lxml import etree
+from prometheus_client import REGISTRY
 from werkzeug.serving import make_server
 
 from feeds.jobs import Jobs
@@ -177,6 +178,8 @@ def test_a_forged_delivery_is_refused_and_recorded(
         assert answer.status_code == 403
     push = subscriber.service.push.state(source_id)
     assert push is not None and push.refused == 3 and push.pushes == 0
+    refused = REGISTRY.get_sample_value("feeds_websub_received_total", {"outcome": "refused"})
+    assert refused is not None and refused >= 3
     assert "X-Hub-Signature" in (push.error or "")
     assert "Forged" not in titles(subscriber)
     # The same body signed with the secret is taken: the check is the signature.

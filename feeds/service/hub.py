@@ -40,6 +40,7 @@ from feeds.hashtags import normalize_key
 from feeds.ingest.fetch import FetchOptions
 from feeds.ingest.outbound import call
 from feeds.models import FeedFormat, FeedKey, FeedKind, HubSubscription
+from feeds.service import websub_metrics as metrics
 from feeds.service.context import Context
 from feeds.service.feeds import FeedService, feed_path, link_header
 from feeds.service.publish import Publisher
@@ -245,6 +246,7 @@ class HubService:
         for sub, error in zip(intents, self._parallel(verify, intents), strict=True):
             self._settle(sub, error)
             confirmed += error is None
+            metrics.HUB_VERIFICATIONS.labels("failed" if error else "confirmed").inc()
         return confirmed
 
     def _settle(self, sub: HubSubscription, error: str | None) -> None:
@@ -339,6 +341,7 @@ class HubService:
         now = self.ctx.now()
         settings = self.ctx.settings
         values: dict[str, Any] = {"last_delivery_at": now, "last_status": status}
+        outcome = "delivered" if error is None else "retry"
         if error is None:
             values.update(
                 delivered_version=delivery.version, failures=0, last_error=None,
@@ -347,6 +350,7 @@ class HubService:
         else:
             failures = sub.failures + 1
             if failures >= settings.hub_delivery_attempts:
+                outcome = "gave_up"
                 log.warning("WebSub: giving up delivering %s to %s", sub.topic, sub.callback)
                 values.update(
                     delivered_version=delivery.version, failures=0, next_attempt_at=None,
@@ -358,6 +362,7 @@ class HubService:
                     failures=failures, last_error=error,
                     next_attempt_at=now + timedelta(seconds=wait),
                 )  # fmt: skip
+        metrics.HUB_DELIVERIES.labels(outcome).inc()
         with self.ctx.store.begin() as conn:
             hub_store.change(conn, sub.id, **values)
 

@@ -32,6 +32,7 @@ from feeds.errors import FetchError
 from feeds.ingest.fetch import FetchOptions
 from feeds.ingest.outbound import call
 from feeds.models import SourcePush
+from feeds.service import websub_metrics as metrics
 from feeds.service.context import Context
 from feeds.service.ingest import Ingester, Pushed
 from feeds.store import push as push_store
@@ -176,9 +177,11 @@ class PushService:
             push = push_store.by_token(conn, token)
             source = None if push is None else source_store.get(conn, push.source_id)
         if push is None:
+            metrics.RECEIVED.labels("unknown").inc()
             return 404
         if source is None or not source.enabled:
             # A disabled source takes nothing; 410 tells the hub to stop sending.
+            metrics.RECEIVED.labels("disabled").inc()
             return 410
         now = self.ctx.now()
         if not signed_by(push.secret, body, signature):
@@ -187,10 +190,13 @@ class PushService:
                 push, refused=push.refused + 1, last_refused_at=now,
                 error="refused a delivery whose X-Hub-Signature is missing or wrong",
             )  # fmt: skip
+            metrics.RECEIVED.labels("refused").inc()
             return 403
         outcome = self.ingester.refresh(push.source_id, Pushed(body, content_type))
         if outcome.status == "busy":
+            metrics.RECEIVED.labels("busy").inc()
             return 503  # the source is being fetched; the hub retries
+        metrics.RECEIVED.labels("ingested").inc()
         self._change(push, pushes=push.pushes + 1, last_push_at=now)
         return 202
 
