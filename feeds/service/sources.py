@@ -38,6 +38,8 @@ from feeds.service.source_input import (
     parse_source,
     source_to_dict,
 )
+from feeds.service.source_probe import Probe
+from feeds.service.source_probe import probe as probe_url
 from feeds.store import articles as article_store
 from feeds.store import audit as audit_store
 from feeds.store import push as push_store
@@ -238,6 +240,11 @@ class SourceService:
             with self.ctx.store.begin() as conn:
                 self._audit(conn, actor, "refresh", source, after=outcome.to_dict())
         return outcome
+
+    def probe(self, url: str) -> Probe:
+        """What `url` is, fetched now under the fetch rules: a feed, or a page naming
+        feeds (autodiscovery), or why neither. Nothing is stored."""
+        return probe_url(url.strip(), self.ingester.fetch_options)
 
     def due(self) -> builtins.list[Source]:
         """Sources due a fetch, at most `ingest_per_host` per host counting running jobs."""

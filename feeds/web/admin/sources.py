@@ -108,7 +108,9 @@ def _values(source: Source | None, form: MultiDict[str, str] | None) -> dict[str
     }
 
 
-def _form(source: Source | None, form: Any = None, errors: Any = None) -> str:
+def _form(
+    source: Source | None, form: Any = None, errors: Any = None, probe: Any = None
+) -> str:
     svc = service()
     context: dict[str, Any] = {}
     if source is not None and source.id is not None:
@@ -128,6 +130,7 @@ def _form(source: Source | None, form: Any = None, errors: Any = None) -> str:
         errors=errors or {},
         sections=svc.catalog.sections(),
         modes=[m.value for m in CategoryMode],
+        probe=probe,
         **context,
     )
 
@@ -180,6 +183,25 @@ def edit_source(source_id: int) -> Any:
         return _form(current, request.form, {"url": str(exc)}), 409
     flash(f"Saved source {saved.name}.")
     return redirect(url_for("admin.edit_source", source_id=source_id))
+
+
+@blueprint.post("/sources/check")
+@blueprint.post("/sources/<int:source_id>/check")
+def check_source_url(source_id: int | None = None) -> str:
+    """Try the form's URL (or a feed the page named, `use_url`) without saving anything:
+    the form comes back as typed, with what the URL turned out to be."""
+    current = _source(source_id) if source_id is not None else None
+    form = request.form.copy()
+    chosen = form.get("use_url", "").strip()
+    if chosen:
+        form["url"] = chosen
+    url = form.get("url", "").strip()
+    if not url:
+        return _form(current, form, {"url": "type the URL to check"})
+    found = service().sources.probe(url)
+    if found.kind == "feed" and not form.get("name", "").strip() and found.title:
+        form["name"] = found.title[:200]  # a starting point the editor may change
+    return _form(current, form, probe=found)
 
 
 @blueprint.post("/sources/<int:source_id>/<any(enable,disable):action>")
