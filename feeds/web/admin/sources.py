@@ -108,9 +108,7 @@ def _values(source: Source | None, form: MultiDict[str, str] | None) -> dict[str
     }
 
 
-def _form(
-    source: Source | None, form: Any = None, errors: Any = None, probe: Any = None
-) -> str:
+def _form(source: Source | None, form: Any = None, errors: Any = None, probe: Any = None) -> str:
     svc = service()
     context: dict[str, Any] = {}
     if source is not None and source.id is not None:
