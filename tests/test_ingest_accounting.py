@@ -117,6 +117,30 @@ def test_a_malformed_document_with_readable_entries_is_taken_with_a_warning(
     assert service.sources.get(source_id).state.items.warnings == (warning,)
 
 
+def test_undated_entries_fetched_in_the_same_second_keep_distinct_dates(
+    client: FlaskClient, service: Service, httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    undated = [rss_item(f"u{n}", f"Undated {n}", None) for n in range(3)]
+    first = add_source(service, serve(httpserver, "/one", rss_document(*undated)), name="one")
+    second = add_source(service, serve(httpserver, "/two", rss_document(*undated)), name="two")
+    assert service.sources.refresh(first).counts.new == 3
+    assert service.sources.refresh(second).counts.new == 3
+    items = client.get("/feeds/all.json?limit=50").get_json()["items"]
+    dates = {(i["_source"]["title"], i["title"]): i["date_modified"] for i in items}
+    assert len(dates) == 6 and len(set(dates.values())) == 6, dates
+    for name in ("one", "two"):  # still a second apart, newest first, in document order
+        mine = [datetime.fromisoformat(dates[(name, f"Undated {n}")]) for n in range(3)]
+        assert mine[0] > mine[1] > mine[2] and mine[0] <= clock.now
+    # Fetched again (the bytes changed, the entries did not), they keep their dates.
+    httpserver.clear()
+    serve(httpserver, "/two", rss_document(*undated, rss_item("new", "New", None)))
+    assert service.sources.refresh(second).counts.unchanged == 3
+    again = client.get("/feeds/all.json?limit=50").get_json()["items"]
+    kept = {(i["_source"]["title"], i["title"]): i["date_modified"] for i in again}
+    assert {key: kept[key] for key in dates} == dates
+    assert len(set(kept.values())) == 7
+
+
 @pytest.fixture
 def refreshed(service: Service, httpserver: HTTPServer, clock: FakeClock) -> int:
     """A source whose last fetch skipped entries for every reason but refusal."""

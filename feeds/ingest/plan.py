@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,11 +60,13 @@ def plan_refresh(
     guid_authority: str,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
     document_warnings: Sequence[str] = (),
+    taken: Collection[datetime] = (),
 ) -> RefreshPlan:
     """Insert, update or skip every entry; `new_id` makes GUIDs (random by default).
 
     Warnings are the document's own (*document_warnings*) and those of every entry kept,
-    changed or not: they describe what the stored article lacks.
+    changed or not: they describe what the stored article lacks. *taken* holds the whole
+    seconds stored articles already show near the undated entries' fallback dates.
     """
     assert source.id is not None
     kept, skipped = select(entries, source.max_items)
@@ -73,6 +75,7 @@ def plan_refresh(
     updates: list[Update] = []
     warnings = list(document_warnings)
     unchanged = 0
+    spare = FallbackDates(taken)
     for item in kept:
         found = stored.get(item.origin_id)
         if found is not None and found.content_hash == item.content_hash:
@@ -92,12 +95,19 @@ def plan_refresh(
             guid = f"tag:{guid_authority}:source/{source.id}/{unique}"
             slugs = slug_candidates(item.title, f"{source.id}:{item.origin_id}", unique.hex)
             article = new_article(source, item, guid=guid, slug=slugs[0], language=language)
+            if not item.dated:
+                moment = spare(item.updated_at)
+                article = replace(article, published_at=moment, updated_at=moment)
             inserts.append(Insert(article, slugs, item.content_hash))
         else:
             old = found.article
             if old is None or old.id is None:
                 raise ValueError(f"the stored index holds no article for {item.origin_id!r}")
             new = changed_article(old, source, item, now)
+            if not item.dated:
+                moment = spare(new.updated_at)
+                if moment > old.updated_at:
+                    new = replace(new, updated_at=moment)
             updates.append(Update(old, new, item.content_hash))
         warnings.extend(f"{label(item)}: {note}" for note in item.warnings)
     return RefreshPlan(
@@ -108,6 +118,36 @@ def plan_refresh(
         skipped=tuple(skipped),
         warnings=tuple(warnings),
     )
+
+
+class FallbackDates:
+    """Undated entries' dates, moved back a second at a time off the seconds stored
+    articles already show (another source fetched in the same second, an article
+    published then), so no two entries of a feed share an `updated` (whole seconds in
+    every format); still decreasing in document order."""
+
+    def __init__(self, taken: Collection[datetime]) -> None:
+        self.taken = {moment.replace(microsecond=0) for moment in taken}
+        self.last: datetime | None = None
+
+    def __call__(self, fallback: datetime) -> datetime:
+        moment = fallback.replace(microsecond=0)
+        if self.last is not None:
+            moment = min(moment, self.last - timedelta(seconds=1))
+        while moment in self.taken:
+            moment -= timedelta(seconds=1)
+        self.taken.add(moment)
+        self.last = moment
+        return moment
+
+
+def fallback_span(entries: Sequence[IngestedItem | Refusal]) -> tuple[datetime, datetime] | None:
+    """The seconds the undated entries' dates may take: their fallbacks, and as many
+    seconds again below them as there are entries (room to step past taken ones)."""
+    undated = [e.updated_at for e in entries if isinstance(e, IngestedItem) and not e.dated]
+    if not undated:
+        return None
+    return min(undated) - timedelta(seconds=len(entries) + 60), max(undated)
 
 
 def label(item: IngestedItem) -> str:

@@ -32,7 +32,7 @@ from feeds.ingest import schedule
 from feeds.ingest.fetch import FetchOptions, FetchResult, probe_lengths
 from feeds.ingest.normalize import IngestedItem, NormalizeOptions
 from feeds.ingest.pipeline import PreparedDocument, prepare, retrieve
-from feeds.ingest.plan import plan_refresh, unsized_images, with_image_lengths
+from feeds.ingest.plan import fallback_span, plan_refresh, unsized_images, with_image_lengths
 from feeds.models import EntryCounts, FeedKey, FeedMoves, Source, SourceState
 from feeds.refresh_plan import RefreshPlan
 from feeds.service import ingest_metrics as metrics
@@ -215,10 +215,12 @@ class Ingester:
             language = declared
         entries = document.entries
         hashes = {e.origin_id: e.content_hash for e in entries if isinstance(e, IngestedItem)}
+        span = fallback_span(entries)
+        taken = source_store.shown_seconds(conn, *span) if span else set()
         return plan_refresh(
             source, entries, source_store.stored_entries(conn, source.id, hashes),
             now=now, language=language, guid_authority=settings.guid_authority,
-            document_warnings=document.warnings,
+            document_warnings=document.warnings, taken=taken,
         )  # fmt: skip
 
     def _size_images(self, source: Source, document: PreparedDocument) -> PreparedDocument:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
@@ -23,6 +23,7 @@ from feeds.models import (
     Hashtag,
     Source,
     SourceState,
+    Status,
 )
 from feeds.refresh_plan import StoredEntry
 from feeds.store import articles as article_store
@@ -269,6 +270,19 @@ def stored_entries(
         key = article.origin.origin_id
         found[key] = replace(found[key], article=article)
     return found
+
+
+def shown_seconds(conn: Connection, start: datetime, end: datetime) -> set[datetime]:
+    """The whole seconds at which the published articles published in [start, end]
+    (read through the feeds' index on publish time) show as published or updated."""
+    rows = conn.execute(
+        select(articles.c.published_at, articles.c.updated_at).where(
+            articles.c.status == Status.PUBLISHED.value,
+            articles.c.published_at >= start,
+            articles.c.published_at < end + timedelta(seconds=1),
+        )
+    )
+    return {moment.replace(microsecond=0) for row in rows for moment in row}
 
 
 def article_ids(conn: Connection, source_id: int) -> list[int]:
