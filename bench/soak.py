@@ -183,7 +183,8 @@ def soak_article(n: int) -> dict[str, Any]:
 
 
 def prepare(settings: dict[str, object], feeds: OutsideFeeds) -> tuple[str, list[int]]:
-    """Migrate, load the demo plus a generated newsroom, add the sources; a write token."""
+    """Migrate, load the demo plus a generated newsroom, add the sources, publish every
+    feed; a write token."""
     app = create_app({k: v for k, v in settings.items() if k in KNOWN_SETTINGS})
     svc = app.extensions["feeds"]
     svc.setup.init()
@@ -201,6 +202,9 @@ def prepare(settings: dict[str, object], feeds: OutsideFeeds) -> tuple[str, list
         )
         ids.append(int(source.id))
     token = svc.tokens.create("soak-writer", ("articles:write",))
+    # As a deploy leaves it: every feed published before readers arrive (the scheduler
+    # then republishes what changes).
+    svc.publisher.run(everything=True)
     svc.ctx.store.dispose()
     return token, ids
 
