@@ -372,3 +372,39 @@ def test_deliveries_are_the_published_bytes_and_a_publish_wakes_the_hub(
     (delivered,) = subscriber.deliveries
     assert delivered[0] == published
     assert b"Pushed 1" in published
+
+
+def test_a_slow_subscriber_does_not_hold_up_the_others(
+    client: FlaskClient, svc: Service, token: dict[str, str]
+) -> None:
+    """The slow callback answers only once the fast one has its delivery: with deliveries
+    in flight side by side that happens; one after the other, the slow one would wait out
+    its own deadline first and find nothing delivered."""
+    fast_got_it = threading.Event()
+    waited_for: list[bool] = []
+
+    def slow(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.method == "GET":
+            return Response(request.args["hub.challenge"])(environ, start_response)
+        waited_for.append(fast_got_it.wait(timeout=10))
+        return Response(status=204)(environ, start_response)
+
+    fast = Subscriber()
+
+    def fast_then_signal(environ: dict[str, Any], start_response: Any) -> Any:
+        answer = fast(environ, start_response)
+        if environ["REQUEST_METHOD"] == "POST":
+            fast_got_it.set()
+        return answer
+
+    with serving(slow) as slow_url, serving(fast_then_signal) as fast_url:
+        fast.url = fast_url + "/fast"
+        # The slow one subscribed first, so it is sent first.
+        for callback in (slow_url + "/slow", fast.url):
+            subscribe(client, callback)
+        svc.hub.run()
+        write(client, token, 1)
+        assert svc.hub.run()["delivered"] == 2
+    assert waited_for == [True]
+    assert len(fast.deliveries) == 1
