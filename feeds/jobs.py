@@ -33,7 +33,6 @@ from feeds.errors import FeedsError
 from feeds.service import Service
 from feeds.service.ingest import RefreshOutcome
 from feeds.service.publish import PublishReport
-from feeds.service.websub import WebSubPublisher
 from feeds.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ class Jobs:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.scheduler: BaseScheduler | None = None
-        self.publisher = WebSubPublisher(service.ctx, service.feeds)
+        self.publisher = service.websub_publisher()
         self.publish_loop = PublishLoop(service)
 
     def tick(self) -> list[RefreshOutcome]:

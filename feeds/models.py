@@ -6,11 +6,23 @@ caught where it is made rather than where feedgen raises on it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from feeds import slugs
+# An author's slug is an identity, not a title: it keeps every script (a byline in
+# Hangul gets its own feed rather than the shared fallback) and ignores case and spacing.
+# It lives here because `Article.author_slug` needs it and models import nothing of ours.
+AUTHOR_SLUG_LENGTH = 100
+
+
+def author_slug(name: str) -> str:
+    """The author feed's slug: NFKC, casefolded, words joined by hyphens ("" if none)."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    slug = re.sub(r"[\W_]+", "-", folded).strip("-")
+    return slug[:AUTHOR_SLUG_LENGTH].strip("-")
 
 
 def require_utc(value: datetime, name: str) -> datetime:
@@ -119,7 +131,7 @@ class Article:
         another publication's people, not the newsroom's."""
         if self.origin is not None:
             return None
-        return slugs.author_slug(self.author) or None
+        return author_slug(self.author) or None
 
 
 @dataclass(frozen=True)

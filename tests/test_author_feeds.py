@@ -11,9 +11,8 @@ import feedparser
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feeds.models import FeedKey, FeedKind
+from feeds.models import FeedKey, FeedKind, author_slug
 from feeds.service import Service
-from feeds.slugs import author_slug
 from tests.conftest import FakeClock, article_payload
 from tests.schemas import validate_atom, validate_jsonfeed
 

@@ -28,6 +28,7 @@ from feeds.service.setup import Setup
 from feeds.service.sources import SourceService
 from feeds.service.tokens import TokenService
 from feeds.service.users import UserService
+from feeds.service.websub import WebSubPublisher
 from feeds.settings import Settings
 from feeds.store import Store
 
@@ -82,6 +83,11 @@ class Service:
     def now(self) -> datetime:
         """The service's present (a test's clock when one is set), timezone-aware UTC."""
         return self.ctx.now()
+
+    def websub_publisher(self) -> WebSubPublisher:
+        """A new announcer of changed feeds to the WebSub hubs; it keeps its own memory
+        of what it announced, so each scheduler process makes one."""
+        return WebSubPublisher(self.ctx, self.feeds)
 
     def set_clock(self, clock: Callable[[], datetime]) -> None:
         self.ctx.clock = clock

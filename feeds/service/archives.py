@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import feeds
 from feeds.errors import NotFound
 from feeds.feedcache import CachedFeed
 from feeds.models import FeedFormat, FeedKey, FeedKind
@@ -39,6 +38,7 @@ from feeds.service.feeds import (
 )
 from feeds.store import monthquery
 from feeds.store import sections as section_store
+from feeds.version import __version__
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -137,7 +137,7 @@ class ArchiveService:
             updated=changed.replace(microsecond=0),
             ttl_minutes=max(1, settings.cache_max_age // 60),
             generator="Feeds",
-            generator_version=feeds.__version__,
+            generator_version=__version__,
             items=tuple(self.feeds.item(a, root, section_titles) for a in found),
             archive=True,
             current_url=root + current,

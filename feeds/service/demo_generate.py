@@ -22,11 +22,11 @@ from pathlib import Path
 
 from feeds.errors import Conflict, ValidationError
 from feeds.hashtags import hashtag
-from feeds.models import Article, FeedKey, FeedMoves, Hashtag, Image, Status
+from feeds.models import Article, FeedKey, FeedMoves, Hashtag, Image, Status, author_slug
 from feeds.service.articles import feed_moves
 from feeds.service.context import Context
 from feeds.service.demo_data import HOT_TAGS, SPONSORED_TAG, Newsroom, newsroom
-from feeds.slugs import author_slug, slugify
+from feeds.slugs import slugify
 from feeds.store import articles as article_store
 from feeds.store import bulk
 from feeds.store import hashtags as hashtag_store

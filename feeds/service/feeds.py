@@ -10,7 +10,6 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Connection
 
-import feeds
 from feeds.errors import NotFound
 from feeds.feedcache import CachedFeed
 from feeds.models import Article, FeedFormat, FeedKey, FeedKind, FeedVersion, TagFeed
@@ -30,6 +29,7 @@ from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
+from feeds.version import __version__
 
 # A feed that has never held anything still needs a Last-Modified that never moves.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -403,7 +403,7 @@ class FeedService:
             updated=changed_at.replace(microsecond=0),
             ttl_minutes=max(1, settings.cache_max_age // 60),
             generator="Feeds",
-            generator_version=feeds.__version__,
+            generator_version=__version__,
             items=page.items,
             hub_urls=hub_urls(settings),
             next_url=request.page_url(page.next_cursor) if page.next_cursor else None,

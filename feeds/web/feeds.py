@@ -16,7 +16,7 @@ from flask import (
 
 from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
-from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.models import FeedFormat, FeedKey, FeedKind, author_slug
 from feeds.service.article_page import Gone
 from feeds.service.directory import FeedListing
 from feeds.service.feeds import (
@@ -25,7 +25,6 @@ from feeds.service.feeds import (
     feed_path,
     link_header,
 )
-from feeds.slugs import author_slug
 from feeds.web import service
 from feeds.web.feedpage import page_response, wants_page
 from feeds.web.health import FEED_REQUESTS

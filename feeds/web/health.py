@@ -38,7 +38,7 @@ def healthz() -> tuple[Response, int]:
 @blueprint.get("/metrics")
 def metrics() -> Response:
     svc = service()
-    cache = svc.ctx.cache
+    cache = svc.cache
     CACHE_BYTES.set(cache.bytes_used)
     CACHE_HITS.set(cache.hits)
     CACHE_MISSES.set(cache.misses)

@@ -77,7 +77,7 @@ def poller_stats() -> PollerStats:
 
 def register(app: Flask) -> None:
     svc = cast(Service, app.extensions["feeds"])
-    stats = PollerStats(svc.ctx.now)
+    stats = PollerStats(svc.now)
     flusher = Flusher(svc, stats)
     app.extensions[EXTENSION] = stats
 

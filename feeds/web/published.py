@@ -30,7 +30,7 @@ from typing import Any, cast
 from flask import Flask, current_app
 
 from feeds.hashtags import normalize_key
-from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.models import FeedFormat, FeedKey, FeedKind, author_slug
 from feeds.published import (
     FOLDERS,
     HEARTBEAT,
@@ -42,7 +42,6 @@ from feeds.published import (
 )
 from feeds.service.feeds import feed_path, link_header
 from feeds.settings import Settings
-from feeds.slugs import author_slug
 from feeds.web import csp
 from feeds.web.httpcache import cache_control
 from feeds.web.negotiate import prefers_page

@@ -148,7 +148,7 @@ def edit_article(article_id: int) -> Any:
 def preview_article(article_id: int) -> str:
     svc = service()
     article = _article(article_id)
-    public = article.visible_at(svc.ctx.now())
+    public = article.visible_at(svc.now())
     return render_page(
         "article_preview",
         article=article,

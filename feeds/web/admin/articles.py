@@ -54,7 +54,7 @@ def articles() -> Any:
         wanted: dict[str, Any] = args.to_dict() | {"page": pages}
         return redirect(url_for("admin.articles", **wanted))
     found = svc.articles.list(flt)
-    now = svc.ctx.now()
+    now = svc.now()
     by_status = {
         s.value: svc.articles.count(replace(flt, status=s, limit=1, offset=0)) for s in Status
     }
@@ -89,7 +89,7 @@ def confirm_withdraw(article_id: int) -> Any:
         flash(f"{article.title}: {article.status.value}, so there is nothing to withdraw.")
         return redirect(back)
     return render_page(
-        "withdraw", article=article, state=state(article, service().ctx.now()), back=back
+        "withdraw", article=article, state=state(article, service().now()), back=back
     )
 
 
@@ -108,7 +108,7 @@ def change_article(article_id: int, action: str) -> Any:
         if len(reason) > REASON_MAX:
             error = f"The reason is longer than {REASON_MAX} characters."
             page = render_page(
-                "withdraw", article=article, state=state(article, service().ctx.now()),
+                "withdraw", article=article, state=state(article, service().now()),
                 back=back, reason=reason, error=error,
             )  # fmt: skip
             return page, 400
@@ -122,5 +122,5 @@ def change_article(article_id: int, action: str) -> Any:
     except (ValidationError, Conflict) as exc:
         flash(f"Could not {action} article {article_id}: {exc}", "error")
     else:
-        flash(f"{changed.title}: now {state(changed, service().ctx.now())}.")
+        flash(f"{changed.title}: now {state(changed, service().now())}.")
     return redirect(back)

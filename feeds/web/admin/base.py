@@ -48,7 +48,7 @@ OPEN = {"admin.login", "admin.static"}
 
 
 def now() -> datetime:
-    return service().ctx.now()
+    return service().now()
 
 
 def _signed_in_user() -> str | None:

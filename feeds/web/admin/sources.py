@@ -119,7 +119,7 @@ def _form(source: Source | None, form: Any = None, errors: Any = None, probe: An
             raw = outcome.get("next_check_at")
             outcome["next_check"] = datetime.fromisoformat(raw) if raw else None
             context["outcome"] = outcome
-        context["health"] = health(source, svc.ctx.now())
+        context["health"] = health(source, svc.now())
         context["last_errors"] = svc.sources.last_errors(source)
     return render_page(
         "sources_form",
@@ -143,7 +143,7 @@ def _source(source_id: int) -> Source:
 @blueprint.get("/sources")
 def sources() -> str:
     svc = service()
-    now = svc.ctx.now()
+    now = svc.now()
     rows = [(s, health(s, now)) for s in svc.sources.list()]
     return render_page("sources", rows=rows)
 

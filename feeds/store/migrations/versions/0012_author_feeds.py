@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from feeds.slugs import author_slug
+from feeds.models import author_slug
 
 revision = "0012"
 down_revision = "0011"
