@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from email.utils import format_datetime
 from typing import Any
 from xml.etree import ElementTree
 
@@ -12,6 +13,7 @@ from flask.testing import FlaskClient
 from feeds.models import FeedKey, FeedKind
 from feeds.service import Service
 from tests.conftest import FakeClock, article_payload
+from tests.schemas import validate_atom, validate_jsonfeed
 
 API = "/api/v1/articles"
 ALL = FeedKey(FeedKind.ALL)
@@ -130,3 +132,32 @@ def test_trending_ranks_only_what_has_views(
     )  # fmt: skip
     titles = [i["title"] for i in client.get("/feeds/trending.json").get_json()["items"]]
     assert titles == ["Read a lot", "Read a little"]
+
+
+def test_a_hashtag_feed_whose_last_article_was_withdrawn_answers_empty(
+    client: FlaskClient, admin_token: dict[str, str], clock: FakeClock
+) -> None:
+    article = create(
+        client, admin_token, hashtags=["OnlyHere"], slug="only", published_at=clock.now.isoformat()
+    )
+    paths = [f"/feeds/tags/onlyhere.{fmt}" for fmt in ("rss", "atom", "json")]
+    before = validators(client, *paths)
+    clock.advance(minutes=5)
+    assert client.delete(f"{API}/{article['id']}", headers=admin_token).status_code == 200
+    # Subscribed readers keep polling a feed that answers: 200, no items, a new version
+    # dated by the withdrawal (not a 404 or 410, which readers report as broken).
+    after = validators(client, *paths)
+    for path in paths:
+        assert after[path][0] != before[path][0], path
+        assert after[path][1] == format_datetime(clock.now, usegmt=True), path
+        stale = client.get(path, headers={"If-None-Match": before[path][0]})
+        assert stale.status_code == 200, path
+    rss, atom, feed = (client.get(path).data for path in paths)
+    assert ElementTree.fromstring(rss).findall("channel/item") == []
+    assert ElementTree.fromstring(atom).findall("{http://www.w3.org/2005/Atom}entry") == []
+    assert json.loads(feed)["items"] == []
+    validate_atom(atom)
+    validate_jsonfeed(feed)
+    # Nobody new is offered an empty feed: the directory and the OPML leave it out.
+    assert b"onlyhere" not in client.get("/feeds.opml").data
+    assert b"onlyhere" not in client.get("/feeds/").data
