@@ -92,6 +92,8 @@ DOCUMENT = Path(__file__).resolve().parents[1] / "feeds" / "web" / "static" / "o
         ("ArticleInput", {"title": "T", "author": "A", "section": "world", "slug": "Not A Slug"}),
         ("SourceInput", {"name": "", "url": "https://example.org/feed", "section": "world"}),
         ("TagFeedInput", {"slug": "x", "title": "", "any_of": ["Japan"]}),
+        ("TagFeedInput", {"slug": "x", "title": "Everything"}),
+        ("TagFeedInput", {"slug": "x", "title": "Nothing", "any_of": [], "sections": []}),
     ],
 )
 def test_the_document_refuses_what_the_api_refuses(
