@@ -21,6 +21,10 @@ from __future__ import annotations
 import itertools
 import re
 
+# The deepest nesting feeds carry as written: within lxml's limit of about 255 levels,
+# with room for a wrapper and the levels a parser adds (tbody and the like). Deeper
+# stored markup is flattened on output; the API refuses it.
+FEED_MAX_DEPTH = 200
 VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
      "source", "track", "wbr", "keygen", "frame", "basefont", "bgsound"}

@@ -18,8 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from feeds.htmlbound import flatten_deep, within_depth
+from feeds.htmlbound import FEED_MAX_DEPTH, flatten_deep, within_depth
 from feeds.models import ArticleFilter
+from feeds.render.atom import render_atom
+from feeds.render.content import absolutize_html
+from feeds.render.jsonfeed import render_json
+from feeds.render.rss import render_rss
 from feeds.service import Service
 from feeds.store.schema import articles
 from tests.conftest import article_payload
@@ -29,6 +33,7 @@ from tests.ingest_helpers import (
     add_source,
     ingest_app_fixture,  # noqa: F401 (the `app` fixture)
 )
+from tests.render_factory import make_document, make_item
 
 __all__ = ["raw_server"]  # the fixture, imported for its side effect
 
@@ -157,25 +162,36 @@ def test_ten_thousand_categories_keep_the_first_hashtags_with_a_warning(
     assert len(served["tags"]) == cap + 1  # the section, then the hashtags
 
 
-def test_feeds_keep_text_nested_deeper_than_lxml_reads(
-    client: FlaskClient, writer_token: dict[str, str]
-) -> None:
+def test_feeds_keep_text_nested_deeper_than_lxml_reads() -> None:
+    """Stored markup deeper than lxml reads (written before the API refused it) loses no
+    word on its way into a feed."""
     depth = 1_000
-    created = client.post(
-        "/api/v1/articles",
-        json=article_payload(content_html=nested(depth, "blockquote")),
-        headers=writer_token,
-    )
-    assert created.status_code == 201, created.get_json()
-    title = created.get_json()["title"]
-    served = rss_content(client, "/feeds/all.rss")[title]
-    assert text_of(served) == words(depth)
-    atom = ET.fromstring(client.get("/feeds/all.atom").data)
+    content = absolutize_html(nested(depth, "blockquote"), "https://news.example.com/a")
+    assert text_of(content) == words(depth)
+    document = make_document((make_item(1, content_html=content),))
+    rss = ET.fromstring(render_rss(document))
+    assert text_of(rss.findtext(f"channel/item/{CONTENT}") or "") == words(depth)
+    atom = ET.fromstring(render_atom(document))
     ns = "{http://www.w3.org/2005/Atom}"
-    content = next(e.findtext(f"{ns}content") for e in atom.iter(f"{ns}entry"))
-    assert all(w in (content or "") for w in words(depth))
-    feed = json.loads(client.get("/feeds/all.json").data)
-    assert all(w in feed["items"][0]["content_html"] for w in words(depth))
+    assert text_of(atom.findtext(f"{ns}entry/{ns}content") or "") == words(depth)
+    feed = json.loads(render_json(document))
+    assert text_of(feed["items"][0]["content_html"]) == words(depth)
+
+
+def test_the_api_refuses_html_nested_deeper_than_feeds_carry(
+    client: FlaskClient, writer_token: dict[str, str], service: Service
+) -> None:
+    for depth, status in ((FEED_MAX_DEPTH, 201), (FEED_MAX_DEPTH + 1, 422)):
+        response = client.post(
+            "/api/v1/articles",
+            json=article_payload(content_html=nested(depth), url=f"https://x.example/{depth}"),
+            headers=writer_token,
+        )
+        assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert list(body["fields"]) == ["content_html"]
+    assert f"more than {FEED_MAX_DEPTH} levels deep" in body["fields"]["content_html"]
+    assert service.articles.count() == 1
 
 
 def test_flattening_keeps_text_and_is_exact_within_the_bound() -> None:

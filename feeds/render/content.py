@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import html
 
-from feeds.htmlbound import flatten_deep, within_depth
+from feeds.htmlbound import FEED_MAX_DEPTH, flatten_deep, within_depth
 from feeds.render.xmltext import clean_text
 from feeds.urls import absolute_url, absolutize_srcset
 
@@ -21,9 +21,7 @@ __all__ = ["absolute_url", "absolutize_html", "absolutize_srcset"]
 URL_ATTRIBUTES = ("href", "src", "poster", "cite")
 _SRCSET_ATTRIBUTES = ("srcset",)
 _WRAPPER = "div"
-# Within lxml's limit of about 255 levels, leaving room for the wrapper and the levels
-# its parser adds (tbody and the like).
-MAX_DEPTH = 200
+MAX_DEPTH = FEED_MAX_DEPTH
 
 
 def absolutize_html(content: str, base_url: str) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from feeds.errors import ValidationError
 from feeds.hashtags import hashtag, parse_hashtags
+from feeds.htmlbound import FEED_MAX_DEPTH, flatten_deep
 from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Hashtag, Image, Status
 from feeds.xmlchars import xml_safe
@@ -201,6 +202,11 @@ def validate(data: Any, *, default_language: str, max_hashtags: int) -> ArticleD
     content = data.get("content_html", "")
     if not isinstance(content, str):
         errors["content_html"] = "must be a string"
+        content = ""
+    elif flatten_deep(content, FEED_MAX_DEPTH)[1]:
+        # Sanitising costs the square of the nesting depth (20,000 levels: seconds of
+        # CPU per request), and feeds could not carry more than this without flattening.
+        errors["content_html"] = f"nests elements more than {FEED_MAX_DEPTH} levels deep"
         content = ""
     author = _string(data, "author", errors, required=True, max_len=200)
     section = _string(data, "section", errors, required=True, max_len=100)
