@@ -126,7 +126,7 @@ def add(service: Any, url: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
-    parser.add_argument("--polls", type=int, default=20 if QUICK else 50)
+    parser.add_argument("--polls", type=int, default=10 if QUICK else 50)
     args = parser.parse_args()
     body = make_feed(ENTRIES)
     server = FeedServer(body)

@@ -1,6 +1,6 @@
 """A web process's memory after it has answered every feed of a big store.
 
-One granian worker on the store `bench/render.py` made (1,000,000 articles; 30,000 with
+One granian worker on the store `bench/render.py` made (1,000,000 articles; 1,000 with
 BENCH_QUICK=1) answers a GET for every feed the OPML lists, in each format asked for;
 the worker's resident set size (VmRSS) is read before and after. Target (issue 7): at
 most 200 MB after every feed.

@@ -11,7 +11,7 @@
 
 Stores come from `feeds demo generate` (seed 0) and are kept in var/bench/ for the next
 run (a 1,000,000-article SQLite store takes several minutes to make and about 4 GB).
-BENCH_QUICK=1 uses 30,000 against 1,000 articles.
+BENCH_QUICK=1 uses 10,000 against 1,000 articles.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def _tag_feed(svc: Any, slug: str, **rule: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--big", type=int, default=30_000 if QUICK else 1_000_000)
+    parser.add_argument("--big", type=int, default=10_000 if QUICK else 1_000_000)
     parser.add_argument("--small", type=int, default=1_000 if QUICK else 10_000)
     args = parser.parse_args()
     repeat = 2 if QUICK else 5
