@@ -193,6 +193,11 @@ def sources_refresh(source_id: int) -> None:
         + f", {entry_summary(outcome.counts)}"
         + "".join(f"\n{note}" for note in _notes(outcome.counts))
         + (f"\n  error: {outcome.error}" if outcome.error else "")
+        + (
+            f"\n  fetched from: {outcome.final_url}"
+            if outcome.final_url and outcome.final_url != source.url
+            else ""
+        )
         + f"\n  next check: {when(outcome.next_check_at)}"
         + (f" (in {wait} s)" if wait is not None else "")
     )

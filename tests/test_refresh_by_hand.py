@@ -3,6 +3,7 @@ document's counts, and reads in words, not errno numbers."""
 
 from __future__ import annotations
 
+import json
 import socket
 
 from flask import Flask
@@ -66,3 +67,18 @@ def test_network_errors_are_in_words(app: Flask) -> None:
         "the host cannot be reached from here (no route)"
     )
     assert network_words(RuntimeError("odd")) == "network error: odd"
+
+
+def test_the_outcome_names_the_url_after_redirects(app: Flask, httpserver: HTTPServer) -> None:
+    service = svc(app)
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for("/new")}
+    )
+    httpserver.expect_request("/new").respond_with_data(FEED, content_type="application/rss+xml")
+    source_id = add_source(service, httpserver.url_for("/old"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["feeds", "sources", "refresh", str(source_id), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["outcome"]["final_url"] == httpserver.url_for("/new")
+    text = runner.invoke(args=["feeds", "sources", "refresh", str(source_id)]).stdout
+    assert f"fetched from: {httpserver.url_for('/new')}" in text

@@ -87,6 +87,8 @@ class RefreshOutcome:
     next_check_at: datetime | None = None
     # Feeds whose content this refresh changed (for pre-rendering).
     feeds: tuple[FeedKey, ...] = ()
+    # Where the document came from after redirects (None when nothing was fetched).
+    final_url: str | None = None
 
     @property
     def new(self) -> int:
@@ -108,6 +110,7 @@ class RefreshOutcome:
             "error": self.error,
             **counts_to_dict(self.counts),
             "next_check_at": self.next_check_at.isoformat() if self.next_check_at else None,
+            "final_url": self.final_url,
         }
 
 
@@ -266,7 +269,7 @@ class Ingester:
         status = "unchanged" if result.unchanged and not result.not_modified else status
         return RefreshOutcome(
             source.id, status, result.status, None, counts, state.next_check_at,
-            tuple(sorted(moves.changed, key=lambda k: k.storage_key)),
+            tuple(sorted(moves.changed, key=lambda k: k.storage_key)), result.final_url,
         )  # fmt: skip
 
     def _success_state(
