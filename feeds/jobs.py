@@ -32,7 +32,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from feeds.errors import FeedsError
 from feeds.service import Service
 from feeds.service.ingest import RefreshOutcome
-from feeds.service.publish import PublishReport
+from feeds.service.publish import RENDER_THREAD, PublishReport
 from feeds.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ HOUSEKEEPING_SECONDS = 3600
 # How often the publish loop lists every feed to find new ones (hashtags, authors); the
 # rounds between look only at feeds it knows, whose versions tell what moved.
 DISCOVER_SECONDS = 300.0
+LOOP_THREAD = "feeds-publisher"
 
 
 def root_url(settings: Settings) -> str:
@@ -98,9 +99,20 @@ class PublishLoop:
                 log.exception("publish round failed")
             self._wake.wait(self.service.settings.publish_interval_seconds)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="feeds-publisher", daemon=True)
+    def start(self, *, wake_on_commit: bool = False) -> None:
+        """Start the loop; with `wake_on_commit`, every write this process commits (an
+        API write under `feeds serve`) starts a round at once instead of at the next
+        interval."""
+        if wake_on_commit:
+            self.service.on_commit(self._committed)
+        self._thread = threading.Thread(target=self._loop, name=LOOP_THREAD, daemon=True)
         self._thread.start()
+
+    def _committed(self) -> None:
+        # The publisher's own commits (a feed's first version row) wake nothing: a
+        # round that wrote would otherwise always start another.
+        if not threading.current_thread().name.startswith((LOOP_THREAD, RENDER_THREAD)):
+            self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -207,7 +219,8 @@ class Jobs:
     def start_background(self) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
         self._schedule(scheduler)
-        self.publish_loop.start()
+        # In the web process, a write is published at once.
+        self.publish_loop.start(wake_on_commit=True)
         scheduler.start()
         return scheduler
 

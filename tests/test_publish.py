@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,13 +18,14 @@ import brotli
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 
+from feeds.jobs import PublishLoop
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.published import etag_for
 from feeds.service import Service
 from feeds.service.feedkeys import ALL, TRENDING
 from feeds.service.feeds import FeedService
 from feeds.service.publish import Publisher
-from tests.conftest import FakeClock, article_payload
+from tests.conftest import FakeClock, article_payload, make_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WORLD = FeedKey(FeedKind.SECTION, "world")
@@ -287,3 +289,33 @@ def test_trending_is_published_again_only_when_its_sliding_window_changes_it(
     report = service.publisher.run()
     assert TRENDING in report.published
     assert titles(service, TRENDING)["json"] == []
+
+
+def test_in_the_web_process_a_write_is_published_without_waiting_a_round(
+    database_url: str, clock: FakeClock
+) -> None:
+    app = make_app(database_url, clock, publish_interval_seconds=3600)
+    svc: Service = app.extensions["feeds"]
+    client = app.test_client()
+    token = {"Authorization": f"Bearer {svc.tokens.create('desk', ('articles:write',))}"}
+    loop = PublishLoop(svc)
+    loop.start(wake_on_commit=True)
+    try:
+        first = tree_file(svc, ALL, "rss")
+        # The first round runs at start; the next is an hour away unless a write wakes it.
+        assert wait_until(lambda: svc.publisher.status().checked_at is not None)
+        assert first.exists()
+        post(client, token, title="Straight To The Tree")
+        assert wait_until(lambda: b"Straight To The Tree" in first.read_bytes())
+    finally:
+        loop.stop()
+        svc.ctx.store.dispose()
+
+
+def wait_until(condition: Callable[[], bool]) -> bool:
+    """Poll a condition for a while (generously: the machine may be busy)."""
+    for _ in range(3000):
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()

@@ -80,6 +80,10 @@ class Service:
         """True once the store was disposed: background work should stop."""
         return self.ctx.store.disposed
 
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after every transaction this process commits to the store."""
+        self.ctx.store.committed.append(callback)
+
     def now(self) -> datetime:
         """The service's present (a test's clock when one is set), timezone-aware UTC."""
         return self.ctx.now()

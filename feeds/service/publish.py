@@ -39,6 +39,8 @@ from feeds.store import versions as version_store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The name of the threads feeds render in (the publish loop ignores their commits).
+RENDER_THREAD = "feeds-publish-render"
 
 # Called after each format of a feed is published, with the file and its validators.
 PublishHook = Callable[[FeedKey, FeedFormat, Path, str, datetime], None]
@@ -107,7 +109,7 @@ def _bounded(work: Callable[[], T], seconds: float, what: str) -> T:
         except BaseException as exc:  # handed to the caller below
             outcome["error"] = exc
 
-    thread = threading.Thread(target=target, name=f"publish {what}", daemon=True)
+    thread = threading.Thread(target=target, name=f"{RENDER_THREAD} {what}", daemon=True)
     thread.start()
     thread.join(seconds)
     if thread.is_alive():

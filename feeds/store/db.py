@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -57,6 +57,8 @@ class Store:
         # Set by dispose(): background threads (the poller flusher) stop writing when
         # their service is closed rather than reaching a database that has moved on.
         self.disposed = False
+        # Called after each transaction `begin()` commits (see Service.on_commit).
+        self.committed: list[Callable[[], None]] = []
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -107,6 +109,10 @@ class Store:
     def begin(self) -> Iterator[Connection]:
         with _translated(), self.engine.begin() as conn:
             yield conn
+        # After the commit, not in SQLAlchemy's commit event (which comes before it):
+        # a listener that reads at once must see what was written.
+        for listener in self.committed:
+            listener()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
