@@ -87,29 +87,6 @@ class AuditService:
 
     # -- the log ----------------------------------------------------------------------
 
-    def record(
-        self,
-        conn: Connection,
-        *,
-        actor: str,
-        action: str,
-        target_kind: str,
-        target_id: str,
-        before: Any = None,
-        after: Any = None,
-    ) -> None:
-        """Append an entry inside the caller's transaction (sources use this too)."""
-        audit_store.record(
-            conn,
-            at=self.ctx.now(),
-            actor=actor,
-            action=action,
-            target_kind=target_kind,
-            target_id=target_id,
-            before=before,
-            after=after,
-        )
-
     def entries(
         self, limit: int = 100, offset: int = 0, target_kind: str | None = None
     ) -> list[AuditEntry]:
@@ -126,12 +103,12 @@ class AuditService:
         feed = self.parse_tag_feed(payload)
         with self.ctx.store.begin() as conn:
             stored = self.catalog.create_tag_feed(feed, conn)
-            self.record(
+            note(
                 conn,
-                actor=actor,
-                action="create",
-                target_kind="tag_feed",
-                target_id=stored.slug,
+                self.ctx,
+                actor,
+                "create",
+                ("tag_feed", stored.slug),
                 after=tag_feed_to_dict(stored),
             )
         return stored
@@ -148,12 +125,12 @@ class AuditService:
             feed = self.parse_tag_feed(payload)
             stored = self.catalog.update_tag_feed(slug, feed, conn)
             if stored != current:
-                self.record(
+                note(
                     conn,
-                    actor=actor,
-                    action="update",
-                    target_kind="tag_feed",
-                    target_id=slug,
+                    self.ctx,
+                    actor,
+                    "update",
+                    ("tag_feed", slug),
                     before=tag_feed_to_dict(current),
                     after=tag_feed_to_dict(stored),
                 )
@@ -163,12 +140,12 @@ class AuditService:
         with self.ctx.store.begin() as conn:
             current = self._editable(conn, slug)
             self.catalog.delete_tag_feed(slug, conn)
-            self.record(
+            note(
                 conn,
-                actor=actor,
-                action="delete",
-                target_kind="tag_feed",
-                target_id=slug,
+                self.ctx,
+                actor,
+                "delete",
+                ("tag_feed", slug),
                 before=tag_feed_to_dict(current),
             )
 
@@ -213,12 +190,12 @@ class AuditService:
         after: Article = change(article_id)
         if after != before:
             with self.ctx.store.begin() as conn:
-                self.record(
+                note(
                     conn,
-                    actor=actor,
-                    action=action,
-                    target_kind="article",
-                    target_id=str(article_id),
+                    self.ctx,
+                    actor,
+                    action,
+                    ("article", str(article_id)),
                     before=state(before),
                     after=state(after) | ({"reason": reason} if reason else {}),
                 )

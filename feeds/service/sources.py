@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.models import Source, SourceState
 from feeds.service.articles import MAX_ID, record_change
+from feeds.service.audit import note
 from feeds.service.context import Context
 from feeds.service.ingest import Ingester, RefreshOutcome
 from feeds.service.source_health import SourceError, last_errors
@@ -189,12 +190,7 @@ class SourceService:
         before: Any = None,
         after: Any = None,
     ) -> None:
-        if actor is None:
-            return
-        audit_store.record(
-            conn, at=self.ctx.now(), actor=actor, action=action, target_kind=TARGET,
-            target_id=str(source.id), before=before, after=after,
-        )  # fmt: skip
+        note(conn, self.ctx, actor, action, (TARGET, str(source.id)), before=before, after=after)
 
     def last_errors(self, source: Source) -> builtins.list[SourceError]:
         assert source.id is not None
