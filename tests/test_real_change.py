@@ -161,3 +161,41 @@ def test_a_hashtag_feed_whose_last_article_was_withdrawn_answers_empty(
     # Nobody new is offered an empty feed: the directory and the OPML leave it out.
     assert b"onlyhere" not in client.get("/feeds.opml").data
     assert b"onlyhere" not in client.get("/feeds/").data
+
+
+def test_trending_moves_only_when_its_ranking_does(
+    client: FlaskClient, service: Service, admin_token: dict[str, str], clock: FakeClock
+) -> None:
+    now = (clock.now - timedelta(minutes=10)).isoformat()
+    lot = create(client, admin_token, title="Read a lot", views=300, slug="lot", published_at=now)
+    some = create(client, admin_token, title="Read some", views=30, slug="some", published_at=now)
+    old = (clock.now - timedelta(days=5)).isoformat()
+    aged = create(client, admin_token, title="Old news", views=5, slug="aged", published_at=old)
+    path = "/feeds/trending.atom"
+
+    def titles() -> list[str]:
+        return [i["title"] for i in client.get("/feeds/trending.json").get_json()["items"]]
+
+    def patch(article: dict[str, Any], **changes: Any) -> None:
+        clock.advance(seconds=1)
+        response = client.patch(f"{API}/{article['id']}", json=changes, headers=admin_token)
+        assert response.status_code == 200, response.get_json()
+
+    # Start a trending window bucket, so the window does not slide during the test.
+    bucket = service.ctx.settings.trending_refresh_seconds
+    clock.advance(seconds=bucket - clock.now.timestamp() % bucket)
+    assert titles() == ["Read a lot", "Read some"]
+    before = (versions(service, TRENDING), validators(client, path))
+    clock.advance(seconds=1)
+    unread = create(client, admin_token, title="Unread", views=0, slug="unread", published_at=now)
+    patch(unread, title="Unread, edited")  # an edit of what does not rank
+    patch(lot, views=400)  # more views, same order
+    patch(aged, views=5000)  # outside the window
+    assert (versions(service, TRENDING), validators(client, path)) == before
+    patch(some, views=500)  # overtakes
+    assert titles() == ["Read some", "Read a lot"]
+    moved = (versions(service, TRENDING), validators(client, path))
+    assert moved[0] != before[0] and moved[1] != before[1]
+    patch(unread, views=1)  # enters the ranking
+    assert titles() == ["Read some", "Read a lot", "Unread, edited"]
+    assert versions(service, TRENDING) != moved[0]

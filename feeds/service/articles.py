@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -16,10 +16,11 @@ from feeds.models import Article, ArticleFilter, FeedKey, FeedMoves, Status, Tag
 from feeds.service.article_import import ImportReport, import_records
 from feeds.service.article_input import ArticleDraft, validate
 from feeds.service.context import Context
-from feeds.service.feedkeys import TRENDING, in_trending, keys_of
+from feeds.service.feedkeys import TRENDING, in_trending, keys_of, query_for
 from feeds.settings import Settings
 from feeds.slugs import slugify
 from feeds.store import articles as article_store
+from feeds.store import feedquery as feed_query
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
@@ -137,7 +138,30 @@ def record_change(
     if tag_feeds is None:
         # Callers writing many articles in one transaction pass the list in once.
         tag_feeds = tagfeed_store.all_feeds(conn)
-    version_store.move(conn, feed_moves(old, new, now, tag_feeds, settings), now)
+    moves = feed_moves(old, new, now, tag_feeds, settings)
+    if TRENDING in moves.changed and not trending_moves(conn, old, new, now, settings):
+        moves = replace(moves, changed=moves.changed - {TRENDING})
+    version_store.move(conn, moves, now)
+
+
+def trending_moves(
+    conn: Connection, old: Article | None, new: Article | None, now: datetime, settings: Settings
+) -> bool:
+    """Whether a write feed_moves says moves trending really changes what it shows: a
+    change of views alone does only when it reorders the ranking's visible places (any
+    `?limit=` up to `feed_limit_max`) within the window; other writes always may."""
+    if old is None or new is None or old.id is None or replace(old, views=new.views) != new:
+        return True
+    refresh = timedelta(seconds=settings.trending_refresh_seconds)
+    spec = query_for(TRENDING, settings, now)
+    assert spec.published_after is not None
+    # The window is pinned to a refresh bucket, so it may start up to one bucket earlier.
+    if new.published_at < spec.published_after - refresh:
+        return False
+    views = (old.views, new.views)
+    return feed_query.ranking_moves(
+        conn, spec, now, old.id, views, settings.feed_limit_max, refresh
+    )
 
 
 class ArticleService:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, literal, select, tuple_
@@ -258,6 +258,37 @@ def _ranked_ids(conn: Connection, spec: FeedQuery, now: datetime, limit: int) ->
         .limit(limit)
     )
     return list(conn.execute(query).scalars())
+
+
+def ranking_moves(
+    conn: Connection,
+    spec: FeedQuery,
+    now: datetime,
+    article_id: int,
+    views: tuple[int, int],
+    depth: int,
+    margin: timedelta,
+) -> bool:
+    """Whether one article's views going from *views[0]* to *views[1]* can change the
+    first *depth* places of the ranking *spec* gives. It cannot when no other article
+    of the window has views between the two (ties count as between), or when *depth*
+    others outrank it either way; an article entering or leaving the ranking (0 views)
+    changes it only within those places. The window may start up to *margin* earlier
+    (it is pinned to a refresh bucket): "between" looks that far back, "outrank" not.
+    """
+    own = (articles.c.published_at <= now, articles.c.id != article_id)
+    conditions = (*_article_walk(spec).conditions, *own)
+    low, high = sorted(views)
+    if low > 0:
+        assert spec.published_after is not None
+        wide = replace(spec, published_after=spec.published_after - margin)
+        between = select(articles.c.id).where(
+            *_article_walk(wide).conditions, *own, articles.c.views >= low, articles.c.views <= high
+        )
+        if conn.execute(between.limit(1)).first() is None:
+            return False
+    above = select(articles.c.id).where(*conditions, articles.c.views > high).limit(depth)
+    return len(conn.execute(above).all()) < depth
 
 
 def visible(
