@@ -115,3 +115,21 @@ def test_the_source_form_asks_for_a_section_instead_of_picking_one(
     )
     assert page.xpath("//select[@id='field-section']/@aria-invalid") == ["true"]
     assert len(svc.sources.list()) == before
+
+
+def test_source_form_errors_are_tied_to_their_fields(
+    demo_client: FlaskClient, demo_app: Flask
+) -> None:
+    svc: Service = demo_app.extensions["feeds"]
+    token = login(demo_client, svc)
+    response = post(demo_client, "/admin/sources/new", token, url="https://example.com/f.xml",
+                    name="Wire", section="world", categories="map", category_map="no equals",
+                    interval_minutes="soon", retention_days="30", max_items="0")  # fmt: skip
+    assert response.status_code == 422
+    page = html.fromstring(response.get_data(as_text=True))
+    for name in ("interval_minutes", "max_items", "categories"):
+        [field] = page.xpath(f"//*[@id='field-{name}']")
+        assert field.get("aria-invalid") == "true", name
+        described = field.get("aria-describedby").split()
+        assert f"error-{name}" in described
+        assert page.xpath(f"string(//*[@id='error-{name}'])"), name
