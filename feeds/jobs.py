@@ -126,6 +126,10 @@ class Jobs:
         self.service = service
         self.scheduler: BaseScheduler | None = None
         self.publisher = service.websub_publisher()
+        # Set while a hub round runs; `_hub_again` asks it for one more pass (a publish
+        # happened meanwhile) instead of stacking a second round behind it.
+        self._hub_busy = threading.Event()
+        self._hub_again = threading.Event()
         self.publish_loop = PublishLoop(service)
 
     def tick(self) -> list[RefreshOutcome]:
@@ -158,11 +162,33 @@ class Jobs:
 
     def hub_round(self) -> dict[str, int]:
         """The built-in hub's work: end lapsed leases, verify intents, deliver changes."""
+        self._hub_busy.set()
         try:
-            return self.service.hub.run()
+            while True:
+                self._hub_again.clear()
+                result = self.service.hub.run()
+                if not self._hub_again.is_set():
+                    return result
         except FeedsError as exc:
             log.error("WebSub hub round failed: %s", exc)
             return {}
+        finally:
+            self._hub_busy.clear()
+
+    def _wake_hub(self) -> None:
+        """After a publish: run the hub's round now, or once more if it is running."""
+        if self._hub_busy.is_set():
+            self._hub_again.set()
+            return
+        scheduler = self.scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        job = scheduler.get_job("websub-hub")
+        now = datetime.now(UTC)
+        # Many feeds publish in one round: bring the job forward once, not per file.
+        if job is not None and job.next_run_time is not None and job.next_run_time > now:
+            with contextlib.suppress(JobLookupError):  # removed meanwhile
+                job.modify(next_run_time=now)
 
     def push_round(self) -> dict[str, int]:
         """Subscriptions to outside hubs: mark lapsed leases, subscribe and renew."""
@@ -171,12 +197,6 @@ class Jobs:
         except FeedsError as exc:
             log.error("WebSub subscriber round failed: %s", exc)
             return {}
-
-    def _run_soon(self, job_id: str) -> None:
-        scheduler = self.scheduler
-        if scheduler is not None and scheduler.running:
-            with contextlib.suppress(JobLookupError):  # not scheduled in this process
-                scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
     def housekeeping(self) -> int:
         try:
@@ -200,7 +220,7 @@ class Jobs:
         if self.service.settings.hub_enabled:
             # A publish brings the hub's next round forward: subscribers get the bytes
             # as soon as they are published, not at the next tick.
-            self.service.hub.listeners.append(lambda: self._run_soon("websub-hub"))
+            self.service.hub.listeners.append(self._wake_hub)
             scheduler.add_job(
                 self.hub_round, "interval", seconds=every, id="websub-hub",
                 next_run_time=now, **defaults,

@@ -109,6 +109,8 @@ class HubService:
         self.ctx = ctx
         self.feeds = feeds_service
         self.publisher: Publisher | None = None
+        # The (feed, format) pairs with live subscribers, as the last delivery round saw.
+        self._subscribed: set[tuple[FeedKey, FeedFormat]] | None = None
         # Called after the publisher wrote a feed (the scheduler runs a round at once).
         self.listeners: list[Callable[[], None]] = []
 
@@ -120,6 +122,10 @@ class HubService:
     def _published(
         self, key: FeedKey, fmt: FeedFormat, path: Path, etag: str, last_modified: datetime
     ) -> None:
+        # Feeds nobody subscribes to (as of the last round) wake nothing; a subscription
+        # verified since is served by the next round anyway.
+        if self._subscribed is not None and (key, fmt) not in self._subscribed:
+            return
         for listener in self.listeners:
             listener()
 
@@ -285,6 +291,7 @@ class HubService:
         now = self.ctx.now()
         with self.ctx.store.read() as conn:
             subscriptions = hub_store.live(conn, now)
+        self._subscribed = {(sub.feed, sub.format) for sub in subscriptions}
         versions: dict[FeedKey, int | None] = {}
         bodies: dict[tuple[FeedKey, FeedFormat], tuple[bytes, dict[str, str]]] = {}
         due: list[_Delivery] = []
