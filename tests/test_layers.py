@@ -142,6 +142,23 @@ def test_faces_never_reach_into_the_service() -> None:
     assert _ctx_uses() == []
 
 
+def test_faces_hold_no_database_connection() -> None:
+    # Connections stay in the service and the store: a face that imported SQLAlchemy
+    # could only be about to run SQL or to pass a Connection around.
+    found = []
+    for module in MODULES:
+        if layer_of(module.name) not in FACES:
+            continue
+        for node in ast.walk(module.tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            found += [f"{module.name} imports {n}" for n in names if n.startswith("sqlalchemy")]
+    assert found == []
+
+
 def test_the_checker_sees_what_it_checks() -> None:
     # Guards against a test that passes because it parsed nothing.
     layers = {layer_of(m.name) for m in MODULES}

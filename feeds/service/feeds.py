@@ -208,7 +208,14 @@ class FeedService:
     # -- versions -------------------------------------------------------------------
 
     def version(self, key: FeedKey) -> FeedVersion:
-        """The feed's current version; NotFound for a feed that does not exist."""
+        """The feed's current version; NotFound for a feed that does not exist.
+
+        On the request path this is one read. It writes only when the feed has no
+        version row yet (its first request) or a scheduled change came due (an
+        article's publish time passed): then it records the new version, and a hashtag
+        whose first article came due is marked public, so that every process keys its
+        cache on the same version. What it writes is what the clock did, never input.
+        """
         now = self.ctx.now()
         with self.ctx.store.read() as conn:
             current = version_store.get(conn, key)
