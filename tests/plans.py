@@ -23,6 +23,7 @@ from feeds.models import FeedKey, FeedKind, FeedQuery, TagRule
 from feeds.service import Service
 from feeds.service.feedkeys import query_for
 from feeds.store import feedquery, monthquery
+from feeds.store import sources as source_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
 
@@ -103,6 +104,16 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
 
         return run
 
+    def views_change(conn: Connection) -> None:
+        # Whether a change of views reorders trending (feeds.service.articles.trending_moves).
+        spec = query_for(FeedKey(FeedKind.TRENDING), settings, now)
+        margin = timedelta(seconds=settings.trending_refresh_seconds)
+        feedquery.ranking_moves(conn, spec, now, 1, (3, 300), settings.feed_limit_max, margin)
+
+    def fallback_dates(conn: Connection) -> None:
+        # The seconds undated outside entries must step past (feeds.ingest.plan.FallbackDates).
+        source_store.shown_seconds(conn, now - timedelta(minutes=5), now)
+
     def versions(conn: Connection) -> None:
         version_store.get(conn, FeedKey(FeedKind.TAG, tags["rare"]))
         version_store.due(conn, now)
@@ -129,6 +140,8 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
         "all, archive month": archive(FeedKey(FeedKind.ALL)),
         "hot tag, archive month": archive(FeedKey(FeedKind.TAG, tags["hot"])),
         "versions": versions,
+        "trending, views change": views_change,
+        "undated fallback dates": fallback_dates,
     }
 
 

@@ -63,6 +63,7 @@ def test_every_kind_of_feed_query_is_explained(
         "tag feed any/all/sections", "tag feed any/none", "tag feed all/none",
         "tag feed sections/none", "trending", "all, deep page", "hot tag, deep page",
         "all, archive month", "hot tag, archive month", "versions",
+        "trending, views change", "undated fallback dates",
     }  # fmt: skip
 
 
@@ -84,6 +85,8 @@ WALKS = {
     "all": "ix_articles_feed",
     "all, deep page": "ix_articles_feed",
     "trending": "ix_articles_feed",
+    "trending, views change": "ix_articles_feed",
+    "undated fallback dates": "ix_articles_feed",
     "section": "ix_articles_section_feed",
     "author": "ix_articles_author_feed",
     "tag feed sections/none": "ix_articles_section_feed",
