@@ -92,6 +92,8 @@ class PublishLoop:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if self.service.closed:
+                return  # the app was shut down without stopping us: its store is gone
             self._wake.clear()
             try:
                 self.run_once()

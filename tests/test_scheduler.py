@@ -123,6 +123,8 @@ def test_the_background_scheduler_runs_a_tick_at_start(
         assert {job.id for job in scheduler.get_jobs()} >= {"ingest", "housekeeping"}
     finally:
         scheduler.shutdown(wait=True)
+        # The publish loop too: left running, it wrote into the next test's tables.
+        jobs.publish_loop.stop()
 
 
 def test_the_demo_wire_is_ingested_into_section_and_hashtag_feeds(
@@ -153,3 +155,16 @@ def test_the_demo_wire_is_ingested_into_section_and_hashtag_feeds(
         assert clock.now - stories[0].published_at < timedelta(minutes=20)
     finally:
         svc(app).ctx.store.dispose()
+
+
+def test_a_publish_loop_ends_when_its_app_is_closed(database_url: str, clock: FakeClock) -> None:
+    # A loop its owner forgot to stop kept publishing into whatever the URL named next.
+    app = make_app(database_url, clock, publish_interval_seconds=1)
+    service: Service = app.extensions["feeds"]
+    loop = Jobs(service).publish_loop
+    loop.start()
+    thread = loop._thread
+    assert thread is not None and thread.is_alive()
+    service.ctx.store.dispose()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
