@@ -34,7 +34,8 @@ def server_command(name: str, port: int, workers: int) -> list[str]:
     if name == "granian":
         return [
             str(BIN / "granian"), "--interface", "wsgi", "--workers", str(workers),
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "app:app",
+            "--respawn-failed-workers", "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "app:app",
         ]  # fmt: skip
     if name == "gunicorn":
         return [
