@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, cast
 
 import click
 from flask import Flask, current_app
-from flask.cli import ScriptInfo, with_appcontext
+from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from feeds.cli_common import (
@@ -183,15 +183,6 @@ def tokens_list() -> None:
         for r in data
     ]
     emit(data, "\n".join(lines) or "no tokens")
-
-
-def main() -> None:
-    """The `feeds` console script: `flask --app app feeds` without typing it."""
-    from feeds import create_app
-
-    # with_appcontext loads the app from the ScriptInfo in the click context.
-    info = ScriptInfo(create_app=lambda: create_app())
-    feeds_cli.main(args=sys.argv[1:], prog_name="feeds", obj=info)
 
 
 # Admin commands live in their own module; `feeds users ...` and `feeds config ...`.
