@@ -2,8 +2,8 @@
 
 Real `feeds scheduler` processes refresh one local source; each is killed at a different
 point after the source's server has the request (before the reply, while the document is
-parsed and stored, after the commit), so the kills land before, inside and after the
-refresh's write transaction. The source is made due again after each kill, so every run
+parsed and stored, after the commit); after each kill the store holds none of the
+document or all of it. The source is made due again after each kill, so every run
 fetches. Then one scheduler is let finish: every entry is stored exactly once and the
 source carries no error. On SQLite and on PostgreSQL.
 """
