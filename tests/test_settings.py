@@ -74,3 +74,29 @@ def test_bad_config_file_names_file_and_key(tmp_path: Path) -> None:
 )
 def test_public_root_ends_in_one_slash(public_url: str, root: str) -> None:
     assert load_settings({"public_url": public_url}, environ={}).public_root == root
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nonsense://", "FEEDS_DATABASE_URL: Can't load plugin"),
+        ("postgresql+nodriver://h/db", "FEEDS_DATABASE_URL: Can't load plugin"),
+        ("::::", "FEEDS_DATABASE_URL: not a database URL"),
+    ],
+)
+def test_bad_database_url_is_named(url: str, message: str) -> None:
+    from feeds.store import Store
+
+    with pytest.raises(ConfigError, match=message):
+        Store.from_url(url)
+
+
+def test_sqlite_file_under_a_file_is_named(tmp_path: Path) -> None:
+    # Before: FileExistsError from pathlib, a traceback instead of the setting's name.
+    from feeds.store import Store
+
+    (tmp_path / "afile").write_text("")
+    url = f"sqlite:///{tmp_path}/afile/feeds.db"
+    with pytest.raises(ConfigError, match=r"FEEDS_DATABASE_URL: .*afile is a file, not a folder"):
+        Store.from_url(url)
+    assert (tmp_path / "afile").read_text() == ""

@@ -15,9 +15,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
-from feeds.errors import Conflict, InvalidValue, StorageError
+from feeds.errors import ConfigError, Conflict, InvalidValue, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,16 +41,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    parsed = make_url(url)
+    """An engine for `url`; a URL that cannot name a store is a ConfigError naming the setting."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"FEEDS_DATABASE_URL: not a database URL: {exc}") from None
     kwargs: dict[str, Any] = {"future": True}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            parent = Path(database).parent
+            if parent.exists() and not parent.is_dir():
+                raise ConfigError(
+                    f"FEEDS_DATABASE_URL: {parent} is a file, not a folder for the SQLite file"
+                )
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                # A file where the folder should be, or no permission: say which setting
+                # points there instead of a traceback from pathlib.
+                raise ConfigError(
+                    f"FEEDS_DATABASE_URL: cannot create the folder {parent} for the SQLite "
+                    f"file: {exc.strerror or exc}"
+                ) from None
         kwargs["connect_args"] = {"check_same_thread": False}
     elif parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(parsed, **kwargs)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ConfigError(f"FEEDS_DATABASE_URL: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
