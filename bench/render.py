@@ -107,7 +107,7 @@ def _busiest_author(svc: Any) -> str:
 
 
 def _tag_feed(svc: Any, slug: str, **rule: Any) -> None:
-    from feeds.service.catalog import parse_tag_feed
+    from feeds.service.tagfeed_input import parse_tag_feed
 
     if any(f.slug == slug for f in svc.catalog.tag_feeds()):
         return

@@ -11,7 +11,7 @@ from feeds.cli_common import FeedsGroup, cli_actor, emit, service, when
 from feeds.models import Article, TagFeed
 from feeds.service.article_filter import STATUSES, article_filter
 from feeds.service.articles import article_to_dict
-from feeds.service.catalog import tag_feed_to_dict
+from feeds.service.tagfeed_input import tag_feed_to_dict
 
 # Beyond this, a listing belongs in a file made with --json and paged with --offset.
 MAX_LIST = 1000

@@ -15,8 +15,9 @@ from sqlalchemy import Connection
 from feeds.errors import Conflict, NotFound
 from feeds.models import Article, TagFeed
 from feeds.service.articles import ArticleService
-from feeds.service.catalog import CatalogService, parse_tag_feed, tag_feed_to_dict
+from feeds.service.catalog import CatalogService
 from feeds.service.context import Context
+from feeds.service.tagfeed_input import parse_tag_feed, tag_feed_to_dict
 from feeds.store import audit as audit_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store.audit import AuditEntry

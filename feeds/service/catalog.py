@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -10,109 +9,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from feeds.errors import Conflict, NotFound, ValidationError
-from feeds.hashtags import hashtag, parse_hashtags
-from feeds.models import Article, FeedKey, FeedKind, Section, TagFeed, TagRule
+from feeds.models import Article, FeedKey, FeedKind, Section, TagFeed
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
-from feeds.service.nulcheck import fields_with_nul
+from feeds.service.payload import SLUG
 from feeds.store import feedquery
 from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
-
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-RULE_FIELDS = ("any_of", "all_of", "none_of", "sections")
-TAG_FEED_FIELDS = {"slug", "title", "description", "limit", "include_sponsored", *RULE_FIELDS}
-
-
-def tag_feed_to_dict(feed: TagFeed) -> dict[str, Any]:
-    return {
-        "id": feed.id,
-        "slug": feed.slug,
-        "title": feed.title,
-        "description": feed.description,
-        "any_of": list(feed.rule.any_of),
-        "all_of": list(feed.rule.all_of),
-        "none_of": list(feed.rule.none_of),
-        "sections": list(feed.rule.sections),
-        "include_sponsored": feed.rule.include_sponsored,
-        "limit": feed.limit,
-        "managed_by": feed.managed_by,
-    }
-
-
-def _tag_list(data: dict[str, Any], name: str, errors: dict[str, str]) -> tuple[str, ...]:
-    value = data.get(name, [])
-    if isinstance(value, str):
-        # A text of hashtags, as articles take them: "#SouthKorea #Japan".
-        tags = parse_hashtags(value)
-        if value.strip() and not tags:
-            errors[name] = f'{value!r} holds no hashtag; write them like "#SouthKorea #Japan"'
-        return tuple(tag.key for tag in tags)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors[name] = 'must be a list of hashtags or a text such as "#SouthKorea #Japan"'
-        return ()
-    keys: list[str] = []
-    for raw in value:
-        try:
-            keys.append(hashtag(raw).key)
-        except ValueError:
-            errors[name] = f"{raw!r} is not a hashtag"
-    return tuple(dict.fromkeys(keys))
-
-
-def parse_tag_feed(data: Any, *, max_limit: int, managed_by: str | None = None) -> TagFeed:
-    """Validate a tag feed definition (API payload or config-file table)."""
-    if not isinstance(data, dict):
-        raise ValidationError({"body": "must be an object"})
-    errors: dict[str, str] = fields_with_nul(data)
-    for extra in sorted(set(data) - TAG_FEED_FIELDS - {"id", "managed_by"}):
-        errors.setdefault(extra, "unknown field")
-    slug = data.get("slug")
-    if not isinstance(slug, str) or not SLUG.fullmatch(slug) or len(slug) > 100:
-        errors["slug"] = "must be lowercase letters, digits and single hyphens"
-    title = data.get("title")
-    if not isinstance(title, str) or not title.strip() or len(title) > 200:
-        errors["title"] = "is required (up to 200 characters)"
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        errors["description"] = "must be a string"
-    limit = data.get("limit", 50)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= max_limit:
-        errors["limit"] = f"must be an integer from 1 to {max_limit}"
-    sponsored = data.get("include_sponsored", False)
-    if not isinstance(sponsored, bool):
-        errors["include_sponsored"] = "must be true or false"
-    sections = data.get("sections", [])
-    if not isinstance(sections, list) or not all(
-        isinstance(s, str) and SLUG.fullmatch(s) for s in sections
-    ):
-        errors["sections"] = "must be a list of section slugs"
-        sections = []
-    rule = TagRule(
-        any_of=_tag_list(data, "any_of", errors),
-        all_of=_tag_list(data, "all_of", errors),
-        none_of=_tag_list(data, "none_of", errors),
-        sections=tuple(dict.fromkeys(sections)),
-        include_sponsored=sponsored is True,
-    )
-    # Checked beside the other fields' problems (all shown at once), unless the rule's
-    # own fields are wrong, which would make the verdict about something not typed.
-    if not {"any_of", "all_of", "none_of", "sections"} & set(errors):
-        problem = rule.impossibility()
-        if problem:
-            errors["rule"] = f"can match nothing: {problem}"
-    if errors:
-        raise ValidationError(errors)
-    return TagFeed(
-        slug=str(slug),
-        title=str(title).strip(),
-        description=str(description).strip(),
-        rule=rule,
-        limit=int(limit),
-        managed_by=managed_by,
-    )
 
 
 class CatalogService:

@@ -15,7 +15,8 @@ from typing import Any
 
 from feeds.errors import ConfigError, ValidationError
 from feeds.models import Section, TagFeed
-from feeds.service.catalog import SLUG, parse_tag_feed
+from feeds.service.payload import SLUG
+from feeds.service.tagfeed_input import parse_tag_feed
 
 SECTION_FIELDS = {"slug", "title", "description"}
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(?:#.*)?$")

@@ -1,4 +1,4 @@
-"""Source definitions in and out: validation (API, CLI, sources.toml) and the dict shape.
+"""Source definitions in and out: SourceInput (API, CLI, sources.toml) and the dict shape.
 
 What this module does not do: touch the store. Section existence and URL uniqueness
 are checked by SourceService, inside the transaction that writes.
@@ -9,23 +9,21 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
-from feeds.errors import Conflict, FetchError, ValidationError
+from pydantic import BeforeValidator, Field, InstanceOf, ValidationInfo, WithJsonSchema
+
+from feeds.errors import Conflict, FetchError
 from feeds.hashtags import hashtag
 from feeds.ingest.pipeline import FILE_SCHEME, local_path
-from feeds.models import ENTRY_FATES, CategoryMode, CategoryRule, EntryCounts, Source
-from feeds.service.catalog import SLUG
-from feeds.service.nulcheck import fields_with_nul
+from feeds.models import ENTRY_FATES, CategoryMode, CategoryRule, EntryCounts, Hashtag, Source
+from feeds.service.payload import SLUG, SLUG_PATTERN, Flag, Payload, Problem, Whole, check
 
-FIELDS = {
-    "url", "name", "section", "hashtags", "categories", "interval_minutes", "enabled",
-    "retention_days", "max_items",
-}  # fmt: skip
 READ_ONLY = ("id", "kind", "managed_by", "state")
 # Changing any of these changes how entries are filed: the next fetch must parse again.
 FILING = ("url", "section", "hashtags", "categories", "max_items")
+CATEGORIES = '"all", "none", or a table of category = "Hashtag"'
 
 
 class ManagedByFile(Conflict):
@@ -35,30 +33,6 @@ class ManagedByFile(Conflict):
             f"source {source.id} is managed by {source.managed_by}: change it there "
             "and run `feeds config apply`"
         )
-
-
-def _int(data: dict[str, Any], name: str, default: int, low: int, high: int, errors: Any) -> int:
-    value = data.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        errors[name] = f"must be a whole number from {low} to {high}"
-        return default
-    return value
-
-
-def _categories(value: Any, errors: dict[str, str]) -> CategoryRule:
-    if value in ("none", None):
-        return CategoryRule()
-    if value == "all":
-        return CategoryRule(CategoryMode.ALL)
-    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
-        try:
-            pairs = tuple((str(k), hashtag(v).display) for k, v in value.items())
-        except ValueError as exc:
-            errors["categories"] = str(exc)
-            return CategoryRule()
-        return CategoryRule(CategoryMode.MAP, pairs)
-    errors["categories"] = '"all", "none", or a table of category = "Hashtag"'
-    return CategoryRule()
 
 
 def check_url(url: Any, *, allow_file: bool) -> str | None:
@@ -79,56 +53,121 @@ def check_url(url: Any, *, allow_file: bool) -> str | None:
     return None
 
 
+def _url(value: Any, info: ValidationInfo) -> str:
+    if problem := check_url(value, allow_file=bool((info.context or {}).get("allow_file"))):
+        raise Problem(problem)
+    return str(value).strip()
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise Problem("is required (up to 200 characters)")
+    return value.strip()
+
+
+def _section(value: Any) -> str:
+    if not isinstance(value, str) or not SLUG.fullmatch(value):
+        raise Problem("is required: a section slug")
+    return value
+
+
+def _hashtags(value: Any) -> tuple[Hashtag, ...]:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise Problem("must be a list of hashtags")
+    found = []
+    for raw in value:
+        try:
+            found.append(hashtag(raw))
+        except ValueError:
+            raise Problem(f"{raw!r} is not a hashtag") from None
+    return tuple({t.key: t for t in found}.values())
+
+
+def _categories(value: Any) -> CategoryRule:
+    if value in ("none", None):
+        return CategoryRule()
+    if value == "all":
+        return CategoryRule(CategoryMode.ALL)
+    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+        try:
+            pairs = tuple((str(k), hashtag(v).display) for k, v in value.items())
+        except ValueError as exc:
+            raise Problem(str(exc)) from None
+        return CategoryRule(CategoryMode.MAP, pairs)
+    raise Problem(CATEGORIES)
+
+
+class SourceInput(Payload):
+    """An outside feed to ingest. Unknown and read-only fields (`id`, `kind`,
+    `managed_by`, `state`) are refused with 422 naming them."""
+
+    READ_ONLY: ClassVar[tuple[str, ...]] = READ_ONLY
+
+    url: Annotated[
+        str,
+        BeforeValidator(_url),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 2000}),
+    ] = Field(
+        description="http(s) URL of an RSS, Atom or JSON feed (file:<path> only in sources.toml)"
+    )
+    name: Annotated[
+        str,
+        BeforeValidator(_name),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200}),
+    ]
+    section: Annotated[
+        str,
+        BeforeValidator(_section),
+        WithJsonSchema({"type": "string", "pattern": SLUG_PATTERN}),
+    ] = Field(description="The section its items are filed under")
+    hashtags: Annotated[
+        tuple[InstanceOf[Hashtag], ...],
+        BeforeValidator(_hashtags),
+        WithJsonSchema({"type": "array", "items": {"type": "string"}}),
+    ] = Field((), description="Hashtags every item gets")
+    categories: Annotated[
+        InstanceOf[CategoryRule],
+        BeforeValidator(_categories),
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "string", "enum": ["all", "none"]},
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {"type": "string"},
+                    },
+                ]
+            }
+        ),
+    ] = Field(
+        default_factory=CategoryRule,
+        description="Which of an item's categories become hashtags: all, none, or a table "
+        'of category = "Hashtag"',
+    )
+    interval_minutes: Annotated[int, Whole(1, 7 * 24 * 60)] = 15
+    enabled: Flag = True
+    retention_days: Annotated[int, Whole(1, 3650)] = 30
+    max_items: Annotated[int, Whole(1, 1000)] = 100
+
+    def to_source(self, managed_by: str | None) -> Source:
+        return Source(
+            url=self.url,
+            name=self.name,
+            section=self.section,
+            hashtags=self.hashtags,
+            categories=self.categories,
+            interval_seconds=self.interval_minutes * 60,
+            enabled=self.enabled,
+            retention_days=self.retention_days,
+            max_items=self.max_items,
+            managed_by=managed_by,
+        )
+
+
 def parse_source(data: Any, *, managed_by: str | None = None, allow_file: bool = False) -> Source:
     """Validate a source definition (API payload, CLI options or a sources.toml table)."""
-    if not isinstance(data, dict):
-        raise ValidationError({"body": "must be an object"})
-    errors = fields_with_nul(data)
-    for name in sorted(set(data) - FIELDS):
-        errors.setdefault(name, "unknown field")
-    for field in READ_ONLY:
-        if field in data:
-            errors[field] = "is read-only"
-    url = data.get("url")
-    if problem := check_url(url, allow_file=allow_file):
-        errors["url"] = problem
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        errors["name"] = "is required (up to 200 characters)"
-    section = data.get("section")
-    if not isinstance(section, str) or not SLUG.fullmatch(section):
-        errors["section"] = "is required: a section slug"
-    tags = data.get("hashtags", [])
-    found = []
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        errors["hashtags"] = "must be a list of hashtags"
-    else:
-        for raw in tags:
-            try:
-                found.append(hashtag(raw))
-            except ValueError:
-                errors["hashtags"] = f"{raw!r} is not a hashtag"
-    categories = _categories(data.get("categories", "none"), errors)
-    enabled = data.get("enabled", True)
-    if not isinstance(enabled, bool):
-        errors["enabled"] = "must be true or false"
-    interval = _int(data, "interval_minutes", 15, 1, 7 * 24 * 60, errors)
-    retention = _int(data, "retention_days", 30, 1, 3650, errors)
-    max_items = _int(data, "max_items", 100, 1, 1000, errors)
-    if errors:
-        raise ValidationError(errors)
-    return Source(
-        url=str(url).strip(),
-        name=str(name).strip(),
-        section=str(section),
-        hashtags=tuple({t.key: t for t in found}.values()),
-        categories=categories,
-        interval_seconds=interval * 60,
-        enabled=enabled is True,
-        retention_days=retention,
-        max_items=max_items,
-        managed_by=managed_by,
-    )
+    return check(SourceInput, data, allow_file=allow_file).to_source(managed_by)
 
 
 def source_to_dict(source: Source) -> dict[str, Any]:

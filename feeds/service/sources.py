@@ -30,7 +30,6 @@ from feeds.service.context import Context
 from feeds.service.ingest import Ingester, RefreshOutcome
 from feeds.service.source_health import SourceError, last_errors
 from feeds.service.source_input import (
-    FIELDS,
     FILING,
     READ_ONLY,
     ManagedByFile,
@@ -50,7 +49,7 @@ from feeds.store.audit import AuditEntry
 
 # Re-exported: callers imported these from here before source_input.py existed.
 __all__ = [
-    "FIELDS", "FILING", "READ_ONLY", "ManagedByFile", "SourceService", "check_url",
+    "FILING", "READ_ONLY", "ManagedByFile", "SourceService", "check_url",
     "host_of", "parse_source", "source_to_dict",
 ]  # fmt: skip
 TARGET = "source"

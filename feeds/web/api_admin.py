@@ -15,7 +15,7 @@ from flask import Blueprint, Response, g, jsonify, render_template, url_for
 
 from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.service.articles import article_to_dict
-from feeds.service.catalog import tag_feed_to_dict
+from feeds.service.tagfeed_input import tag_feed_to_dict
 from feeds.web import service
 from feeds.web.auth import public, require
 from feeds.web.jsonbody import json_body
