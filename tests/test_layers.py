@@ -159,6 +159,46 @@ def test_faces_hold_no_database_connection() -> None:
     assert found == []
 
 
+def _public_signatures_with(annotation: str) -> list[str]:
+    """Public functions and methods of the service whose parameters name `annotation`."""
+    found = []
+    for module in MODULES:
+        if layer_of(module.name) != "service":
+            continue
+        scopes: list[tuple[str, list[ast.stmt]]] = [("", module.tree.body)]
+        while scopes:
+            owner, body = scopes.pop()
+            for node in body:
+                if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                    scopes.append((f"{node.name}.", node.body))
+                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    if node.name.startswith("_"):
+                        continue
+                    args = node.args
+                    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+                    params += [a for a in (args.vararg, args.kwarg) if a is not None]
+                    if any(
+                        p.annotation is not None and annotation in ast.unparse(p.annotation)
+                        for p in params
+                    ):
+                        found.append(f"{module.name}.{owner}{node.name}")
+    return sorted(found)
+
+
+# Parts of the feed read path that still take the caller's connection; none may join.
+READ_PATH_CONNECTIONS = {
+    "feeds.service.feeds.FeedService.describe",
+    "feeds.service.feeds.FeedService.resolve",
+}
+
+
+def test_no_public_service_signature_takes_a_connection() -> None:
+    # A public method that takes a Connection hands transactions to whoever calls it;
+    # the service opens its own (Context.unit_of_work), and composes calls by nesting
+    # them, so connections stay between the service's private helpers and the store.
+    assert set(_public_signatures_with("Connection")) <= READ_PATH_CONNECTIONS
+
+
 def test_the_checker_sees_what_it_checks() -> None:
     # Guards against a test that passes because it parsed nothing.
     layers = {layer_of(m.name) for m in MODULES}
@@ -166,6 +206,8 @@ def test_the_checker_sees_what_it_checks() -> None:
     assert {"models", "errors", "app"} <= layers
     api = next(m for m in MODULES if m.name == "feeds.web.api")
     assert any(layer_of(t) == "service" for t in imports_of(api))
+    # The signature check reads annotations: note and record_change take a Context.
+    assert _public_signatures_with("Context")
 
 
 @pytest.mark.parametrize(

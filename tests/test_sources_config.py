@@ -44,8 +44,7 @@ def app(database_url: str, clock: FakeClock, folder: Path) -> Iterator[Flask]:
 
 
 def apply(service: Service, path: Path) -> object:
-    with service.ctx.store.begin() as conn:
-        return apply_sources_file(service.ctx, path, conn)
+    return apply_sources_file(service.ctx, path)
 
 
 def test_the_shipped_file_is_valid() -> None:

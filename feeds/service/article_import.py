@@ -19,16 +19,17 @@ from sqlalchemy import Connection
 from feeds.errors import Conflict, ValidationError
 from feeds.models import Article
 from feeds.service.article_input import ArticleDraft
-from feeds.store import Store
+from feeds.service.context import Context
 from feeds.store import articles as article_store
 
 
 class ArticleWriter(Protocol):
     def parse(self, payload: Any) -> ArticleDraft: ...
 
-    def insert_draft(self, conn: Connection, draft: ArticleDraft) -> Article: ...
+    # Each writes in the unit of work open around it: the import's one transaction.
+    def insert_draft(self, draft: ArticleDraft) -> Article: ...
 
-    def revise(self, conn: Connection, old: Article, draft: ArticleDraft) -> Article: ...
+    def revise(self, old: Article, draft: ArticleDraft) -> Article: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class _RollBack(Exception):
 
 def import_records(
     writer: ArticleWriter,
-    store: Store,
+    ctx: Context,
     lines: Iterable[str],
     *,
     dry_run: bool = False,
@@ -70,7 +71,7 @@ def import_records(
     """Apply every line in one transaction; the first bad record names its line and
     leaves the store as it was. `dry_run` does all the work, then rolls it back."""
     try:
-        with store.begin() as conn:
+        with ctx.unit_of_work() as conn:
             report = _apply(writer, conn, lines)
             if dry_run:
                 raise _RollBack(replace(report, dry_run=True))
@@ -92,12 +93,12 @@ def _apply(writer: ArticleWriter, conn: Connection, lines: Iterable[str]) -> Imp
             draft = writer.parse(payload)
             old = _match(conn, draft)
             if old is None:
-                writer.insert_draft(conn, draft)
+                writer.insert_draft(draft)
                 created += 1
                 continue
             if "status" not in payload:
                 draft = replace(draft, status=old.status)
-            if writer.revise(conn, old, draft) is old:
+            if writer.revise(old, draft) is old:
                 unchanged += 1
             else:
                 updated += 1

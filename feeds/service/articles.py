@@ -126,25 +126,17 @@ def feed_moves(
     return FeedMoves(frozenset(changed), public, expected)
 
 
-def record_change(
-    conn: Connection,
-    old: Article | None,
-    new: Article | None,
-    now: datetime,
-    settings: Settings,
-    tag_feeds: Sequence[TagFeed] | None = None,
-) -> None:
-    """Move the version of every feed whose content this write changes (see feed_moves)."""
-    if tag_feeds is None:
-        # Callers writing many articles in one transaction pass the list in once.
-        tag_feeds = tagfeed_store.all_feeds(conn)
-    moves = feed_moves(old, new, now, tag_feeds, settings)
-    if TRENDING in moves.changed and not trending_moves(conn, old, new, now, settings):
+def record_change(ctx: Context, old: Article | None, new: Article | None) -> None:
+    """Move the version of every feed whose content this write changes (see feed_moves),
+    in the unit of work the write runs in."""
+    conn, now, settings = ctx.connection(), ctx.now(), ctx.settings
+    moves = feed_moves(old, new, now, tagfeed_store.all_feeds(conn), settings)
+    if TRENDING in moves.changed and not _trending_moves(conn, old, new, now, settings):
         moves = replace(moves, changed=moves.changed - {TRENDING})
     version_store.move(conn, moves, now)
 
 
-def trending_moves(
+def _trending_moves(
     conn: Connection, old: Article | None, new: Article | None, now: datetime, settings: Settings
 ) -> bool:
     """Whether a write feed_moves says moves trending really changes what it shows: a
@@ -237,15 +229,12 @@ class ArticleService:
             article = replace(article, updated_at=now)
         return article
 
-    def create(self, payload: Any, conn: Connection | None = None) -> Article:
-        draft = self.parse(payload)
-        if conn is not None:
-            return self.insert_draft(conn, draft)
-        with self.ctx.store.begin() as fresh:
-            return self.insert_draft(fresh, draft)
+    def create(self, payload: Any) -> Article:
+        return self.insert_draft(self.parse(payload))
 
-    def insert_draft(self, conn: Connection, draft: ArticleDraft) -> Article:
-        """Store a validated draft as a new article, in the caller's transaction.
+    def insert_draft(self, draft: ArticleDraft) -> Article:
+        """Store a validated draft as a new article (in the caller's unit of work if one
+        is open).
 
         A new article published with neither content nor summary is refused: such a
         payload is nearly always a client that forgot its body, and publishing it would
@@ -258,15 +247,16 @@ class ArticleService:
                     'send "status": "draft" to save it without them'
                 }
             )
-        article = self._build(conn, draft, guid=self.mint_guid(), own=None)
-        article_id = article_store.insert_article(conn, article)
-        record_change(conn, None, article, self.ctx.now(), self.ctx.settings)
+        with self.ctx.unit_of_work() as conn:
+            article = self._build(conn, draft, guid=self.mint_guid(), own=None)
+            article_id = article_store.insert_article(conn, article)
+            record_change(self.ctx, None, article)
         return replace(article, id=article_id)
 
     def get(self, article_id: int) -> Article:
         if not 0 < article_id <= MAX_ID:
             raise NotFound(f"no article {article_id}")
-        with self.ctx.store.read() as conn:
+        with self.ctx.read() as conn:
             found = article_store.get_by(conn, id=article_id)
         if found is None:
             raise NotFound(f"no article {article_id}")
@@ -337,7 +327,7 @@ class ArticleService:
         """
         if not 0 < article_id <= MAX_ID:
             raise NotFound(f"no article {article_id}")
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             old = article_store.get_by(conn, id=article_id)
             if old is None:
                 raise NotFound(f"no article {article_id}")
@@ -360,29 +350,30 @@ class ArticleService:
             article_store.set_status_before_withdrawal(conn, old.id, old.status)
         elif old.status is Status.WITHDRAWN and new.status is not Status.WITHDRAWN:
             article_store.set_status_before_withdrawal(conn, old.id, None)
-        record_change(conn, old, new, self.ctx.now(), self.ctx.settings)
+        record_change(self.ctx, old, new)
 
     def _update(self, article_id: int, make: Any) -> Article:
         if not 0 < article_id <= MAX_ID:
             raise NotFound(f"no article {article_id}")
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             old = article_store.get_by(conn, id=article_id)
             if old is None:
                 raise NotFound(f"no article {article_id}")
-            return self.revise(conn, old, make(old))
+            return self.revise(old, make(old))
 
-    def revise(self, conn: Connection, old: Article, draft: ArticleDraft) -> Article:
-        """Replace `old` by the draft in the caller's transaction; `old` itself when the
-        draft changes nothing (no write, no version moves)."""
-        new = self._build(conn, draft, guid=old.guid, own=old)
-        if replace(new, updated_at=old.updated_at) == old:
-            return old
-        self._write(conn, old, new)
+    def revise(self, old: Article, draft: ArticleDraft) -> Article:
+        """Replace `old` by the draft (in the caller's unit of work if one is open);
+        `old` itself when the draft changes nothing (no write, no version moves)."""
+        with self.ctx.unit_of_work() as conn:
+            new = self._build(conn, draft, guid=old.guid, own=old)
+            if replace(new, updated_at=old.updated_at) == old:
+                return old
+            self._write(conn, old, new)
         return new
 
     def import_lines(self, lines: Iterable[str], *, dry_run: bool = False) -> ImportReport:
         """Create or update articles from NDJSON lines, all or nothing (see article_import)."""
-        return import_records(self, self.ctx.store, lines, dry_run=dry_run)
+        return import_records(self, self.ctx, lines, dry_run=dry_run)
 
     def display_html(self, article: Article, page_url: str) -> str:
         """The article's HTML made safe to show on our own pages (allow-listed by nh3).

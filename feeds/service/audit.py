@@ -26,7 +26,6 @@ READ_ONLY = ("id", "managed_by")
 
 
 def note(
-    conn: Connection,
     ctx: Context,
     actor: str | None,
     action: str,
@@ -35,16 +34,17 @@ def note(
     before: Any = None,
     after: Any = None,
 ) -> None:
-    """Log a change in the caller's transaction when someone made it (`actor` given).
+    """Log a change when someone made it (`actor` given), in the change's own unit of
+    work: the entry and the change are written together or not at all.
 
     `target` is (kind, id). Changes made without an actor (tests, start-up) are not
-    logged: there is nobody to name.
+    logged: there is nobody to name. Called outside a unit of work, it raises.
     """
     if actor is None:
         return
     kind, target_id = target
     audit_store.record(
-        conn, at=ctx.now(), actor=actor, action=action, target_kind=kind,
+        ctx.connection(), at=ctx.now(), actor=actor, action=action, target_kind=kind,
         target_id=target_id, before=before, after=after,
     )  # fmt: skip
 
@@ -102,10 +102,9 @@ class AuditService:
 
     def create_tag_feed(self, actor: str, payload: Any) -> TagFeed:
         feed = self.parse_tag_feed(payload)
-        with self.ctx.store.begin() as conn:
-            stored = self.catalog.create_tag_feed(feed, conn)
+        with self.ctx.unit_of_work():
+            stored = self.catalog.create_tag_feed(feed)
             note(
-                conn,
                 self.ctx,
                 actor,
                 "create",
@@ -118,16 +117,15 @@ class AuditService:
         self, actor: str, slug: str, payload: Any, *, partial: bool = False
     ) -> TagFeed:
         """Replace (or with `partial`, merge into) a tag feed; file-managed ones refuse."""
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             current = self._editable(conn, slug)
             if isinstance(payload, dict):
                 base = tag_feed_to_dict(current) if partial else {"slug": slug}
                 payload = {k: v for k, v in (base | payload).items() if k not in READ_ONLY}
             feed = self.parse_tag_feed(payload)
-            stored = self.catalog.update_tag_feed(slug, feed, conn)
+            stored = self.catalog.update_tag_feed(slug, feed)
             if stored != current:
                 note(
-                    conn,
                     self.ctx,
                     actor,
                     "update",
@@ -138,11 +136,10 @@ class AuditService:
         return stored
 
     def delete_tag_feed(self, actor: str, slug: str) -> None:
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             current = self._editable(conn, slug)
-            self.catalog.delete_tag_feed(slug, conn)
+            self.catalog.delete_tag_feed(slug)
             note(
-                conn,
                 self.ctx,
                 actor,
                 "delete",
@@ -185,14 +182,13 @@ class AuditService:
         reason: str = "",
         state: Any = _article_state,
     ) -> Article:
-        # ArticleService runs its own transaction, so the entry is written just after
-        # it: a crash in between loses one log line, never the change itself.
-        before = self.articles.get(article_id)
-        after: Article = change(article_id)
-        if after != before:
-            with self.ctx.store.begin() as conn:
+        # The change joins this unit of work: it and its entry are written together or
+        # not at all.
+        with self.ctx.unit_of_work():
+            before = self.articles.get(article_id)
+            after: Article = change(article_id)
+            if after != before:
                 note(
-                    conn,
                     self.ctx,
                     actor,
                     action,

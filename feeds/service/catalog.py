@@ -38,15 +38,13 @@ class CatalogService:
         with self.ctx.store.read() as conn:
             return section_store.all_sections(conn)
 
-    def save_section(self, section: Section, conn: Connection | None = None) -> None:
+    def save_section(self, section: Section) -> None:
         if not SLUG.fullmatch(section.slug):
             raise ValidationError({"slug": "must be lowercase letters, digits and hyphens"})
-        if conn is None:
-            with self.ctx.store.begin() as fresh:
-                self.save_section(section, fresh)
-            return
-        before = section_store.get(conn, section.slug)
-        if section_store.upsert(conn, section):
+        with self.ctx.unit_of_work() as conn:
+            before = section_store.get(conn, section.slug)
+            if not section_store.upsert(conn, section):
+                return
             if before is not None and before.title != section.title:
                 # The title is every item's first category, in every feed.
                 version_store.bump_all(conn, self.ctx.now())
@@ -76,45 +74,38 @@ class CatalogService:
         if unknown:
             raise ValidationError({"sections": f"unknown section {', '.join(unknown)}"})
 
-    def create_tag_feed(self, feed: TagFeed, conn: Connection | None = None) -> TagFeed:
-        if conn is None:
-            with self.ctx.store.begin() as fresh:
-                return self.create_tag_feed(feed, fresh)
-        self._check_sections(conn, feed)
-        if tagfeed_store.get(conn, feed.slug) is not None:
-            raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
-        stored = tagfeed_store.insert_feed(conn, feed)
-        version_store.redefine(conn, [FeedKey(FeedKind.CUSTOM, feed.slug)], self.ctx.now())
+    def create_tag_feed(self, feed: TagFeed) -> TagFeed:
+        with self.ctx.unit_of_work() as conn:
+            self._check_sections(conn, feed)
+            if tagfeed_store.get(conn, feed.slug) is not None:
+                raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
+            stored = tagfeed_store.insert_feed(conn, feed)
+            version_store.redefine(conn, [FeedKey(FeedKind.CUSTOM, feed.slug)], self.ctx.now())
         return stored
 
-    def update_tag_feed(self, slug: str, feed: TagFeed, conn: Connection | None = None) -> TagFeed:
-        if conn is None:
-            with self.ctx.store.begin() as fresh:
-                return self.update_tag_feed(slug, feed, fresh)
-        current = tagfeed_store.get(conn, slug)
-        if current is None:
-            raise NotFound(f"no tag feed {slug!r}")
-        self._check_sections(conn, feed)
-        if feed.slug != slug and tagfeed_store.get(conn, feed.slug) is not None:
-            raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
-        assert current.id is not None
-        if replace(feed, id=current.id) == current:
-            return current
-        stored = tagfeed_store.update_feed(conn, current.id, feed)
-        keys = {FeedKey(FeedKind.CUSTOM, slug), FeedKey(FeedKind.CUSTOM, feed.slug)}
-        version_store.redefine(conn, keys, self.ctx.now())
+    def update_tag_feed(self, slug: str, feed: TagFeed) -> TagFeed:
+        with self.ctx.unit_of_work() as conn:
+            current = tagfeed_store.get(conn, slug)
+            if current is None:
+                raise NotFound(f"no tag feed {slug!r}")
+            self._check_sections(conn, feed)
+            if feed.slug != slug and tagfeed_store.get(conn, feed.slug) is not None:
+                raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
+            assert current.id is not None
+            if replace(feed, id=current.id) == current:
+                return current
+            stored = tagfeed_store.update_feed(conn, current.id, feed)
+            keys = {FeedKey(FeedKind.CUSTOM, slug), FeedKey(FeedKind.CUSTOM, feed.slug)}
+            version_store.redefine(conn, keys, self.ctx.now())
         return stored
 
-    def delete_tag_feed(self, slug: str, conn: Connection | None = None) -> None:
-        if conn is None:
-            with self.ctx.store.begin() as fresh:
-                self.delete_tag_feed(slug, fresh)
-            return
-        current = tagfeed_store.get(conn, slug)
-        if current is None or current.id is None:
-            raise NotFound(f"no tag feed {slug!r}")
-        tagfeed_store.delete_feed(conn, current.id)
-        version_store.redefine(conn, [FeedKey(FeedKind.CUSTOM, slug)], self.ctx.now())
+    def delete_tag_feed(self, slug: str) -> None:
+        with self.ctx.unit_of_work() as conn:
+            current = tagfeed_store.get(conn, slug)
+            if current is None or current.id is None:
+                raise NotFound(f"no tag feed {slug!r}")
+            tagfeed_store.delete_feed(conn, current.id)
+            version_store.redefine(conn, [FeedKey(FeedKind.CUSTOM, slug)], self.ctx.now())
 
     def preview(self, feed: TagFeed, limit: int | None = None) -> list[Article]:
         """The articles a rule would hold now, without saving it."""

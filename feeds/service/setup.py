@@ -159,14 +159,16 @@ class Setup:
         created: list[str] = []
         updated: list[str] = []
         removed: list[str] = []
-        with self.ctx.store.begin() as conn:
+        # One unit of work: the sections, tag feeds and sources change all together or
+        # not at all (each service call below joins it).
+        with self.ctx.unit_of_work() as conn:
             for section in files.sections:
-                self.catalog.save_section(section, conn)
+                self.catalog.save_section(section)
             listed = {feed.slug for feed in files.tag_feeds}
             for feed in files.tag_feeds:
                 current = tagfeed_store.get(conn, feed.slug)
                 if current is None:
-                    self.catalog.create_tag_feed(feed, conn)
+                    self.catalog.create_tag_feed(feed)
                     created.append(feed.slug)
                 elif current.managed_by is None:
                     line = files.tag_feed_lines.get(feed.slug)
@@ -175,13 +177,13 @@ class Setup:
                         "rename it in the file or delete the other one first"
                     )
                     raise ConfigInvalid([ConfigProblem(path, line, "slug", message)])
-                elif self.catalog.update_tag_feed(feed.slug, feed, conn) != current:
+                elif self.catalog.update_tag_feed(feed.slug, feed) != current:
                     updated.append(feed.slug)
             for current in tagfeed_store.all_feeds(conn):
                 if current.managed_by is not None and current.slug not in listed:
-                    self.catalog.delete_tag_feed(current.slug, conn)
+                    self.catalog.delete_tag_feed(current.slug)
                     removed.append(current.slug)
-            sources = apply_sources_file(self.ctx, self.sources_path, conn)
+            sources = apply_sources_file(self.ctx, self.sources_path)
         return ApplyReport(
             len(files.sections), tuple(created), tuple(updated), tuple(removed), sources
         )

@@ -79,28 +79,23 @@ class SourceService:
             raise NotFound(f"no source {source_id}")
         return found
 
-    def add(
-        self, payload: Any, conn: Connection | None = None, *, actor: str | None = None
-    ) -> Source:
+    def add(self, payload: Any, *, actor: str | None = None) -> Source:
         source = parse_source(payload)
-        if conn is None:
-            with self.ctx.store.begin() as fresh:
-                return self._add(fresh, source, actor)
-        return self._add(conn, source, actor)
-
-    def _add(self, conn: Connection, source: Source, actor: str | None) -> Source:
-        stored = self.insert(source, conn)
-        self._audit(conn, actor, "create", stored, after=audit_view(stored))
+        with self.ctx.unit_of_work():
+            stored = self.insert(source)
+            self._audit(actor, "create", stored, after=audit_view(stored))
         return stored
 
-    def insert(self, source: Source, conn: Connection) -> Source:
-        """Store a validated source; it is due at once."""
-        if section_store.get(conn, source.section) is None:
-            raise ValidationError({"section": f"unknown section {source.section!r}"})
-        if source_store.get_by_url(conn, source.url) is not None:
-            raise Conflict(f"a source with URL {source.url!r} exists")
-        source_id = source_store.insert_source(conn, replace(source, state=SourceState()))
-        stored = source_store.get(conn, source_id)
+    def insert(self, source: Source) -> Source:
+        """Store a validated source (in the caller's unit of work if one is open); it is
+        due at once."""
+        with self.ctx.unit_of_work() as conn:
+            if section_store.get(conn, source.section) is None:
+                raise ValidationError({"section": f"unknown section {source.section!r}"})
+            if source_store.get_by_url(conn, source.url) is not None:
+                raise Conflict(f"a source with URL {source.url!r} exists")
+            source_id = source_store.insert_source(conn, replace(source, state=SourceState()))
+            stored = source_store.get(conn, source_id)
         assert stored is not None
         return stored
 
@@ -108,7 +103,7 @@ class SourceService:
         self, source_id: int, payload: Any, *, partial: bool = False, actor: str | None = None
     ) -> Source:
         """Replace (PUT) or change (PATCH, `partial`) a source's configuration."""
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             current = self._editable(conn, source_id)
             if partial:
                 if not isinstance(payload, dict):
@@ -117,25 +112,28 @@ class SourceService:
                 for name in READ_ONLY:
                     merged.pop(name)
                 payload = merged | payload
-            stored = self.write_config(conn, current, parse_source(payload))
+            stored = self.write_config(current, parse_source(payload))
             before, after = audit_view(current), audit_view(stored)
             if before != after:
-                self._audit(conn, actor, "update", stored, before=before, after=after)
+                self._audit(actor, "update", stored, before=before, after=after)
             return stored
 
-    def write_config(self, conn: Connection, current: Source, wanted: Source) -> Source:
+    def write_config(self, current: Source, wanted: Source) -> Source:
+        """Give the stored `current` the configuration of `wanted` (in the caller's unit
+        of work if one is open)."""
         assert current.id is not None
-        if section_store.get(conn, wanted.section) is None:
-            raise ValidationError({"section": f"unknown section {wanted.section!r}"})
-        holder = source_store.get_by_url(conn, wanted.url)
-        if holder is not None and holder.id != current.id:
-            raise Conflict(f"a source with URL {wanted.url!r} exists")
-        refile = any(getattr(wanted, n, None) != getattr(current, n, None) for n in FILING)
-        refile = refile or wanted.categories != current.categories
-        source_store.update_config(conn, current.id, wanted, reset_validators=refile)
-        if wanted.enabled and not current.enabled:
-            source_store.set_enabled(conn, current.id, True, self.ctx.now())
-        stored = source_store.get(conn, current.id)
+        with self.ctx.unit_of_work() as conn:
+            if section_store.get(conn, wanted.section) is None:
+                raise ValidationError({"section": f"unknown section {wanted.section!r}"})
+            holder = source_store.get_by_url(conn, wanted.url)
+            if holder is not None and holder.id != current.id:
+                raise Conflict(f"a source with URL {wanted.url!r} exists")
+            refile = any(getattr(wanted, n, None) != getattr(current, n, None) for n in FILING)
+            refile = refile or wanted.categories != current.categories
+            source_store.update_config(conn, current.id, wanted, reset_validators=refile)
+            if wanted.enabled and not current.enabled:
+                source_store.set_enabled(conn, current.id, True, self.ctx.now())
+            stored = source_store.get(conn, current.id)
         assert stored is not None
         return stored
 
@@ -146,14 +144,14 @@ class SourceService:
         return self._set_enabled(source_id, False, actor)
 
     def _set_enabled(self, source_id: int, enabled: bool, actor: str | None) -> Source:
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             current = self._editable(conn, source_id)
             source_store.set_enabled(conn, source_id, enabled, self.ctx.now())
             changed = replace(current, enabled=enabled)
             if current.enabled != enabled:
                 action = "enable" if enabled else "disable"
                 before, after = audit_view(current), audit_view(changed)
-                self._audit(conn, actor, action, current, before=before, after=after)
+                self._audit(actor, action, current, before=before, after=after)
             return changed
 
     def article_count(self, source_id: int) -> int:
@@ -164,24 +162,25 @@ class SourceService:
     def remove(self, source_id: int, *, actor: str | None = None) -> int:
         """Delete a source and its ingested articles (each leaves its feeds); returns how
         many articles went with it."""
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             current = self._editable(conn, source_id)
-            removed = self.delete(conn, current)
-            self._audit(conn, actor, "delete", current, before=audit_view(current))
+            removed = self.delete(current)
+            self._audit(actor, "delete", current, before=audit_view(current))
         return removed
 
-    def delete(self, conn: Connection, source: Source) -> int:
+    def delete(self, source: Source) -> int:
+        """Delete a source and its articles (in the caller's unit of work if one is open),
+        file-managed or not; returns how many articles went with it."""
         assert source.id is not None
-        now = self.ctx.now()
-        ids = source_store.article_ids(conn, source.id)
-        for article_id in ids:
-            self._drop_article(conn, article_id, now)
-        source_store.delete_source(conn, source.id)
+        with self.ctx.unit_of_work() as conn:
+            ids = source_store.article_ids(conn, source.id)
+            for article_id in ids:
+                self._drop_article(conn, article_id)
+            source_store.delete_source(conn, source.id)
         return len(ids)
 
     def _audit(
         self,
-        conn: Connection,
         actor: str | None,
         action: str,
         source: Source,
@@ -189,7 +188,7 @@ class SourceService:
         before: Any = None,
         after: Any = None,
     ) -> None:
-        note(conn, self.ctx, actor, action, (TARGET, str(source.id)), before=before, after=after)
+        note(self.ctx, actor, action, (TARGET, str(source.id)), before=before, after=after)
 
     def last_errors(self, source: Source) -> builtins.list[SourceError]:
         assert source.id is not None
@@ -213,11 +212,11 @@ class SourceService:
             raise ManagedByFile(current)
         return current
 
-    def _drop_article(self, conn: Connection, article_id: int, now: Any) -> bool:
+    def _drop_article(self, conn: Connection, article_id: int) -> bool:
         old = article_store.get_by(conn, id=article_id)
         if old is None or not source_store.delete_article(conn, article_id):
             return False  # another job removed it first
-        record_change(conn, old, None, now, self.ctx.settings)
+        record_change(self.ctx, old, None)
         return True
 
     # -- fetching -----------------------------------------------------------------------
@@ -232,8 +231,8 @@ class SourceService:
         source = self.get(source_id)
         outcome = self.ingester.refresh(source_id, manual=True)
         if actor is not None:
-            with self.ctx.store.begin() as conn:
-                self._audit(conn, actor, "refresh", source, after=outcome.to_dict())
+            with self.ctx.unit_of_work():
+                self._audit(actor, "refresh", source, after=outcome.to_dict())
         return outcome
 
     def probe(self, url: str) -> Probe:
@@ -281,7 +280,7 @@ class SourceService:
         for source in self.list():
             assert source.id is not None
             cutoff = now - timedelta(days=source.retention_days)
-            with self.ctx.store.begin() as conn:
+            with self.ctx.unit_of_work() as conn:
                 # The source's lease keeps pruning and ingesting apart: an article must
                 # not vanish between an ingest job's read of it and its update.
                 lease = now + timedelta(minutes=5)
@@ -289,6 +288,6 @@ class SourceService:
                     continue  # being fetched now; the next round prunes it
                 for old in article_store.ingested_before(conn, source.id, cutoff):
                     assert old.id is not None
-                    removed += self._drop_article(conn, old.id, now)
+                    removed += self._drop_article(conn, old.id)
                 source_store.release(conn, source.id, lease)
         return removed

@@ -129,8 +129,9 @@ def check_sources_file(path: Path) -> list[str]:
     return [str(problem) for problem in read_sources_file(Path(path))[1]]
 
 
-def apply_sources_file(ctx: Context, path: Path, conn: Connection) -> SourcesReport:
-    """Make the stored sources match the file, in the caller's transaction.
+def apply_sources_file(ctx: Context, path: Path) -> SourcesReport:
+    """Make the stored sources match the file, all or nothing (in the caller's unit of
+    work if one is open: a config apply's, with the sections and tag feeds).
 
     Raises ConfigInvalid (naming file, line and field) and changes nothing when the file
     is invalid or clashes with a source created in the admin UI or API.
@@ -141,37 +142,39 @@ def apply_sources_file(ctx: Context, path: Path, conn: Connection) -> SourcesRep
     if problems:
         raise ConfigInvalid(problems)
     service = SourceService(ctx)
-    # Any file-managed source, whatever spelling of the path it was stored under: there
-    # is one sources file, and a changed config_dir must not delete every article.
-    existing = [s for s in source_store.all_sources(conn) if s.managed_by is not None]
-    by_name = {s.name: s for s in existing}
-    by_url = {s.url: s for s in existing}
-    kept: set[int | None] = set()
-    created: list[str] = []
-    updated: list[str] = []
-    for wanted, lines in entries:
-        current = by_name.get(wanted.name) or by_url.get(wanted.url)
-        try:
-            if current is None:
-                _check_unmanaged(conn, wanted, file, lines)
-                service.insert(wanted, conn)
-                created.append(wanted.name)
-                continue
-            kept.add(current.id)
-            if _config_of(current) != _config_of(wanted):
-                service.write_config(conn, current, wanted)
-                updated.append(wanted.name)
-        except ValidationError as exc:
-            raise ConfigInvalid(
-                [ConfigProblem(file, lines.of(k), k, m) for k, m in exc.errors.items()]
-            ) from exc
-        except Conflict as exc:
-            raise ConfigInvalid([ConfigProblem(file, lines.of("url"), "url", str(exc))]) from exc
-    removed = []
-    for stale in existing:
-        if stale.id not in kept:
-            service.delete(conn, stale)
-            removed.append(stale.name)
+    with ctx.unit_of_work() as conn:
+        # Any file-managed source, whatever spelling of the path it was stored under:
+        # there is one sources file, and a changed config_dir must not delete every
+        # article.
+        existing = [s for s in source_store.all_sources(conn) if s.managed_by is not None]
+        by_name = {s.name: s for s in existing}
+        by_url = {s.url: s for s in existing}
+        kept: set[int | None] = set()
+        created: list[str] = []
+        updated: list[str] = []
+        for wanted, lines in entries:
+            current = by_name.get(wanted.name) or by_url.get(wanted.url)
+            try:
+                if current is None:
+                    _check_unmanaged(conn, wanted, file, lines)
+                    service.insert(wanted)
+                    created.append(wanted.name)
+                    continue
+                kept.add(current.id)
+                if _config_of(current) != _config_of(wanted):
+                    service.write_config(current, wanted)
+                    updated.append(wanted.name)
+            except ValidationError as exc:
+                problems = [ConfigProblem(file, lines.of(k), k, m) for k, m in exc.errors.items()]
+                raise ConfigInvalid(problems) from exc
+            except Conflict as exc:
+                problem = ConfigProblem(file, lines.of("url"), "url", str(exc))
+                raise ConfigInvalid([problem]) from exc
+        removed = []
+        for stale in existing:
+            if stale.id not in kept:
+                service.delete(stale)
+                removed.append(stale.name)
     return SourcesReport(tuple(created), tuple(updated), tuple(removed))
 
 

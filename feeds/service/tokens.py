@@ -45,20 +45,20 @@ class TokenService:
         if unknown or not scopes:
             raise ValidationError({"scopes": f"choose from {', '.join(SCOPES)}"})
         raw = PREFIX + secrets.token_urlsafe(32)
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             existing = [t for t in token_store.all_tokens(conn) if t.name == name]
             if existing:
                 raise Conflict(f"a token named {name!r} exists; revoke it or pick another name")
             token_store.create(conn, name, hash_token(raw), tuple(scopes), self.ctx.now())
             view = {"name": name, "scopes": list(scopes)}
-            note(conn, self.ctx, actor, "create", (TARGET, name), after=view)
+            note(self.ctx, actor, "create", (TARGET, name), after=view)
         return raw
 
     def revoke(self, name: str, *, actor: str | None = None) -> None:
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             if not token_store.revoke(conn, name, self.ctx.now()):
                 raise NotFound(f"no active token named {name!r}")
-            note(conn, self.ctx, actor, "revoke", (TARGET, name))
+            note(self.ctx, actor, "revoke", (TARGET, name))
 
     def list(self) -> list[TokenRecord]:
         with self.ctx.store.read() as conn:

@@ -54,7 +54,7 @@ def _view(user: UserRecord) -> dict[str, Any]:
 
 
 class UserService:
-    """Admin accounts. With an `actor`, each change is audited in its own transaction."""
+    """Admin accounts. With an `actor`, each change is audited in the change's own transaction."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -64,11 +64,11 @@ class UserService:
             raise ValidationError({"name": "letters, digits, '.', '_', '@' and '-', up to 100"})
         check_password_rules(password)
         hashed = hash_password(password)
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             if user_store.by_name(conn, name) is not None:
                 raise Conflict(f"a user named {name!r} exists")
             user = user_store.create(conn, name, hashed, self.ctx.now())
-            note(conn, self.ctx, actor, "create", (TARGET, name), after=_view(user))
+            note(self.ctx, actor, "create", (TARGET, name), after=_view(user))
         return user
 
     def set_password(self, name: str, password: str, *, actor: str | None = None) -> None:
@@ -76,10 +76,10 @@ class UserService:
         the user's open sessions end."""
         check_password_rules(password)
         hashed = hash_password(password)
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             if not user_store.set_password(conn, name, hashed, self.ctx.now()):
                 raise NotFound(f"no user named {name!r}")
-            note(conn, self.ctx, actor, "reset_password", (TARGET, name))
+            note(self.ctx, actor, "reset_password", (TARGET, name))
 
     def change_own_password(self, name: str, current: str, new: str, address: str) -> datetime:
         """A signed-in user's own change: the current password must match (attempts count
@@ -92,30 +92,30 @@ class UserService:
             raise ValidationError({"current_password": "is not your current password"})
         hashed = hash_password(new)
         now = self.ctx.now()
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             if not user_store.set_password(conn, name, hashed, now):
                 raise NotFound(f"no user named {name!r}")
-            note(conn, self.ctx, f"user:{name}", "change_password", (TARGET, name))
+            note(self.ctx, f"user:{name}", "change_password", (TARGET, name))
         return now
 
     def set_disabled(self, name: str, disabled: bool, *, actor: str | None = None) -> None:
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             before = user_store.by_name(conn, name)
             if before is None or not user_store.set_disabled(conn, name, disabled):
                 raise NotFound(f"no user named {name!r}")
             after = replace(before, disabled=disabled)
             if after != before:
                 action = "disable" if disabled else "enable"
-                note(conn, self.ctx, actor, action, (TARGET, name), before=_view(before),
+                note(self.ctx, actor, action, (TARGET, name), before=_view(before),
                      after=_view(after))  # fmt: skip
 
     def remove(self, name: str, *, actor: str | None = None) -> None:
         """Delete the account; its entries in the audit log stay, naming it."""
-        with self.ctx.store.begin() as conn:
+        with self.ctx.unit_of_work() as conn:
             before = user_store.by_name(conn, name)
             if before is None or not user_store.delete_user(conn, name):
                 raise NotFound(f"no user named {name!r}")
-            note(conn, self.ctx, actor, "delete", (TARGET, name), before=_view(before))
+            note(self.ctx, actor, "delete", (TARGET, name), before=_view(before))
 
     def list(self) -> list[UserRecord]:
         with self.ctx.store.read() as conn:
