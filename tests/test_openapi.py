@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from feeds.service import Service
-from tests.conftest import article_payload
+from tests.conftest import FakeClock, article_payload, make_app
 
 
 class Api:
@@ -143,3 +145,53 @@ def test_source_responses_match_when_sources_exist(app: Flask, api: Api) -> None
         pytest.skip("the sources API is not registered in this build")
     assert api("GET", "/sources").status_code == 200
     assert api("GET", "/sources/999999").status_code == 404
+
+
+def test_request_bodies_are_the_declared_models(client: FlaskClient) -> None:
+    """The document's bodies come from the models the service validates with: every
+    field a model declares is documented, and nothing else is."""
+    from feeds.service.article_input import ArticleInput, ImageInput
+    from feeds.service.source_input import SourceInput
+    from feeds.service.tagfeed_input import TagFeedInput
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    hidden = {"id", "managed_by"}  # taken back from a tag feed read, without effect
+    for model in (ArticleInput, ImageInput, SourceInput, TagFeedInput):
+        documented = set(schemas[model.__name__]["properties"])
+        assert documented == set(model.model_fields) - hidden, model.__name__
+        assert schemas[model.__name__]["additionalProperties"] is False
+    for patch, whole in (
+        ("ArticlePatch", "ArticleInput"),
+        ("SourcePatch", "SourceInput"),
+        ("TagRuleInput", "TagFeedInput"),
+    ):
+        assert schemas[patch]["properties"] == schemas[whole]["properties"]
+        assert "required" not in schemas[patch] and "required" in schemas[whole]
+
+
+def test_the_documents_bounds_are_the_settings(database_url: str, clock: FakeClock) -> None:
+    """The hashtag cap and the tag feed limit are settings: the document states the
+    running values, and refuses what the API refuses at those values."""
+    app = make_app(database_url, clock, max_hashtags_per_article=3, feed_limit_max=150)
+    client = app.test_client()
+    token = app.extensions["feeds"].tokens.create("t", ("articles:write", "admin"))
+    headers = {"Authorization": f"Bearer {token}"}
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    tag_list = schemas["ArticleInput"]["properties"]["hashtags"]["oneOf"][0]
+    assert tag_list["maxItems"] == 3
+    assert schemas["TagFeedInput"]["properties"]["limit"]["maximum"] == 150
+    assert "x-setting" not in json.dumps(document)
+    cases = [
+        ("ArticleInput", "/articles", article_payload(hashtags=["a", "b", "c", "d"]), "hashtags"),
+        ("TagFeedInput", "/tag-feeds", {"slug": "x", "title": "X", "any_of": ["a"], "limit": 151},
+         "limit"),
+    ]  # fmt: skip
+    for component, path, payload, field in cases:
+        schema = {"$ref": f"#/components/schemas/{component}", "components": document["components"]}
+        assert list(Draft202012Validator(schema).iter_errors(payload)), payload
+        answer = client.post(f"/api/v1{path}", json=payload, headers=headers)
+        assert answer.status_code == 422 and list(answer.get_json()["fields"]) == [field]
+        smaller = {**payload, field: payload[field][:3] if field == "hashtags" else 150}
+        assert not list(Draft202012Validator(schema).iter_errors(smaller)), smaller
+        assert client.post(f"/api/v1{path}", json=smaller, headers=headers).status_code == 201

@@ -6,9 +6,6 @@ config/tag_feeds.toml are read-only here (409 naming the file).
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, render_template, url_for
@@ -19,6 +16,7 @@ from feeds.service.tagfeed_input import tag_feed_to_dict
 from feeds.web import service
 from feeds.web.auth import public, require
 from feeds.web.jsonbody import json_body
+from feeds.web.openapi import document as build_document
 
 blueprint = Blueprint("api_admin", __name__)
 
@@ -88,18 +86,10 @@ def delete_tag_feed(slug: str) -> tuple[str, int]:
     return "", 204
 
 
-@cache
-def _openapi() -> dict[str, Any]:
-    text = resources.files("feeds.web").joinpath("static/openapi.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
-
-
 def openapi_document() -> dict[str, Any]:
-    """The API's description, its server URL built on the public URL."""
-    document = dict(_openapi())
-    document["servers"] = [{"url": service().settings.public_root + "api/v1"}]
-    return document
+    """The API's description, built from the payload declarations and the settings."""
+    settings = service().settings
+    return build_document(settings, settings.public_root + "api/v1")
 
 
 @blueprint.get("/openapi.json")

@@ -1,0 +1,623 @@
+"""The OpenAPI 3.1 document of /api/v1, built from the declarations when first asked.
+
+Request bodies come from the pydantic models the service validates with
+(ArticleInput, SourceInput, TagFeedInput; PATCH bodies are the same models with every
+field optional), their bounds from the running settings, so the document and the
+service cannot disagree. The operations are declared below, one line each, with the
+answers they give; the answers' shapes (what the service's *_to_dict functions write)
+are the schemas in ANSWERS, which tests check against live traffic.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from feeds.models import ENTRY_FATES
+from feeds.service.article_input import ArticleInput
+from feeds.service.payload import bounds, input_schemas, partial, resolve_settings
+from feeds.service.source_input import SourceInput
+from feeds.service.tagfeed_input import TagFeedInput
+
+DESCRIPTION = (
+    "The newsroom's article store and admin-defined tag feeds. Every route but this "
+    "document needs a bearer token (`feeds tokens create`); writes need a scope: "
+    "`articles:write` for articles, `admin` for tag feeds and sources. A human-readable "
+    "version of this document is served at `/api/v1/docs`."
+)
+# What each error status means, unless an operation says it in its own words.
+ERRORS = {
+    400: "The body is not JSON",
+    401: "No valid bearer token",
+    403: "The token lacks the scope this route needs",
+    404: "No such resource",
+    409: "Conflicts with stored data, or the tag feed is managed by a config file "
+    "(the message names it)",
+    422: "Invalid input; `fields` names each problem",
+}
+SOURCE_ERRORS = {
+    403: "The token lacks the admin scope",
+    404: "No such source",
+    409: "Conflicts with a stored source, or the source is managed by sources.toml",
+}
+WRITE = (400, 401, 403, 404, 409, 422)
+CREATE = (400, 401, 403, 409, 422)
+ID = {"type": "integer", "minimum": 0}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route: its answer on success, the error statuses it may give, its body."""
+
+    method: str
+    path: str
+    operation_id: str
+    status: int
+    answer: str  # what the success means
+    schema: Any = None  # a schema name, a schema, or None for no JSON body
+    errors: tuple[int, ...] = (401,)
+    body: str | None = None  # the request body's schema name
+    summary: str | None = None
+    description: str | None = None
+    parameters: tuple[dict[str, Any], ...] = ()
+    public: bool = False
+    wording: dict[int, str] = field(default_factory=dict)
+
+
+LIST_PARAMETERS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "status",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["draft", "published", "withdrawn"]},
+        "description": "Any status when absent",
+    },
+    {
+        "name": "section",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "A section slug; an unknown section is a 422",
+    },
+    {
+        "name": "hashtag",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "A hashtag, with or without '#', case-insensitive",
+    },
+    {
+        "name": "since",
+        "in": "query",
+        "description": "Articles whose `updated_at` is at or after this instant (RFC 3339 "
+        "with an offset): the last edit, withdrawal or restore, not the publish time",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    {
+        "name": "q",
+        "in": "query",
+        "description": "Words anywhere in the title (case-insensitive)",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+    },
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+)
+REFRESHED = {
+    "type": "object",
+    "required": ["outcome", "source"],
+    "properties": {"outcome": ref("RefreshOutcome"), "source": ref("Source")},
+}
+A = "/articles/{article_id}"
+T = "/tag-feeds/{slug}"
+S = "/sources/{source_id}"
+OPERATIONS = (
+    Operation("get", "/articles", "listArticles", 200, "A page of articles", "ArticleList",
+              (401, 422), summary="List articles, newest first", parameters=LIST_PARAMETERS,
+              description="Parameters other than these are refused with 422 naming them, so "
+              "a misspelt filter is never silently ignored. `count` is the number of articles "
+              "all the filters match; `next` is the URL of the following page, or null on "
+              "the last one."),
+    Operation("post", "/articles", "createArticle", 201, "Created", "Article", CREATE,
+              "ArticleInput", "Create an article (scope articles:write)"),
+    Operation("get", A, "getArticle", 200, "The article", "Article", (401, 404)),
+    Operation("put", A, "replaceArticle", 200, "The article as stored", "Article", WRITE,
+              "ArticleInput", "Replace an article (scope articles:write)"),
+    Operation("patch", A, "patchArticle", 200, "The article as stored", "Article", WRITE,
+              "ArticlePatch", "Change some fields (scope articles:write)"),
+    Operation("delete", A, "withdrawArticle", 200, "The withdrawn article", "Article",
+              (401, 403, 404, 422),
+              summary="Withdraw an article (kept, status withdrawn; scope articles:write)"),
+    Operation("get", "/tag-feeds", "listTagFeeds", 200, "Every tag feed", "TagFeedList"),
+    Operation("post", "/tag-feeds", "createTagFeed", 201, "Created", "TagFeed", CREATE,
+              "TagFeedInput", "Create a tag feed (scope admin)"),
+    Operation("post", "/tag-feeds/preview", "previewTagFeed", 200, "The matching articles",
+              "ArticleList", (400, 401, 422), "TagRuleInput",
+              "The articles a rule would hold now, without saving it"),
+    Operation("get", T, "getTagFeed", 200, "The tag feed", "TagFeed", (401, 404)),
+    Operation("put", T, "replaceTagFeed", 200, "The tag feed as stored", "TagFeed", WRITE,
+              "TagRuleInput", "Replace a tag feed; a new slug renames it (scope admin)"),
+    Operation("patch", T, "patchTagFeed", 200, "The tag feed as stored", "TagFeed", WRITE,
+              "TagRuleInput", "Change some fields (scope admin)"),
+    Operation("delete", T, "deleteTagFeed", 204, "Deleted", None, (401, 403, 404, 409),
+              summary="Delete a tag feed (scope admin)"),
+    Operation("get", "/openapi.json", "openapi", 200, "OpenAPI 3.1 document",
+              {"type": "object"}, (), summary="This document (no token needed)", public=True),
+    Operation("get", "/docs", "docs", 200, "HTML page", "text/html", (),
+              summary="This document as a page to read (no token needed)", public=True),
+    Operation("get", "/sources", "listSources", 200, "Every source", "SourceList",
+              summary="Outside sources with their fetch state"),
+    Operation("post", "/sources", "createSource", 201, "Created", "Source", CREATE,
+              "SourceInput", "Add an outside source (scope admin)", wording=SOURCE_ERRORS),
+    Operation("get", S, "getSource", 200, "The source", "Source", (401, 404),
+              wording=SOURCE_ERRORS),
+    Operation("put", S, "replaceSource", 200, "The source as stored", "Source", WRITE,
+              "SourceInput", "Replace a source's settings (scope admin)", wording=SOURCE_ERRORS),
+    Operation("patch", S, "patchSource", 200, "The source as stored", "Source", WRITE,
+              "SourcePatch", "Change some settings (scope admin)", wording=SOURCE_ERRORS),
+    Operation("delete", S, "deleteSource", 204, "Removed", None, (401, 403, 404, 409),
+              summary="Remove a source and its articles (scope admin)", wording=SOURCE_ERRORS),
+    Operation("post", f"{S}/refresh", "refreshSource", 200, "The outcome and the source",
+              REFRESHED, (401, 403, 404),
+              summary="Fetch now (scope admin); 200 whatever the fetch's outcome",
+              wording=SOURCE_ERRORS),
+    Operation("get", "/websub/subscriptions", "listHubSubscriptions", 200,
+              "Every subscription and pending intent", "HubSubscriptionList", (401, 403),
+              summary="Subscribers of the built-in WebSub hub with their state (admin)",
+              wording={403: SOURCE_ERRORS[403]}),
+)  # fmt: skip
+PATH_PARAMETERS = {
+    "article_id": ID,
+    "slug": {"type": "string"},
+    "source_id": ID,
+}
+
+COUNT = {"type": "integer", "minimum": 0}
+# What counts_to_dict() writes: the accounting of one fetch's entries, as a refresh
+# outcome gives it and, prefixed `items_`, as a source's state keeps it.
+COUNTS: dict[str, Any] = {
+    "entries": COUNT | {"description": "Entries in the document; the counts below add up to it"},
+    "new": COUNT,
+    "updated": COUNT,
+    "unchanged": COUNT,
+    "duplicates": COUNT | {"description": "Entries whose id came earlier in the same document"},
+    "too_old": COUNT | {"description": "New entries older than the source's retention"},
+    "over_limit": COUNT | {"description": "Entries beyond the source's newest max_items"},
+    "refused": COUNT | {"description": "Entries that could not be made into articles"},
+    "refusals": {
+        "type": "array",
+        "description": "The first refused entries with the reason",
+        "items": {
+            "type": "object",
+            "required": ["entry", "reason"],
+            "properties": {"entry": {"type": "string"}, "reason": {"type": "string"}},
+        },
+    },
+    "warnings": {
+        "type": "array",
+        "description": "What is wrong with the document or was cut from its entries",
+        "items": {"type": "string"},
+    },
+}
+assert [*COUNTS][1:-2] == list(ENTRY_FATES)
+STATE: dict[str, Any] = {
+    "etag": {"type": ["string", "null"]},
+    "last_modified": {"type": ["string", "null"]},
+    "body_hash": {"type": ["string", "null"]},
+    "last_fetch_at": {"type": ["string", "null"], "format": "date-time"},
+    "last_success_at": {"type": ["string", "null"], "format": "date-time"},
+    "last_status": {"type": ["integer", "null"]},
+    "last_error": {"type": ["string", "null"]},
+    "failures": COUNT,
+    "next_check_at": {"type": ["string", "null"], "format": "date-time"},
+    "redirect_target": {"type": ["string", "null"]},
+    "redirect_seen": COUNT,
+}
+
+
+def counted(prefix: str = "") -> dict[str, Any]:
+    return {prefix + name: schema for name, schema in COUNTS.items()}
+
+
+ANSWERS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "status"],
+        "properties": {
+            "error": {"type": "string"},
+            "status": {"type": "integer"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "Image": {
+        "type": "object",
+        "required": ["url", "mime_type", "alt"],
+        "properties": {
+            "url": {"type": "string"},
+            "mime_type": {"type": "string"},
+            "length": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "Size in bytes; null when unknown (0 on "
+                "input means unknown too); feeds leave an "
+                "unknown size out",
+            },
+            "alt": {"type": "string"},
+        },
+    },
+    "Origin": {
+        "type": "object",
+        "required": ["source_id", "source", "link", "original_date"],
+        "properties": {
+            "source_id": {"type": "integer"},
+            "source": {"type": "string"},
+            "link": {"type": ["string", "null"]},
+            "original_date": {"type": ["string", "null"]},
+        },
+    },
+    "Article": {
+        "type": "object",
+        "required": [
+            "id",
+            "guid",
+            "slug",
+            "title",
+            "summary",
+            "content_html",
+            "author",
+            "section",
+            "hashtags",
+            "url",
+            "image",
+            "views",
+            "sponsored",
+            "status",
+            "language",
+            "published_at",
+            "updated_at",
+            "origin",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "guid": {"type": "string"},
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "content_html": {"type": "string"},
+            "author": {"type": "string"},
+            "section": {"type": "string"},
+            "hashtags": {"type": "array", "items": {"type": "string"}},
+            "url": {"type": ["string", "null"]},
+            "image": {"oneOf": [{"$ref": "#/components/schemas/Image"}, {"type": "null"}]},
+            "views": {"type": "integer", "minimum": 0},
+            "sponsored": {"type": "boolean"},
+            "status": {"type": "string", "enum": ["draft", "published", "withdrawn"]},
+            "language": {"type": "string"},
+            "published_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "origin": {"oneOf": [{"$ref": "#/components/schemas/Origin"}, {"type": "null"}]},
+        },
+    },
+    "ArticleList": {
+        "type": "object",
+        "required": ["items", "count"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Article"}},
+            "count": {
+                "type": "integer",
+                "description": "Every article the filters match, not only this page",
+            },
+            "next": {
+                "type": ["string", "null"],
+                "description": "Absolute URL of the next page (same "
+                "filters and limit), null on the last "
+                "page",
+            },
+        },
+    },
+    "TagFeed": {
+        "type": "object",
+        "required": [
+            "id",
+            "slug",
+            "title",
+            "description",
+            "any_of",
+            "all_of",
+            "none_of",
+            "sections",
+            "include_sponsored",
+            "limit",
+            "managed_by",
+            "urls",
+        ],
+        "properties": {
+            "slug": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 100},
+            "title": {"type": "string", "maxLength": 200},
+            "description": {"type": "string"},
+            "any_of": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Hashtags, any of which an article must "
+                "carry (with or without '#', "
+                "case-insensitive)",
+            },
+            "all_of": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Hashtags an article must all carry",
+            },
+            "none_of": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Hashtags an article must not carry",
+            },
+            "sections": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Section slugs the article must be in (empty: any)",
+            },
+            "include_sponsored": {"type": "boolean"},
+            "limit": {"type": "integer", "minimum": 1},
+            "id": {"type": "integer"},
+            "managed_by": {
+                "type": ["string", "null"],
+                "description": "The config file that owns this feed; such feeds are read-only here",
+            },
+            "urls": {
+                "type": "object",
+                "required": ["rss", "atom", "json"],
+                "properties": {
+                    "rss": {"type": "string"},
+                    "atom": {"type": "string"},
+                    "json": {"type": "string"},
+                },
+            },
+        },
+    },
+    "TagFeedList": {
+        "type": "object",
+        "required": ["items", "count"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/TagFeed"}},
+            "count": {"type": "integer"},
+        },
+    },
+    "Source": {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "url",
+            "kind",
+            "section",
+            "hashtags",
+            "categories",
+            "interval_minutes",
+            "enabled",
+            "retention_days",
+            "max_items",
+            "managed_by",
+            "state",
+        ],
+        "properties": {
+            "name": {"type": "string"},
+            "url": {"type": "string", "description": "http(s) URL of an RSS, Atom or JSON feed"},
+            "section": {"type": "string"},
+            "hashtags": {"type": "array", "items": {"type": "string"}},
+            "categories": {
+                "oneOf": [
+                    {"type": "string", "enum": ["all", "none"]},
+                    {"type": "object", "additionalProperties": {"type": "string"}},
+                ]
+            },
+            "interval_minutes": {"type": "integer", "minimum": 1},
+            "enabled": {"type": "boolean"},
+            "retention_days": {"type": "integer", "minimum": 1},
+            "max_items": {"type": "integer", "minimum": 1},
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["http", "file"]},
+            "managed_by": {"type": ["string", "null"]},
+            "state": {"$ref": "#/components/schemas/SourceState"},
+            "push": {
+                "type": "object",
+                "description": "WebSub push state (GET /sources/{id} "
+                "only): `none` when the feed names no hub",
+                "required": ["state"],
+                "properties": {
+                    "state": {
+                        "type": "string",
+                        "enum": ["none", "discovered", "subscribing", "active", "failed", "lapsed"],
+                    },
+                    "hub": {"type": "string"},
+                    "topic": {"type": "string"},
+                    "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                    "verified_at": {"type": ["string", "null"], "format": "date-time"},
+                    "error": {"type": ["string", "null"]},
+                    "pushes": {"type": "integer", "description": "Deliveries taken"},
+                    "last_push_at": {"type": ["string", "null"], "format": "date-time"},
+                    "refused": {
+                        "type": "integer",
+                        "description": "Deliveries refused for a missing or wrong signature",
+                    },
+                    "last_refused_at": {"type": ["string", "null"], "format": "date-time"},
+                    "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+        },
+    },
+    "SourceList": {
+        "type": "object",
+        "required": ["items", "count"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Source"}},
+            "count": {"type": "integer"},
+        },
+    },
+    "SourceState": {
+        "type": "object",
+        "description": "Fetch state: last fetch, status, error, failures, next "
+        "check, and the accounting of the latest successful fetch's "
+        "entries (items_*)",
+        "required": [*STATE, *counted("items_")],
+        "properties": STATE | counted("items_"),
+    },
+    "RefreshOutcome": {
+        "type": "object",
+        "description": "What one refresh did; the counts account for every entry "
+        "of the document (a document not fetched again, 304 or the "
+        "same bytes, repeats the last counts with what was written "
+        "as unchanged)",
+        "required": ["source_id", "status", "http_status", "error", *counted(), "next_check_at"],
+        "properties": {
+            "source_id": {"type": "integer"},
+            "status": {
+                "type": "string",
+                "enum": ["fetched", "not_modified", "unchanged", "failed", "gone", "busy"],
+            },
+            "http_status": {"type": ["integer", "null"]},
+            "error": {"type": ["string", "null"]},
+            **counted(),
+            "next_check_at": {"type": ["string", "null"], "format": "date-time"},
+            "final_url": {
+                "type": ["string", "null"],
+                "description": "The URL the document came from after redirects; null when "
+                "nothing was fetched (a failure, or busy)",
+            },
+        },
+    },
+    "HubSubscription": {
+        "type": "object",
+        "required": ["id", "topic", "callback", "state", "signed", "lease_seconds", "failures"],
+        "properties": {
+            "id": {"type": "integer"},
+            "topic": {"type": "string", "description": "The feed URL subscribed to"},
+            "callback": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": ["active", "retrying", "pending", "failed"],
+                "description": "active; retrying (deliveries "
+                "failing); pending (intent not "
+                "verified yet); failed "
+                "(verification failed)",
+            },
+            "signed": {
+                "type": "boolean",
+                "description": "Whether deliveries carry "
+                "X-Hub-Signature (the secret "
+                "itself is never shown)",
+            },
+            "lease_seconds": {"type": "integer"},
+            "verified_at": {"type": ["string", "null"], "format": "date-time"},
+            "expires_at": {"type": ["string", "null"], "format": "date-time"},
+            "pending": {"type": ["string", "null"], "enum": ["subscribe", "unsubscribe", None]},
+            "verify_error": {"type": ["string", "null"]},
+            "last_delivery_at": {"type": ["string", "null"], "format": "date-time"},
+            "last_status": {"type": ["integer", "null"]},
+            "last_error": {"type": ["string", "null"]},
+            "failures": {
+                "type": "integer",
+                "description": "Failed attempts at the current delivery",
+            },
+            "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "HubSubscriptionList": {
+        "type": "object",
+        "required": ["items", "count"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/HubSubscription"}},
+            "count": {"type": "integer"},
+        },
+    },
+}
+
+
+def _answer(description: str, schema: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description}
+    if schema == "text/html":
+        answer["content"] = {"text/html": {"schema": {"type": "string"}}}
+    elif schema is not None:
+        shape = ref(schema) if isinstance(schema, str) else schema
+        answer["content"] = {"application/json": {"schema": shape}}
+    return answer
+
+
+def paths() -> dict[str, Any]:
+    """The `paths` object: every operation with its parameters, body and answers."""
+    found: dict[str, Any] = {}
+    for op in OPERATIONS:
+        item = found.setdefault(op.path, {})
+        names = re.findall(r"{(\w+)}", op.path)
+        if names and "parameters" not in item:
+            item["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS[name]}
+                for name in names
+            ]
+        entry: dict[str, Any] = {"operationId": op.operation_id}
+        if op.summary:
+            entry["summary"] = op.summary
+        if op.description:
+            entry["description"] = op.description
+        if op.parameters:
+            entry["parameters"] = list(op.parameters)
+        if op.body:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref(op.body)}},
+            }
+        responses = {str(op.status): _answer(op.answer, op.schema)}
+        for code in op.errors:
+            responses[str(code)] = _answer(op.wording.get(code, ERRORS[code]), "Error")
+        entry["responses"] = responses
+        if op.public:
+            entry["security"] = []
+        item[op.method] = entry
+    return found
+
+
+@cache
+def _document(bound_values: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+    schemas = input_schemas(ArticleInput, SourceInput, TagFeedInput)
+    # PATCH merges into what is stored, and preview fills in a slug and title: the same
+    # shapes with every field optional.
+    schemas["ArticlePatch"] = partial(schemas["ArticleInput"], "Any fields of ArticleInput")
+    schemas["SourcePatch"] = partial(schemas["SourceInput"], "Any fields of SourceInput")
+    schemas["TagRuleInput"] = partial(
+        schemas["TagFeedInput"],
+        "Like TagFeedInput with every field optional (PUT takes the slug from the path "
+        "unless given).",
+    )
+    schemas |= copy.deepcopy(ANSWERS)
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Feeds API", "version": "1", "description": DESCRIPTION},
+        "security": [{"bearerAuth": []}],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `feeds tokens create`",
+                }
+            },
+            "schemas": schemas,
+        },
+    }
+    resolved: dict[str, Any] = resolve_settings(document, dict(bound_values))
+    return resolved
+
+
+def document(settings: Any, server_url: str) -> dict[str, Any]:
+    """The document for these settings, its server URL built on the public URL."""
+    built = dict(_document(tuple(bounds(settings).items())))
+    built["servers"] = [{"url": server_url}]
+    return built
