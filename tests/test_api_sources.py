@@ -138,3 +138,4 @@ def test_metrics_count_fetches_and_items(
     assert 'feeds_ingest_fetches_total{outcome="fetched"}' in text
     assert 'feeds_ingest_items_total{kind="new"}' in text
     assert "feeds_ingest_fetch_seconds_bucket" in text
+    assert 'feeds_ingest_documents_total{parser="lxml"}' in text

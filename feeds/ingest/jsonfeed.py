@@ -40,6 +40,7 @@ def parse_json_feed(body: bytes, *, base_url: str) -> ParsedFeed:
         language=_json_str(doc, "language").strip() or None,
         hubs=_json_hubs(doc),
         self_url=_json_url(doc, "feed_url", base_url),
+        parser="json",
     )
 
 

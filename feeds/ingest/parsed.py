@@ -73,3 +73,5 @@ class ParsedFeed:
     # (rel="self", JSON Feed `feed_url`), the topic to subscribe to.
     hubs: tuple[str, ...] = ()
     self_url: str | None = None
+    # Which reader ran: "lxml" (xmlfeed.py), "feedparser" or "json".
+    parser: str = "feedparser"

@@ -80,6 +80,8 @@ class PreparedDocument:
     # (the feed's self URL, else the URL fetched). None when nothing was parsed.
     hubs: tuple[str, ...] | None = None
     topic: str | None = None
+    # Which reader parsed it (ParsedFeed.parser); None when nothing was parsed.
+    parser: str | None = None
 
 
 def prepare(
@@ -104,4 +106,4 @@ def prepare(
     entries = normalize(parsed, source, fetched_at, options, check)
     hubs = tuple(dict.fromkeys(result.hub_links + parsed.hubs))
     topic = result.self_link or parsed.self_url or result.final_url
-    return PreparedDocument(entries, parsed.language, warnings, hubs, topic)
+    return PreparedDocument(entries, parsed.language, warnings, hubs, topic, parsed.parser)

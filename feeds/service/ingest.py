@@ -161,6 +161,8 @@ class Ingester:
                 document = prepare(
                     result, source, self.ctx.now(), self.normalize_options, budget.check
                 )
+                if document.parser:
+                    metrics.DOCUMENTS.labels(document.parser).inc()
                 document = self._size_images(source, document)
                 budget.check("before storing")
             outcome = self._store(source, heartbeat.until, result, document)

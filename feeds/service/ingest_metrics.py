@@ -22,6 +22,11 @@ SKIPPED = Counter(
     ["reason"],
 )
 SKIP_REASONS = ("duplicates", "too_old", "over_limit", "refused")
+DOCUMENTS = Counter(
+    "feeds_ingest_documents_total",
+    "Fetched documents parsed, by the reader that parsed them (lxml, feedparser, json)",
+    ["parser"],
+)
 FETCH_SECONDS = Histogram(
     "feeds_ingest_fetch_seconds",
     "Seconds from the start of a fetch to the stored outcome",
