@@ -174,6 +174,16 @@ class TagRule:
             return "every any_of hashtag is also in none_of"
         return None
 
+    def as_lists(self) -> dict[str, list[str] | bool]:
+        """The rule's fields as JSON and the tag feed table hold them, by the same names."""
+        return {
+            "any_of": list(self.any_of),
+            "all_of": list(self.all_of),
+            "none_of": list(self.none_of),
+            "sections": list(self.sections),
+            "include_sponsored": self.include_sponsored,
+        }
+
 
 @dataclass(frozen=True)
 class TagFeed:

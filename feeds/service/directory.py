@@ -38,6 +38,10 @@ class FeedFacts:
     newest: datetime | None
 
 
+def _articles(count: int) -> str:
+    return f"{count} article{'s' if count != 1 else ''}"
+
+
 class DirectoryService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -58,43 +62,27 @@ class DirectoryService:
             ),
         ]
         with self.ctx.store.read() as conn:
-            for section in section_store.all_sections(conn):
-                entries.append(
-                    (
-                        FeedKey(FeedKind.SECTION, section.slug),
-                        "Sections",
-                        f"{site}: {section.title}",
-                        section.description,
-                    )
-                )
-            for feed in tagfeed_store.all_feeds(conn):
-                entries.append(
-                    (
-                        FeedKey(FeedKind.CUSTOM, feed.slug),
-                        "Topics",
-                        f"{site}: {feed.title}",
-                        feed.description,
-                    )
-                )
+            # Sections and tag feeds are named by their slug, title and description alike.
+            named = (
+                (FeedKind.SECTION, "Sections", section_store.all_sections(conn)),
+                (FeedKind.CUSTOM, "Topics", tagfeed_store.all_feeds(conn)),
+            )
+            for kind, group, feeds in named:
+                entries += [
+                    (FeedKey(kind, f.slug), group, f"{site}: {f.title}", f.description)
+                    for f in feeds
+                ]
             for slug, name, count in feedquery.authors_in_use(conn, now, include_sponsored):
+                about = f"{_articles(count)} by {name}"
                 entries.append(
-                    (
-                        FeedKey(FeedKind.AUTHOR, slug),
-                        "Authors",
-                        f"{site}: {name}",
-                        f"{count} article{'s' if count != 1 else ''} by {name}",
-                    )
+                    (FeedKey(FeedKind.AUTHOR, slug), "Authors", f"{site}: {name}", about)
                 )
-            in_use = hashtag_store.all_in_use(conn, now, include_sponsored)
-            for tag, count in in_use:
-                entries.append(
-                    (
-                        FeedKey(FeedKind.TAG, tag.key),
-                        "Hashtags",
-                        f"{site}: #{tag.display}",
-                        f"{count} article{'s' if count != 1 else ''} tagged #{tag.display}",
-                    )
+            for tag, count in hashtag_store.all_in_use(conn, now, include_sponsored):
+                title, about = (
+                    f"{site}: #{tag.display}",
+                    f"{_articles(count)} tagged #{tag.display}",
                 )
+                entries.append((FeedKey(FeedKind.TAG, tag.key), "Hashtags", title, about))
         return [
             FeedListing(
                 key=key,

@@ -35,11 +35,7 @@ def tag_feed_to_dict(feed: TagFeed) -> dict[str, Any]:
         "slug": feed.slug,
         "title": feed.title,
         "description": feed.description,
-        "any_of": list(feed.rule.any_of),
-        "all_of": list(feed.rule.all_of),
-        "none_of": list(feed.rule.none_of),
-        "sections": list(feed.rule.sections),
-        "include_sponsored": feed.rule.include_sponsored,
+        **feed.rule.as_lists(),
         "limit": feed.limit,
         "managed_by": feed.managed_by,
     }

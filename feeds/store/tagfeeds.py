@@ -33,11 +33,7 @@ def _values(feed: TagFeed) -> dict[str, Any]:
         "slug": feed.slug,
         "title": feed.title,
         "description": feed.description,
-        "any_of": list(feed.rule.any_of),
-        "all_of": list(feed.rule.all_of),
-        "none_of": list(feed.rule.none_of),
-        "sections": list(feed.rule.sections),
-        "include_sponsored": feed.rule.include_sponsored,
+        **feed.rule.as_lists(),
         "item_limit": feed.limit,
         "managed_by": feed.managed_by,
     }
