@@ -1,4 +1,5 @@
-"""Article payloads from the API and from NDJSON imports: ArticleInput, declared once.
+"""Articles in and out: ArticleInput (API bodies, NDJSON imports) and ArticleAnswer
+(what the API and `--json` show), each declared once.
 
 Every problem is reported against the field it concerns; nothing is stored unless the
 whole payload is valid. Article HTML is sanitised here with the ingest policy, so the
@@ -13,15 +14,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, InstanceOf, ValidationInfo, WithJsonSchema
+from pydantic import (
+    BeforeValidator,
+    Field,
+    InstanceOf,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from feeds.hashtags import hashtag, merge, parse_hashtags
 from feeds.htmlbound import FEED_MAX_DEPTH, flatten_deep
 from feeds.ingest.sanitize import sanitize_html
-from feeds.models import Hashtag, Image, Status
+from feeds.models import Article, Hashtag, Image, Status
 from feeds.service.payload import (
     MAX_INT,
     SLUG_PATTERN,
+    Answer,
     Flag,
     Payload,
     Problem,
@@ -326,3 +335,63 @@ def validate(data: Any, *, default_language: str, max_hashtags: int) -> ArticleD
     """Check a whole article payload; raise ValidationError naming every bad field."""
     checked = check(ArticleInput, data, max_hashtags_per_article=max_hashtags)
     return checked.to_draft(default_language)
+
+
+def _displays(tags: Any) -> list[str]:
+    return [tag.display if isinstance(tag, Hashtag) else tag for tag in tags]
+
+
+Instant = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class ImageAnswer(Answer):
+    url: str
+    mime_type: str
+    length: Annotated[int | None, Field(ge=0)] = Field(
+        description="Size in bytes; null when unknown (0 on input means unknown too); "
+        "feeds leave an unknown size out"
+    )
+    alt: str
+
+
+class OriginAnswer(Answer):
+    """Where an ingested article came from."""
+
+    source_id: int
+    source: str = Field(validation_alias="source_title")
+    link: str | None
+    original_date: str | None
+
+
+class ArticleAnswer(Answer):
+    """An article as the API shows it; ArticleInput takes it back, less `id`, `guid`
+    and `origin`."""
+
+    id: Annotated[int | None, WithJsonSchema({"type": "integer"})]
+    guid: str
+    slug: str
+    title: str
+    summary: str
+    content_html: str
+    author: str
+    section: str
+    hashtags: Annotated[list[str], BeforeValidator(_displays)]
+    url: str | None
+    image: ImageAnswer | None
+    views: Annotated[int, Field(ge=0)]
+    sponsored: bool
+    status: Annotated[Status, WithJsonSchema({"type": "string", "enum": list(STATUSES)})]
+    language: str
+    published_at: Instant
+    updated_at: Instant
+    origin: OriginAnswer | None
+
+
+def article_to_dict(article: Article) -> dict[str, Any]:
+    """The API representation (ArticleAnswer) as JSON-ready values."""
+    shown: dict[str, Any] = ArticleAnswer.model_validate(article).model_dump(mode="json")
+    return shown

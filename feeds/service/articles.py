@@ -14,7 +14,7 @@ from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Article, ArticleFilter, FeedKey, FeedMoves, Status, TagFeed
 from feeds.service.article_import import ImportReport, import_records
-from feeds.service.article_input import ArticleDraft, validate
+from feeds.service.article_input import ArticleDraft, article_to_dict, validate
 from feeds.service.context import Context
 from feeds.service.feedkeys import TRENDING, in_trending, keys_of, query_for
 from feeds.settings import Settings
@@ -34,46 +34,6 @@ class SlugTaken(Conflict):
     """The wanted slug belongs to another article; `field` lets callers name it."""
 
     field = "slug"
-
-
-def article_to_dict(article: Article) -> dict[str, Any]:
-    """The API representation; `validate()` accepts it back (less the read-only fields)."""
-    image = article.image
-    origin = article.origin
-    return {
-        "id": article.id,
-        "guid": article.guid,
-        "slug": article.slug,
-        "title": article.title,
-        "summary": article.summary,
-        "content_html": article.content_html,
-        "author": article.author,
-        "section": article.section,
-        "hashtags": [tag.display for tag in article.hashtags],
-        "url": article.url,
-        "image": None
-        if image is None
-        else {
-            "url": image.url,
-            "mime_type": image.mime_type,
-            "length": image.length,
-            "alt": image.alt,
-        },
-        "views": article.views,
-        "sponsored": article.sponsored,
-        "status": article.status.value,
-        "language": article.language,
-        "published_at": article.published_at.isoformat(),
-        "updated_at": article.updated_at.isoformat(),
-        "origin": None
-        if origin is None
-        else {
-            "source_id": origin.source_id,
-            "source": origin.source_title,
-            "link": origin.link,
-            "original_date": origin.original_date,
-        },
-    }
 
 
 # What readers see of an article: a change to any of these is an edit, which moves

@@ -91,6 +91,13 @@ class Payload(BaseModel):
         return {}
 
 
+class Answer(BaseModel):
+    """Base of every answer model: read from a frozen dataclass's attributes of the same
+    names, shown with model_dump(mode="json"); documented under its name less `Answer`."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
@@ -254,17 +261,31 @@ def _untitled(schema: Any) -> Any:
     return out
 
 
-def input_schemas(*models: type[Payload]) -> dict[str, Any]:
-    """JSON Schemas of *models* and the models they hold, by class name, their
-    references pointing into an OpenAPI document's components."""
+def _name(model: str) -> str:
+    return model.removesuffix("Answer")
+
+
+def schemas(*models: type[Payload] | type[Answer]) -> dict[str, Any]:
+    """JSON Schemas of *models* and the models they hold, by class name (an answer's
+    without `Answer`), their references pointing into an OpenAPI document's components:
+    what a payload may be, what an answer is."""
     _, top = models_json_schema(
-        [(model, "validation") for model in models],
+        [
+            (model, "serialization" if issubclass(model, Answer) else "validation")
+            for model in models
+        ],
         ref_template="#/components/schemas/{model}",
     )
-    defs = top.get("$defs", {})
+    text = re.sub(
+        r'"#/components/schemas/(\w+)"',
+        lambda m: f'"#/components/schemas/{_name(m.group(1))}"',
+        json.dumps(top.get("$defs", {})),
+    )
+    defs = {_name(name): schema for name, schema in json.loads(text).items()}
+    models_named = [_name(model.__name__) for model in models]
     # Only what the models reference: types held behind a validator (InstanceOf) leave
     # definitions of their own that no schema points to.
-    wanted, todo = set(), [model.__name__ for model in models]
+    wanted, todo = set(), models_named
     while todo:
         name = todo.pop()
         if name not in wanted:

@@ -17,8 +17,9 @@ from functools import cache
 from typing import Any
 
 from feeds.models import ENTRY_FATES
-from feeds.service.article_input import ArticleInput
-from feeds.service.payload import bounds, input_schemas, partial, resolve_settings
+from feeds.service.article_input import ArticleAnswer, ArticleInput
+from feeds.service.payload import bounds, partial, resolve_settings
+from feeds.service.payload import schemas as schemas_of
 from feeds.service.source_input import SourceInput
 from feeds.service.tagfeed_input import TagFeedInput
 
@@ -234,75 +235,6 @@ ANSWERS: dict[str, Any] = {
             "error": {"type": "string"},
             "status": {"type": "integer"},
             "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-        },
-    },
-    "Image": {
-        "type": "object",
-        "required": ["url", "mime_type", "alt"],
-        "properties": {
-            "url": {"type": "string"},
-            "mime_type": {"type": "string"},
-            "length": {
-                "type": ["integer", "null"],
-                "minimum": 0,
-                "description": "Size in bytes; null when unknown (0 on "
-                "input means unknown too); feeds leave an "
-                "unknown size out",
-            },
-            "alt": {"type": "string"},
-        },
-    },
-    "Origin": {
-        "type": "object",
-        "required": ["source_id", "source", "link", "original_date"],
-        "properties": {
-            "source_id": {"type": "integer"},
-            "source": {"type": "string"},
-            "link": {"type": ["string", "null"]},
-            "original_date": {"type": ["string", "null"]},
-        },
-    },
-    "Article": {
-        "type": "object",
-        "required": [
-            "id",
-            "guid",
-            "slug",
-            "title",
-            "summary",
-            "content_html",
-            "author",
-            "section",
-            "hashtags",
-            "url",
-            "image",
-            "views",
-            "sponsored",
-            "status",
-            "language",
-            "published_at",
-            "updated_at",
-            "origin",
-        ],
-        "properties": {
-            "id": {"type": "integer"},
-            "guid": {"type": "string"},
-            "slug": {"type": "string"},
-            "title": {"type": "string"},
-            "summary": {"type": "string"},
-            "content_html": {"type": "string"},
-            "author": {"type": "string"},
-            "section": {"type": "string"},
-            "hashtags": {"type": "array", "items": {"type": "string"}},
-            "url": {"type": ["string", "null"]},
-            "image": {"oneOf": [{"$ref": "#/components/schemas/Image"}, {"type": "null"}]},
-            "views": {"type": "integer", "minimum": 0},
-            "sponsored": {"type": "boolean"},
-            "status": {"type": "string", "enum": ["draft", "published", "withdrawn"]},
-            "language": {"type": "string"},
-            "published_at": {"type": "string", "format": "date-time"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "origin": {"oneOf": [{"$ref": "#/components/schemas/Origin"}, {"type": "null"}]},
         },
     },
     "ArticleList": {
@@ -585,7 +517,7 @@ def paths() -> dict[str, Any]:
 
 @cache
 def _document(bound_values: tuple[tuple[str, int], ...]) -> dict[str, Any]:
-    schemas = input_schemas(ArticleInput, SourceInput, TagFeedInput)
+    schemas = schemas_of(ArticleInput, SourceInput, TagFeedInput, ArticleAnswer)
     # PATCH merges into what is stored, and preview fills in a slug and title: the same
     # shapes with every field optional.
     schemas["ArticlePatch"] = partial(schemas["ArticleInput"], "Any fields of ArticleInput")
