@@ -125,11 +125,14 @@ def publish_command(everything: bool) -> None:
     report = service().publisher.run(everything=everything)
     text = (
         f"published {len(report.published)} feeds, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed, {len(report.failed)} failed"
+        f"{len(report.removed)} removed, {len(report.failed)} failed; "
+        f"{len(report.archives)} archive months written, "
+        f"{len(report.archives_removed)} removed, {len(report.archives_failed)} failed"
     )
     lines = [text] + [f"failed: {key.storage_key}: {error}" for key, error in report.failed]
+    lines += [f"failed: {name}: {error}" for name, error in report.archives_failed]
     emit(report.to_dict(), "\n".join(lines))
-    if report.failed:
+    if report.failed or report.archives_failed:
         raise SystemExit(1)
 
 

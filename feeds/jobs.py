@@ -31,8 +31,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from feeds.errors import FeedsError
 from feeds.service import Service
+from feeds.service.bounded import RENDER_THREAD
 from feeds.service.ingest import RefreshOutcome
-from feeds.service.publish import RENDER_THREAD, PublishReport
+from feeds.service.publish import PublishReport
 from feeds.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -220,17 +220,20 @@ class FeedVersion:
 class FeedMoves:
     """What writes do to feed versions: the feeds they changed now, the hashtags they
     made public, and feeds that will change by themselves at an instant (a scheduled
-    article coming due). Moves of several writes combine with `|`."""
+    article coming due), with the monthly archives they change: (feed, `YYYY-MM`, the
+    instant the change shows). Moves of several writes combine with `|`."""
 
     changed: frozenset[FeedKey] = frozenset()
     public_tags: frozenset[str] = frozenset()
     expected: tuple[tuple[frozenset[FeedKey], datetime], ...] = ()
+    archives: frozenset[tuple[FeedKey, str, datetime]] = frozenset()
 
     def __or__(self, other: FeedMoves) -> FeedMoves:
         return FeedMoves(
             self.changed | other.changed,
             self.public_tags | other.public_tags,
             self.expected + other.expected,
+            self.archives | other.archives,
         )
 
 

@@ -16,11 +16,13 @@ feeds.service.publish.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +45,8 @@ FOLDERS = {
     FeedKind.CUSTOM: "custom",
     FeedKind.AUTHOR: "authors",
 }
+# A monthly archive's identity file (`YYYY-MM.rss`).
+MONTH_FILE = re.compile(r"\d{4}-\d{2}\.rss")
 MANIFEST = ".manifest"
 HEARTBEAT = ".publisher.json"
 LOCK = ".lock"
@@ -63,6 +67,22 @@ def relative_path(key: FeedKey, fmt: FeedFormat) -> str | None:
     if not value or value.startswith(".") or "/" in value or "\x00" in value or longest > NAME_MAX:
         return None
     return f"feeds/{FOLDERS[key.kind]}/{name}"
+
+
+def archive_relative_path(key: FeedKey, month: str, fmt: FeedFormat) -> str | None:
+    """`feeds/<kind>/<name>/archive/<YYYY-MM>.<fmt>`: one month of a feed (RFC 5005),
+    under the folder named like the feed's file; None for trending (no archives) and
+    for a feed that cannot be a file."""
+    folder = archive_folder(key)
+    return None if folder is None else f"{folder}/{month}.{FeedFormat(fmt).value}"
+
+
+def archive_folder(key: FeedKey) -> str | None:
+    """The folder of a feed's monthly archives, relative to the tree."""
+    if key.kind is FeedKind.TRENDING:
+        return None
+    relative = relative_path(key, FeedFormat.RSS)
+    return None if relative is None else relative.removesuffix(".rss") + "/archive"
 
 
 def etag_for(mtime: int, size: int) -> str:
@@ -135,6 +155,13 @@ def _write_atomically(path: Path, data: bytes, mtime: int) -> None:
         raise
 
 
+def remove_file(target: Path) -> None:
+    """Remove a published file, the identity first so it stops being found."""
+    target.unlink(missing_ok=True)
+    for suffix in SUFFIXES.values():
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
+
+
 class PublishedTree:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -152,6 +179,14 @@ class PublishedTree:
         target = self.path(key, fmt)
         if target is None:
             raise ValueError(f"{key.storage_key} cannot be published as a file")
+        return self.write_file(target, body, last_modified)
+
+    def archive_path(self, key: FeedKey, month: str, fmt: FeedFormat) -> Path | None:
+        relative = archive_relative_path(key, month, fmt)
+        return None if relative is None else self.root / relative
+
+    def write_file(self, target: Path, body: bytes, last_modified: datetime) -> Path:
+        """Write one published file and its compressed siblings (see `write`)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         mtime = int(last_modified.timestamp())
         for coding, data in compress(body).items():
@@ -160,15 +195,31 @@ class PublishedTree:
         return target
 
     def remove(self, key: FeedKey) -> None:
-        """Unpublish a feed: its files first (identity first, so it stops being found)."""
+        """Unpublish a feed: its files first (identity first, so it stops being found),
+        then its archives."""
         for fmt in FeedFormat:
             target = self.path(key, fmt)
-            if target is None:
-                continue
-            target.unlink(missing_ok=True)
-            for suffix in SUFFIXES.values():
-                target.with_name(target.name + suffix).unlink(missing_ok=True)
+            if target is not None:
+                remove_file(target)
         self._record_path(key).unlink(missing_ok=True)
+        folder = archive_folder(key)
+        if folder is not None:
+            for path in sorted((self.root / folder).glob("*-*.*")):
+                if path.suffix in (".rss", ".atom", ".json"):
+                    remove_file(path)
+            # Not there, or not empty (a write racing): left for the next removal.
+            with contextlib.suppress(OSError):
+                (self.root / folder).rmdir()
+
+    def remove_archive(self, key: FeedKey, month: str) -> bool:
+        """Unpublish one month (it holds nothing any more); whether it was published."""
+        existed = False
+        for fmt in FeedFormat:
+            target = self.archive_path(key, month, fmt)
+            if target is not None and target.exists():
+                existed = True
+                remove_file(target)
+        return existed
 
     # -- the manifest -----------------------------------------------------------------
 

@@ -43,23 +43,29 @@ def archived(
 ) -> list[dict[str, Any]]:
     """The articles created, as the API returned them."""
     clock.now = NOW
-    ids = []
-    for number, when in enumerate(DATES):
-        payload = article_payload(
-            title=f"Story {number}",
-            url=f"https://news.example.com/story-{number}",
-            published_at=when,
-            hashtags=["Archive"] if number % 2 else ["Archive", "Even"],
-        )
-        response = client.post("/api/v1/articles", json=payload, headers=admin_token)
-        assert response.status_code == 201, response.data
-        ids.append(response.get_json())
+    ids = [post_story(client, admin_token, number, when) for number, when in enumerate(DATES)]
     # A scheduled article is not in any archive until it comes due.
     scheduled = article_payload(
         title="Tomorrow", url="https://news.example.com/later", published_at="2026-03-11T00:00:00Z"
     )
     assert client.post("/api/v1/articles", json=scheduled, headers=admin_token).status_code == 201
     return ids
+
+
+def post_story(
+    client: FlaskClient, token: dict[str, str], number: int, when: str
+) -> dict[str, Any]:
+    """Story <number> published at `when`, tagged #Archive (and #Even when even)."""
+    payload = article_payload(
+        title=f"Story {number}",
+        url=f"https://news.example.com/story-{number}",
+        published_at=when,
+        hashtags=["Archive"] if number % 2 else ["Archive", "Even"],
+    )
+    response = client.post("/api/v1/articles", json=payload, headers=token)
+    assert response.status_code == 201, response.data
+    body: dict[str, Any] = response.get_json()
+    return body
 
 
 def walk_json(client: FlaskClient, feed: str) -> tuple[list[str], list[str]]:

@@ -51,9 +51,14 @@ def titles(service: Service, key: FeedKey) -> dict[str, list[str]]:
     }
 
 
-def mtimes(service: Service) -> dict[Path, int]:
+def mtimes(service: Service, *, archives: bool = False) -> dict[Path, int]:
+    """Each published file's mtime_ns: the feeds', or (`archives`) the monthly archives'."""
     root = service.publisher.tree.root / "feeds"
-    return {path: path.stat().st_mtime_ns for path in root.rglob("*") if path.is_file()}
+    return {
+        path: path.stat().st_mtime_ns
+        for path in root.rglob("*")
+        if path.is_file() and ("archive" in path.relative_to(root).parts[:-1]) == archives
+    }
 
 
 def post(client: FlaskClient, token: dict[str, str], **fields: Any) -> dict[str, Any]:

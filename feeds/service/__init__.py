@@ -47,7 +47,7 @@ class Service:
         self.archives = ArchiveService(self.ctx, self.feeds)
         self.feed_pages = FeedPageService(self.ctx, self.feeds)
         self.hub = HubService(self.ctx, self.feeds)
-        self.publisher = Publisher(self.ctx, self.feeds)
+        self.publisher = Publisher(self.ctx, self.feeds, self.archives)
         self.hub.attach(self.publisher)
         self.tokens = TokenService(self.ctx)
         self.pollers = PollerService(self.ctx)

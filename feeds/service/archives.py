@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from feeds.errors import NotFound
 from feeds.feedcache import CachedFeed
-from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.models import Article, FeedFormat, FeedKey, FeedKind
 from feeds.render.document import FeedDocument
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
@@ -55,6 +55,29 @@ def month_range(month: str) -> tuple[datetime, datetime]:
     start = datetime(year, number, 1, tzinfo=UTC)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     return start, end
+
+
+@dataclass(frozen=True)
+class _Month:
+    articles: tuple[Article, ...]
+    before: datetime | None  # the newest article before the month
+    after: datetime | None  # the oldest after it, visible now
+    changed: datetime
+    title: str
+    description: str
+    section_titles: dict[str, str]
+
+
+@dataclass(frozen=True)
+class MonthRender:
+    """One month of a feed rendered for publishing, with the months either side."""
+
+    key: FeedKey
+    month: str
+    bodies: dict[FeedFormat, bytes]  # empty: the month holds nothing
+    last_modified: datetime
+    prev_month: str | None
+    next_month: str | None
 
 
 @dataclass(frozen=True)
@@ -105,23 +128,34 @@ class ArchiveService:
         self, key: FeedKey, fmt: FeedFormat, month: str, start: datetime, end: datetime,
         now: datetime,
     ) -> FeedDocument:  # fmt: skip
+        found = self._month(key, start, end, now)
+        if not found.articles:
+            raise NotFound(f"no archive for {month}")
+        return self._document(key, fmt, month, found)
+
+    def _month(self, key: FeedKey, start: datetime, end: datetime, now: datetime) -> _Month:
+        """What one month's archive is made of, in every format (one set of queries)."""
         settings = self.ctx.settings
-        root = settings.public_root
         # Only what is visible now: a month still running ends at the present.
         high = min(end, now + timedelta(microseconds=1))
         with self.ctx.store.read() as conn:
             tag_feed = self.feeds.resolve(conn, key, now)
             spec = query_for(key, settings, now, tag_feed)
             found = monthquery.between(conn, spec, start, high) if start < high else []
-            if not found:
-                raise NotFound(f"no archive for {month}")
             before = monthquery.newest_before(conn, spec, start)
             after = monthquery.oldest_from(conn, spec, end, high=now + timedelta(microseconds=1))
+            if not found:
+                return _Month((), before, after, EPOCH, "", "", {})
             changed = monthquery.last_change(conn, spec, start, high) or EPOCH
             title, description = self.feeds.describe(conn, key, tag_feed, now)
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
         if after is not None:
             changed = max(changed, after)  # the next-archive link appeared then
+        return _Month(tuple(found), before, after, changed, title, description, section_titles)
+
+    def _document(self, key: FeedKey, fmt: FeedFormat, month: str, found: _Month) -> FeedDocument:
+        settings = self.ctx.settings
+        root = settings.public_root
 
         def url(other: datetime | None) -> str | None:
             return None if other is None else root + archive_path(key, month_of(other), fmt)
@@ -129,18 +163,69 @@ class ArchiveService:
         current = feed_path(key, fmt)
         return FeedDocument(
             id=f"tag:{settings.guid_authority}:{current.rsplit('.', 1)[0]}",
-            title=f"{title} ({month})",
-            description=description,
+            title=f"{found.title} ({month})",
+            description=found.description,
             home_url=settings.site_url or root + "feeds/",
             self_url=root + archive_path(key, month, fmt),
             language=settings.language,
-            updated=changed.replace(microsecond=0),
+            updated=found.changed.replace(microsecond=0),
             ttl_minutes=max(1, settings.cache_max_age // 60),
             generator="Feeds",
             generator_version=__version__,
-            items=tuple(self.feeds.item(a, root, section_titles) for a in found),
+            items=tuple(self.feeds.item(a, root, found.section_titles) for a in found.articles),
             archive=True,
             current_url=root + current,
-            prev_archive_url=url(before),
-            next_archive_url=url(after),
+            prev_archive_url=url(found.before),
+            next_archive_url=url(found.after),
         )
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def render_month(
+        self, key: FeedKey, month: str, not_before: datetime | None = None
+    ) -> MonthRender:
+        """One month of a feed in every format, for the publisher; `bodies` is empty when
+        the month holds no article (any more), and the neighbours are given either way
+        (their links change when this month appears or goes).
+
+        `not_before` is the Last-Modified already published: a month whose links changed
+        without any of its own articles changing (a neighbour emptied) must not go back
+        to an older date, nor keep one that validators would take for the old bytes.
+        """
+        if key.kind is FeedKind.TRENDING:
+            raise NotFound("trending is a ranking and has no archives")
+        start, end = month_range(month)
+        found = self._month(key, start, end, self.ctx.now())
+        if not_before is not None and found.changed < not_before:
+            found = replace(found, changed=not_before)
+        bodies: dict[FeedFormat, bytes] = {}
+        if found.articles:
+            for fmt in FeedFormat:
+                document = self._document(key, fmt, month, found)
+                with RENDER_LOCK:
+                    bodies[fmt] = WRITERS[fmt](document)
+        return MonthRender(
+            key,
+            month,
+            bodies,
+            found.changed.replace(microsecond=0),
+            None if found.before is None else month_of(found.before),
+            None if found.after is None else month_of(found.after),
+        )
+
+    def months(self, key: FeedKey) -> list[str]:
+        """Every month of the feed holding an article visible now, newest first (one
+        index probe a month: what the walk along prev-archive meets)."""
+        if key.kind is FeedKind.TRENDING:
+            return []
+        now = self.ctx.now()
+        found: list[str] = []
+        with self.ctx.store.read() as conn:
+            tag_feed = self.feeds.resolve(conn, key, now)
+            spec = query_for(key, self.ctx.settings, now, tag_feed)
+            newest = monthquery.newest_before(conn, spec, now + timedelta(microseconds=1))
+            while newest is not None:
+                month = month_of(newest)
+                found.append(month)
+                newest = monthquery.newest_before(conn, spec, month_range(month)[0])
+        return found

@@ -16,7 +16,7 @@ from feeds.models import Article, ArticleFilter, FeedKey, FeedMoves, Status, Tag
 from feeds.service.article_import import ImportReport, import_records
 from feeds.service.article_input import ArticleDraft, article_to_dict, validate
 from feeds.service.context import Context
-from feeds.service.feedkeys import TRENDING, in_trending, keys_of, query_for
+from feeds.service.feedkeys import TRENDING, in_trending, keys_of, month_of, query_for
 from feeds.settings import Settings
 from feeds.slugs import slugify
 from feeds.store import articles as article_store
@@ -69,11 +69,16 @@ def feed_moves(
         before is not None and after is not None and replace(before, views=after.views) == after
     )
     changed: set[FeedKey] = set()
+    # The archive of the month each side was shown in (both, when an edit moves the
+    # date to another month); trending is a ranking and has no archives.
+    months: set[tuple[FeedKey, str, datetime]] = set()
     for shown in (before, after):
         if shown is None:
             continue
         if not views_only:
-            changed |= keys_of(shown, tag_feeds, settings)
+            keys = keys_of(shown, tag_feeds, settings)
+            changed |= keys
+            months |= {(key, month_of(shown.published_at), now) for key in keys}
         if in_trending(shown, settings):
             changed.add(TRENDING)
     public = after.hashtag_keys if after is not None else frozenset()
@@ -83,7 +88,9 @@ def feed_moves(
         if in_trending(new, settings):
             coming.add(TRENDING)
         expected = ((frozenset(coming), new.published_at),)
-    return FeedMoves(frozenset(changed), public, expected)
+        due = month_of(new.published_at)
+        months |= {(key, due, new.published_at) for key in coming if key != TRENDING}
+    return FeedMoves(frozenset(changed), public, expected, frozenset(months))
 
 
 def record_change(ctx: Context, old: Article | None, new: Article | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from feeds.models import Article, FeedKey, FeedKind, FeedQuery, TagFeed
 from feeds.settings import Settings
@@ -28,6 +28,12 @@ def keys_of(article: Article, tag_feeds: Iterable[TagFeed], settings: Settings) 
             keys.add(FeedKey(FeedKind.AUTHOR, article.author_slug))
     keys.update(FeedKey(FeedKind.CUSTOM, f.slug) for f in tag_feeds if f.rule.matches(article))
     return keys
+
+
+def month_of(moment: datetime) -> str:
+    """The UTC calendar month an instant falls in, as archives name it (YYYY-MM)."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 def in_trending(article: Article, settings: Settings) -> bool:

@@ -21,7 +21,7 @@ from feeds.render.jsonfeed import render_json
 from feeds.render.rss import render_rss
 from feeds.service.articles import MAX_ID
 from feeds.service.context import Context
-from feeds.service.feedkeys import query_for
+from feeds.service.feedkeys import month_of, query_for
 from feeds.settings import Settings
 from feeds.singleflight import SingleFlight
 from feeds.store import feedquery
@@ -133,12 +133,6 @@ def archive_path(key: FeedKey, month: str, fmt: FeedFormat | str) -> str:
     """`feeds/<kind>/<name>/archive/<YYYY-MM>.<fmt>`: one month of a feed (RFC 5005)."""
     ext = FeedFormat(fmt).value
     return f"{feed_path(key, ext).removesuffix('.' + ext)}/archive/{month}.{ext}"
-
-
-def month_of(moment: datetime) -> str:
-    """The UTC calendar month an instant falls in, as archives name it (YYYY-MM)."""
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from feeds.errors import FeedsError, NotFound, StorageError
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.published import PublishedTree, Record, etag_for, relative_path
+from feeds.service.archive_publish import ArchivePublisher
+from feeds.service.archives import ArchiveService
+from feeds.service.bounded import bounded
 from feeds.service.context import Context
 from feeds.service.feedkeys import ALL, TRENDING
 from feeds.service.feeds import FeedService, RenderedFeed
@@ -38,16 +41,8 @@ from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-# The name of the threads feeds render in (the publish loop ignores their commits).
-RENDER_THREAD = "feeds-publish-render"
-
 # Called after each format of a feed is published, with the file and its validators.
 PublishHook = Callable[[FeedKey, FeedFormat, Path, str, datetime], None]
-
-
-class PublishTimeout(FeedsError):
-    """A feed's render took longer than `publish_timeout_seconds`."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +54,10 @@ class PublishReport:
     removed: tuple[FeedKey, ...] = ()
     failed: tuple[tuple[FeedKey, str], ...] = ()
     waiting: int = 0  # feeds never published, left for later rounds
+    # Monthly archives written, removed (emptied) and failed, as `<feed>/<YYYY-MM>`.
+    archives: tuple[str, ...] = ()
+    archives_removed: tuple[str, ...] = ()
+    archives_failed: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +66,11 @@ class PublishReport:
             "removed": [key.storage_key for key in self.removed],
             "failed": [{"feed": key.storage_key, "error": error} for key, error in self.failed],
             "waiting": self.waiting,
+            "archives": {
+                "published": list(self.archives),
+                "removed": list(self.archives_removed),
+                "failed": [{"archive": a, "error": e} for a, e in self.archives_failed],
+            },
         }
 
 
@@ -94,36 +98,14 @@ class _Round:
     failed: list[tuple[FeedKey, str]] = field(default_factory=list)
 
 
-def _bounded(work: Callable[[], T], seconds: float, what: str) -> T:
-    """Run `work` in a thread and stop waiting for it after `seconds`.
-
-    Python cannot stop a thread: a render that overruns finishes in the background and
-    its result is dropped. It only renders; files are written by the publisher itself,
-    so an abandoned render never writes anything.
-    """
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:  # handed to the caller below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name=f"{RENDER_THREAD} {what}", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        raise PublishTimeout(f"rendering {what} took longer than {seconds:g} s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
 class Publisher:
-    def __init__(self, ctx: Context, feeds: FeedService) -> None:
+    def __init__(
+        self, ctx: Context, feeds: FeedService, archives: ArchiveService | None = None
+    ) -> None:
         self.ctx = ctx
         self.feeds = feeds
         self.tree = PublishedTree(Path(ctx.settings.publish_dir))
+        self.archives = ArchivePublisher(ctx, archives or ArchiveService(ctx, feeds), self.tree)
         self.hooks: list[PublishHook] = []
         self._records: dict[FeedKey, Record] = {}
         self._stamp: int | None = None
@@ -247,6 +229,13 @@ class Publisher:
         present = set(existing)
         for key in [key for key in self._records if key not in present]:
             self._remove(key, done)
+        # Archives of the feeds that are published: the months writes moved, and every
+        # month of a feed published for the first time (or of every feed, with --all).
+        first = set(new) & set(done.published)
+        months = self.archives.run(
+            [key for key in existing if key in self._records],
+            [key for key in existing if key in self._records and (everything or key in first)],
+        )
         self._stamp = self.tree.manifest_stamp()
         self._summary, self._bucket = summary, self.feeds.trending_bucket(now)
         self._failed = {key for key, _ in done.failed}
@@ -256,6 +245,9 @@ class Publisher:
             tuple(done.removed),
             tuple(done.failed),
             waiting,
+            tuple(months.published),
+            tuple(months.removed),
+            tuple(months.failed),
         )
 
     def _existing(self, now: datetime) -> list[FeedKey]:
@@ -289,7 +281,7 @@ class Publisher:
         after = record.last_modified if record else None
         seconds = self.ctx.settings.publish_timeout_seconds
         try:
-            rendered = _bounded(lambda: self.feeds.render_all(key, after), seconds, key.storage_key)
+            rendered = bounded(lambda: self.feeds.render_all(key, after), seconds, key.storage_key)
         except NotFound:
             self._remove(key, done)  # gone since the round listed it
             return

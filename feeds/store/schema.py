@@ -344,3 +344,18 @@ source_push = Table(
     Column("refused", Integer, nullable=False, server_default=text("0")),
     Column("last_refused_at", UTCDateTime),
 )
+
+archive_moves = Table(
+    "archive_moves",
+    metadata,
+    # Monthly archives (RFC 5005) a write changed and the publisher has not published
+    # since: one row per feed, month and instant the change shows (a scheduled article's
+    # month changes when it comes due). `month` is `YYYY-MM`, or `*` for every month of
+    # the feed (its definition or a section title changed); `key` is `*` for every feed.
+    # `version` counts the writes, so the publisher deletes only the moves it published.
+    Column("key", String(500), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("due_at", UTCDateTime, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_archive_moves_due_at", "due_at"),
+)

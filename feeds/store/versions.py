@@ -14,6 +14,7 @@ from sqlalchemy import Connection, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from feeds.models import FeedKey, FeedKind, FeedMoves, FeedVersion
+from feeds.store import archive_moves
 from feeds.store import hashtags as hashtag_store
 from feeds.store.schema import feed_versions
 
@@ -62,6 +63,13 @@ def _moved(changed_at: datetime) -> dict[str, Any]:
 
 
 def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
+    """Mark feeds changed in what every item shows: every month of their archives too."""
+    keys = list(keys)
+    _bump(conn, keys, changed_at)
+    archive_moves.add_feeds(conn, keys, changed_at)
+
+
+def _bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
     """Mark feeds changed. Feeds never read yet have no row and need none."""
     storage_keys = _storage_keys(keys)
     if storage_keys:
@@ -74,7 +82,8 @@ def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> Non
 
 def move(conn: Connection, moves: FeedMoves, now: datetime) -> None:
     """Apply what writes did to feed versions (see FeedMoves), in the caller's transaction."""
-    bump(conn, moves.changed, now)
+    _bump(conn, moves.changed, now)
+    archive_moves.add(conn, [(k.storage_key, month, at) for k, month, at in moves.archives])
     hashtag_store.mark_public(conn, moves.public_tags)
     for keys, at in moves.expected:
         expect_change(conn, keys, at)
@@ -124,6 +133,7 @@ def redefine(conn: Connection, keys: Iterable[FeedKey], now: datetime) -> None:
     cached for an earlier feed of the same name. The next read also recomputes when
     the feed next changes by itself, since scheduled articles it now holds may differ.
     """
+    keys = list(keys)
     storage_keys = _storage_keys(keys)
     if storage_keys:
         conn.execute(
@@ -131,11 +141,13 @@ def redefine(conn: Connection, keys: Iterable[FeedKey], now: datetime) -> None:
             .where(feed_versions.c.key.in_(storage_keys))
             .values(**_moved(now), next_change_at=now)
         )
+    archive_moves.add_feeds(conn, keys, now)
 
 
 def bump_all(conn: Connection, now: datetime) -> None:
     """Every feed changed (a section renamed shows in every feed's categories)."""
     conn.execute(update(feed_versions).values(**_moved(now)))
+    archive_moves.add(conn, [(archive_moves.EVERY, archive_moves.EVERY, now)])
 
 
 def all_versions(conn: Connection) -> dict[FeedKey, int]:

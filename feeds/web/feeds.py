@@ -130,6 +130,14 @@ def author_feed(slug: str, fmt: str) -> Response:
 
 def _serve_archive(key: FeedKey, month: str, fmt: str) -> Response:
     svc = service()
+    if not prefers_page(request.headers.get("Accept")):
+        # The published month, as the fast path answers it (a query string sends the
+        # request here).
+        environ = {**request.environ, "REQUEST_METHOD": "GET"}  # Flask strips HEAD bodies
+        answer = published_files().answer(key, FeedFormat(fmt), environ, month)
+        if answer is not None:
+            FEED_REQUESTS.labels(fmt, str(answer.status)).inc()
+            return Response(answer.body, status=answer.status, headers=answer.headers)
     try:
         archive = svc.archives.get(key, FeedFormat(fmt), month)
     except NotFound as exc:

@@ -36,11 +36,13 @@ from feeds.published import (
     HEARTBEAT,
     SUFFIXES,
     PublishedTree,
+    archive_relative_path,
     etag_for,
     http_date,
     relative_path,
 )
-from feeds.service.feeds import feed_path, link_header
+from feeds.service.archives import month_range
+from feeds.service.feeds import archive_path, feed_path, link_header
 from feeds.settings import Settings
 from feeds.web import csp
 from feeds.web.httpcache import cache_control
@@ -49,6 +51,11 @@ from feeds.web.negotiate import prefers_page
 PATH = re.compile(
     r"/feeds/(?:(?P<general>all|trending)|(?P<folder>[a-z]+)/(?P<name>[^/]+))"
     r"\.(?P<fmt>rss|atom|json)"
+)
+# A monthly archive: /feeds/all/archive/2026-03.rss, /feeds/tags/<tag>/archive/...
+ARCHIVE_PATH = re.compile(
+    r"/feeds/(?:(?P<general>all)|(?P<folder>[a-z]+)/(?P<name>[^/]+))"
+    r"/archive/(?P<month>\d{4}-\d{2})\.(?P<fmt>rss|atom|json)"
 )
 KINDS = {folder: kind for kind, folder in FOLDERS.items()}
 # A name whose URL form is not its canonical one is redirected by the Flask route.
@@ -80,6 +87,7 @@ class _Prepared:
     """A published file read once, with the headers of its 200 and its 304."""
 
     signature: tuple[int, int, int]
+    past: bool  # an archive of a month that has ended (a long max-age)
     body: bytes
     etag: str
     mtime: int
@@ -97,7 +105,25 @@ class Answer:
 @lru_cache(maxsize=1 << 16)  # pure, and paths repeat: polls ask for the same feeds
 def feed_of(path_info: str) -> tuple[FeedKey, FeedFormat] | None:
     """The feed a WSGI PATH_INFO names, when it is the feed's one canonical URL."""
-    match = PATH.fullmatch(path_info)
+    return _named(PATH.fullmatch(path_info))
+
+
+@lru_cache(maxsize=1 << 12)
+def archive_of(path_info: str) -> tuple[FeedKey, FeedFormat, str] | None:
+    """The feed and month a WSGI PATH_INFO names, when it is a monthly archive's one
+    canonical URL."""
+    match = ARCHIVE_PATH.fullmatch(path_info)
+    found = _named(match)
+    if match is None or found is None:
+        return None
+    try:
+        month_range(match["month"])
+    except ValueError:
+        return None
+    return found[0], found[1], match["month"]
+
+
+def _named(match: re.Match[str] | None) -> tuple[FeedKey, FeedFormat] | None:
     if match is None:
         return None
     fmt = FeedFormat(match["fmt"])
@@ -176,8 +202,11 @@ class PublishedFiles:
         self._confirmed_at: float | None = None
         self._failing = False
         stale_if_error = settings.stale_if_error_seconds
+        self._cache_control = cache_control(settings.cache_max_age, stale_if_error)
+        # A month that has ended changes only when one of its articles is corrected or
+        # withdrawn: nginx's configuration gives the same max-age.
+        self._past_cache_control = cache_control(settings.archive_max_age, stale_if_error)
         self._common = [
-            ("Cache-Control", cache_control(settings.cache_max_age, stale_if_error)),
             ("Vary", "Accept-Encoding, Accept"),
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
@@ -185,15 +214,23 @@ class PublishedFiles:
             (csp.HEADER, csp.PUBLIC),
         ]
 
-    def answer(self, key: FeedKey, fmt: FeedFormat, environ: dict[str, Any]) -> Answer | None:
-        """The published file's answer, or None when the feed is not published.
+    def answer(
+        self, key: FeedKey, fmt: FeedFormat, environ: dict[str, Any], month: str | None = None
+    ) -> Answer | None:
+        """The published file's answer, or None when the feed (or its `month`'s
+        archive) is not published.
 
         A hit costs a stat: the bytes and every header but `Age` were prepared when
-        the file was first read, and stay as long as the file has not changed.
+        the file was first read, and stay as long as the file has not changed (and,
+        for an archive, its month has not ended since).
         """
-        base = self._base(key, fmt)
+        base = self._base(key, fmt, month)
         if base is None:
             return None
+        try:
+            past = month is not None and month_range(month)[1] <= self.clock()
+        except ValueError:
+            return None  # not a month: the route answers 404
         accept = environ.get("HTTP_ACCEPT_ENCODING", "")
         for coding, suffix in CODINGS:
             if suffix and not (accept and _accepts(accept, coding)):
@@ -206,8 +243,8 @@ class PublishedFiles:
             except OSError:
                 return None  # unreadable: let the route try the store
             prepared = self._prepared.get(path)
-            if prepared is None or prepared.signature != _signature(info):
-                prepared = self._prepare(path, key, fmt, coding)
+            if prepared is None or (prepared.signature, prepared.past) != (_signature(info), past):
+                prepared = self._prepare(path, key, fmt, coding, month, past)
                 if prepared is None:
                     continue  # removed since the stat
             age = self.age()
@@ -222,11 +259,22 @@ class PublishedFiles:
             return Answer(status, headers, body)
         return None
 
-    def _base(self, key: FeedKey, fmt: FeedFormat) -> str | None:
-        relative = relative_path(key, fmt)
+    def _base(self, key: FeedKey, fmt: FeedFormat, month: str | None) -> str | None:
+        if month is None:
+            relative = relative_path(key, fmt)
+        else:
+            relative = archive_relative_path(key, month, fmt)
         return None if relative is None else os.path.join(self.root, relative)
 
-    def _prepare(self, path: str, key: FeedKey, fmt: FeedFormat, coding: str) -> _Prepared | None:
+    def _prepare(
+        self,
+        path: str,
+        key: FeedKey,
+        fmt: FeedFormat,
+        coding: str,
+        month: str | None = None,
+        past: bool = False,
+    ) -> _Prepared | None:
         try:
             with open(path, "rb") as handle:
                 info = os.fstat(handle.fileno())
@@ -235,10 +283,14 @@ class PublishedFiles:
             return None
         mtime = int(info.st_mtime)
         etag = etag_for(mtime, len(body))
-        self_url = self.settings.public_root + feed_path(key, fmt)
+        if month is None:
+            self_url = self.settings.public_root + feed_path(key, fmt)
+        else:
+            self_url = self.settings.public_root + archive_path(key, month, fmt)
         not_modified = [
             ("ETag", etag),
             ("Last-Modified", http_date(mtime)),
+            ("Cache-Control", self._past_cache_control if past else self._cache_control),
             *self._common,
             ("Link", link_header(self.settings, self_url)),
         ]
@@ -249,7 +301,7 @@ class PublishedFiles:
         ]
         if coding != "identity":
             ok.append(("Content-Encoding", coding))
-        prepared = _Prepared(_signature(info), body, etag, mtime, ok, not_modified)
+        prepared = _Prepared(_signature(info), past, body, etag, mtime, ok, not_modified)
         self._keep(path, prepared)
         return prepared
 
@@ -317,8 +369,17 @@ class PublishedFeeds:
             and environ.get("PATH_INFO", "").startswith("/feeds/")
             and not prefers_page(environ.get("HTTP_ACCEPT"))
         ):
-            found = feed_of(environ["PATH_INFO"])
+            path = environ["PATH_INFO"]
+            found = feed_of(path)
             answer = self.files.answer(*found, environ) if found else None
+            if found is None and "/archive/" in path:
+                archive = archive_of(path)
+                answer = self.files.answer(*archive[:2], environ, archive[2]) if archive else None
+                if answer is not None:
+                    # Not counted as a poll of the feed: a client walking the history
+                    # is no subscriber.
+                    start_response(STATUS_LINES[answer.status], answer.headers)
+                    return [answer.body]
             if found is not None and answer is not None:
                 self.served(found[0], found[1], answer.status, environ)
                 start_response(STATUS_LINES[answer.status], answer.headers)
