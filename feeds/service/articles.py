@@ -221,10 +221,12 @@ class ArticleService:
         return replace(article, id=article_id)
 
     def get(self, article_id: int) -> Article:
-        if not 0 < article_id <= MAX_ID:
-            raise NotFound(f"no article {article_id}")
         with self.ctx.read() as conn:
-            found = article_store.get_by(conn, id=article_id)
+            return self._stored(conn, article_id)
+
+    def _stored(self, conn: Connection, article_id: int) -> Article:
+        """The stored article; NotFound also for an id no row can have."""
+        found = article_store.get_by(conn, id=article_id) if 0 < article_id <= MAX_ID else None
         if found is None:
             raise NotFound(f"no article {article_id}")
         return found
@@ -292,12 +294,8 @@ class ArticleService:
         the API would not accept (an empty title, an enclosure without a type), and
         withdrawing or restoring it must still work.
         """
-        if not 0 < article_id <= MAX_ID:
-            raise NotFound(f"no article {article_id}")
         with self.ctx.unit_of_work() as conn:
-            old = article_store.get_by(conn, id=article_id)
-            if old is None:
-                raise NotFound(f"no article {article_id}")
+            old = self._stored(conn, article_id)
             wanted = status if isinstance(status, Status) else status(conn, old)
             if old.status is wanted:
                 return old
@@ -320,12 +318,8 @@ class ArticleService:
         record_change(self.ctx, old, new)
 
     def _update(self, article_id: int, make: Any) -> Article:
-        if not 0 < article_id <= MAX_ID:
-            raise NotFound(f"no article {article_id}")
         with self.ctx.unit_of_work() as conn:
-            old = article_store.get_by(conn, id=article_id)
-            if old is None:
-                raise NotFound(f"no article {article_id}")
+            old = self._stored(conn, article_id)
             return self.revise(old, make(old))
 
     def revise(self, old: Article, draft: ArticleDraft) -> Article:

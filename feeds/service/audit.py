@@ -10,16 +10,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Connection
-
-from feeds.errors import Conflict, NotFound
+from feeds.errors import Conflict
 from feeds.models import Article, TagFeed
 from feeds.service.articles import ArticleService
 from feeds.service.catalog import CatalogService
 from feeds.service.context import Context
 from feeds.service.tagfeed_input import parse_tag_feed, tag_feed_to_dict
 from feeds.store import audit as audit_store
-from feeds.store import tagfeeds as tagfeed_store
 from feeds.store.audit import AuditEntry
 
 READ_ONLY = ("id", "managed_by")
@@ -117,8 +114,8 @@ class AuditService:
         self, actor: str, slug: str, payload: Any, *, partial: bool = False
     ) -> TagFeed:
         """Replace (or with `partial`, merge into) a tag feed; file-managed ones refuse."""
-        with self.ctx.unit_of_work() as conn:
-            current = self._editable(conn, slug)
+        with self.ctx.unit_of_work():
+            current = self._editable(slug)
             if isinstance(payload, dict):
                 base = tag_feed_to_dict(current) if partial else {"slug": slug}
                 payload = {k: v for k, v in (base | payload).items() if k not in READ_ONLY}
@@ -136,8 +133,8 @@ class AuditService:
         return stored
 
     def delete_tag_feed(self, actor: str, slug: str) -> None:
-        with self.ctx.unit_of_work() as conn:
-            current = self._editable(conn, slug)
+        with self.ctx.unit_of_work():
+            current = self._editable(slug)
             self.catalog.delete_tag_feed(slug)
             note(
                 self.ctx,
@@ -147,10 +144,9 @@ class AuditService:
                 before=tag_feed_to_dict(current),
             )
 
-    def _editable(self, conn: Connection, slug: str) -> TagFeed:
-        current = tagfeed_store.get(conn, slug)
-        if current is None:
-            raise NotFound(f"no tag feed {slug!r}")
+    def _editable(self, slug: str) -> TagFeed:
+        # Inside the caller's unit of work: the feed as the change will find it.
+        current = self.catalog.tag_feed(slug)
         if current.managed_by:
             raise file_managed(current)
         return current

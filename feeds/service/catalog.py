@@ -63,9 +63,13 @@ class CatalogService:
             return tagfeed_store.all_feeds(conn)
 
     def tag_feed(self, slug: str) -> TagFeed:
-        with self.ctx.store.read() as conn:
-            found = tagfeed_store.get(conn, slug)
-        if found is None:
+        """The stored tag feed (as the open unit of work sees it, if one is); NotFound."""
+        with self.ctx.read() as conn:
+            return self._stored(conn, slug)
+
+    def _stored(self, conn: Connection, slug: str) -> TagFeed:
+        found = tagfeed_store.get(conn, slug)
+        if found is None or found.id is None:
             raise NotFound(f"no tag feed {slug!r}")
         return found
 
@@ -85,9 +89,7 @@ class CatalogService:
 
     def update_tag_feed(self, slug: str, feed: TagFeed) -> TagFeed:
         with self.ctx.unit_of_work() as conn:
-            current = tagfeed_store.get(conn, slug)
-            if current is None:
-                raise NotFound(f"no tag feed {slug!r}")
+            current = self._stored(conn, slug)
             self._check_sections(conn, feed)
             if feed.slug != slug and tagfeed_store.get(conn, feed.slug) is not None:
                 raise Conflict(f"a tag feed with slug {feed.slug!r} exists")
@@ -101,9 +103,8 @@ class CatalogService:
 
     def delete_tag_feed(self, slug: str) -> None:
         with self.ctx.unit_of_work() as conn:
-            current = tagfeed_store.get(conn, slug)
-            if current is None or current.id is None:
-                raise NotFound(f"no tag feed {slug!r}")
+            current = self._stored(conn, slug)
+            assert current.id is not None
             tagfeed_store.delete_feed(conn, current.id)
             version_store.redefine(conn, [FeedKey(FeedKind.CUSTOM, slug)], self.ctx.now())
 

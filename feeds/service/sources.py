@@ -71,10 +71,12 @@ class SourceService:
             return source_store.all_sources(conn)
 
     def get(self, source_id: int) -> Source:
-        if not 0 < source_id <= MAX_ID:
-            raise NotFound(f"no source {source_id}")
-        with self.ctx.store.read() as conn:
-            found = source_store.get(conn, source_id)
+        with self.ctx.read() as conn:
+            return self._stored(conn, source_id)
+
+    def _stored(self, conn: Connection, source_id: int) -> Source:
+        """The stored source; NotFound also for an id no row can have."""
+        found = source_store.get(conn, source_id) if 0 < source_id <= MAX_ID else None
         if found is None:
             raise NotFound(f"no source {source_id}")
         return found
@@ -205,9 +207,7 @@ class SourceService:
         return [e for e in found if e.target_id == str(source_id)][:limit]
 
     def _editable(self, conn: Connection, source_id: int) -> Source:
-        current = source_store.get(conn, source_id) if 0 < source_id <= MAX_ID else None
-        if current is None:
-            raise NotFound(f"no source {source_id}")
+        current = self._stored(conn, source_id)
         if current.managed_by is not None:
             raise ManagedByFile(current)
         return current
