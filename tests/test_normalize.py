@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from feeds.hashtags import hashtag
+from feeds.ingest.dates import trusted_date
 from feeds.ingest.normalize import (
     IngestedItem,
     NormalizeOptions,
     identity_url,
     normalize,
-    trusted_date,
 )
 from feeds.ingest.parse import parse_feed
 from feeds.ingest.parsed import DateValue, MediaRef, ParsedEntry, ParsedFeed

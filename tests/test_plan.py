@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.hashtags import hashtag
 from feeds.ingest.normalize import IngestedItem, Refusal
-from feeds.ingest.plan import plan_refresh, unsized_images
+from feeds.ingest.plan import plan_refresh, unsized_images, unsized_written
 from feeds.models import Article, Image, Origin, Source, Status
 from feeds.refresh_plan import RefreshPlan, SkipReason, StoredEntry
 
@@ -159,3 +159,31 @@ def test_an_undated_entry_keeps_its_stored_date_and_a_learned_image_length() -> 
     assert unsized_images(plan([other], {"u": StoredEntry(5, "x", old)})) == [
         "https://img.example/new.jpg"
     ]
+
+
+def test_the_images_to_size_are_those_the_plan_writes_without_a_length() -> None:
+    """unsized_written answers what unsized_images(plan) answers, without a plan."""
+    known = Image("https://img.example/known.jpg", "image/jpeg", None)
+    old = replace(stored_article("kept", 5), image=replace(known, length=900))
+    unsized = [
+        item(name, hours=hours, image=Image(f"https://img.example/{name}.jpg", "image/jpeg", None))
+        for name, hours in (("a", 1), ("b", 2), ("c", 3), ("d", 4), ("old", 24 * 40))
+    ]
+    entries: list[IngestedItem | Refusal] = [
+        *unsized,
+        item("sized", image=Image("https://img.example/s.jpg", "image/jpeg", 10)),
+        item("kept", content="edited", image=known),
+        item("moved", content="edited", image=unsized[0].image),
+        Refusal("bad", "too large"),
+    ]
+    stored = {
+        "kept": StoredEntry(5, "x", old),
+        "moved": StoredEntry(6, "x", stored_article("moved", 6)),
+        "b": StoredEntry(7, "h-b-"),
+    }
+    for source in (SOURCE, replace(SOURCE, max_items=10)):
+        made = plan_refresh(
+            source, entries, stored, now=NOW, language="en", guid_authority="x", new_id=uuid.uuid4
+        )
+        assert unsized_written(source, entries, stored, NOW) == unsized_images(made)
+    assert unsized_written(SOURCE, entries, stored, NOW) == ["https://img.example/a.jpg"]

@@ -59,15 +59,26 @@ def trusted_date(date: DateValue) -> datetime | None:
     return date.value
 
 
+def trusted_dates(entry: ParsedEntry) -> tuple[datetime | None, datetime | None]:
+    """The entry's (published, updated), each None unless trusted."""
+    return trusted_date(entry.published), trusted_date(entry.updated)
+
+
 def entry_dates(
-    entry: ParsedEntry, fetched_at: datetime, window_seconds: int, fallback: datetime
+    entry: ParsedEntry,
+    fetched_at: datetime,
+    window_seconds: int,
+    fallback: datetime,
+    trusted: tuple[datetime | None, datetime | None] | None = None,
 ) -> tuple[datetime, datetime]:
+    """(published, updated); *trusted* is `trusted_dates(entry)` when already known."""
     limit = fetched_at + timedelta(seconds=window_seconds)
 
     def settle(value: datetime | None) -> datetime | None:
         return None if value is None else (fetched_at if value > limit else value)
 
-    published = settle(trusted_date(entry.published))
-    updated = settle(trusted_date(entry.updated))
+    trusted_published, trusted_updated = trusted or trusted_dates(entry)
+    published = settle(trusted_published)
+    updated = settle(trusted_updated)
     published = published or updated or fallback
     return published, max(updated or published, published)

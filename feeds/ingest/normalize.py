@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from feeds.hashtags import hashtag, merge, normalize_key
 from feeds.htmlbound import flatten_deep
-from feeds.ingest.dates import entry_dates, trusted_date
+from feeds.ingest.dates import entry_dates, trusted_dates
 from feeds.ingest.images import pick_image
 from feeds.ingest.parsed import ParsedEntry, ParsedFeed
 from feeds.ingest.sanitize import clean_text, html_to_text, safe_url, sanitize_html
@@ -116,10 +116,11 @@ def normalize(
         if check is not None:
             check(f"at entry {position} of {len(feed.entries)}")
         fallback = first_fallback - timedelta(seconds=undated)
-        if trusted_date(entry.published) is None and trusted_date(entry.updated) is None:
+        trusted = trusted_dates(entry)
+        if trusted == (None, None):
             undated += 1
         try:
-            found.append(normalize_entry(entry, source, fetched_at, options, fallback))
+            found.append(normalize_entry(entry, source, fetched_at, options, fallback, trusted))
         except EntryRefused as exc:
             found.append(Refusal(entry_label(entry, position), str(exc)))
         except Exception as exc:  # one unreadable entry must not cost the others
@@ -148,8 +149,10 @@ def normalize_entry(
     fetched_at: datetime,
     options: NormalizeOptions,
     fallback: datetime | None = None,
+    trusted: tuple[datetime | None, datetime | None] | None = None,
 ) -> IngestedItem:
-    """One entry as an item; *fallback* (default: the fetch time) dates an undated one.
+    """One entry as an item; *fallback* (default: the fetch time) dates an undated one;
+    *trusted* is `trusted_dates(entry)` when the caller has it already.
 
     EntryRefused when its text is too large to take; markup nested too deep is flattened
     (its text kept) before nh3 sees it, with a warning.
@@ -175,8 +178,9 @@ def normalize_entry(
         or UNTITLED
     )
     link = safe_url(entry.link, source.url) if entry.link else None
+    trusted = trusted or trusted_dates(entry)
     published, updated = entry_dates(
-        entry, fetched_at, options.future_window_seconds, fallback or fetched_at
+        entry, fetched_at, options.future_window_seconds, fallback or fetched_at, trusted
     )
     hashtags = merge(source.hashtags, category_hashtags(entry.categories, source.categories))
     if len(hashtags) > options.max_hashtags:
@@ -184,29 +188,31 @@ def normalize_entry(
         warnings.append(f"hashtags cut to the first {options.max_hashtags} of {len(hashtags)}")
         hashtags = hashtags[: options.max_hashtags]
     image = pick_image(entry, content_html)
-    item = IngestedItem(
-        origin_id=origin_id(entry, link, title, content_html),
+    identity = origin_id(entry, link, title, content_html)
+    summary = truncate(summary_text, options.summary_max)
+    author = truncate(clean_text(entry.author, collapse=True), options.author_max)
+    # Raw date strings, not the resolved datetimes: a missing date resolves to the fetch
+    # time, which would make an untouched entry look changed on every fetch.
+    fingerprint = [identity, title, summary, content_html, author, link, entry.published.raw,
+                   entry.updated.raw, [tag.key for tag in hashtags],
+                   image.url if image else None]  # fmt: skip
+    digest = hashlib.sha256(json.dumps(fingerprint, ensure_ascii=False).encode()).hexdigest()
+    return IngestedItem(
+        origin_id=identity,
         title=title,
-        summary=truncate(summary_text, options.summary_max),
+        summary=summary,
         content_html=content_html,
-        author=truncate(clean_text(entry.author, collapse=True), options.author_max),
+        author=author,
         link=link,
         published_at=published,
         updated_at=updated,
         original_date=entry.published.raw or entry.updated.raw,
         hashtags=hashtags,
         image=image,
-        content_hash="",
-        dated=trusted_date(entry.published) is not None or trusted_date(entry.updated) is not None,
+        content_hash=digest,
+        dated=trusted != (None, None),
         warnings=tuple(warnings),
     )
-    # Raw date strings, not the resolved datetimes: a missing date resolves to the fetch
-    # time, which would make an untouched entry look changed on every fetch.
-    fingerprint = [item.origin_id, item.title, item.summary, item.content_html, item.author,
-                   item.link, entry.published.raw, entry.updated.raw,
-                   [tag.key for tag in hashtags], image.url if image else None]  # fmt: skip
-    digest = hashlib.sha256(json.dumps(fingerprint, ensure_ascii=False).encode()).hexdigest()
-    return replace(item, content_hash=digest)
 
 
 def bounded(entry: ParsedEntry, options: NormalizeOptions) -> tuple[ParsedEntry, int]:
@@ -214,6 +220,8 @@ def bounded(entry: ParsedEntry, options: NormalizeOptions) -> tuple[ParsedEntry,
     were removed to make it so; EntryRefused when a text field is over `entry_max_bytes`."""
     texts = {"title": entry.title, "summary": entry.summary, "content": entry.content_html}
     for name, text in texts.items():
+        if len(text) * 4 <= options.entry_max_bytes:
+            continue  # no character takes more than four bytes in UTF-8
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > options.entry_max_bytes:
             raise EntryRefused(

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from feeds.ingest.normalize import IngestedItem, Refusal, truncate
-from feeds.models import Article, Origin, Source, Status
+from feeds.models import Article, Image, Origin, Source, Status
 from feeds.refresh_plan import Insert, RefreshPlan, Skipped, SkipReason, StoredEntry, Update
 from feeds.slugs import slugify
 
@@ -78,19 +78,20 @@ def plan_refresh(
     spare = FallbackDates(taken)
     for item in kept:
         found = stored.get(item.origin_id)
-        if found is not None and found.content_hash == item.content_hash:
+        fate = _fate(item, found, cutoff)
+        if fate == "unchanged":
             unchanged += 1
             warnings.extend(f"{label(item)}: {note}" for note in item.warnings)
             continue
+        if fate == "too_old":
+            # Housekeeping would prune it at once, and the next fetch bring it back.
+            detail = (
+                f"last changed {item.updated_at:%Y-%m-%d}, older than the source's "
+                f"{source.retention_days}-day retention"
+            )
+            skipped.append(Skipped(label(item), SkipReason.TOO_OLD, detail))
+            continue
         if found is None:
-            if item.updated_at < cutoff:
-                # Housekeeping would prune it at once, and the next fetch bring it back.
-                detail = (
-                    f"last changed {item.updated_at:%Y-%m-%d}, older than the source's "
-                    f"{source.retention_days}-day retention"
-                )
-                skipped.append(Skipped(label(item), SkipReason.TOO_OLD, detail))
-                continue
             unique = new_id()
             guid = f"tag:{guid_authority}:source/{source.id}/{unique}"
             slugs = slug_candidates(item.title, f"{source.id}:{item.origin_id}", unique.hex)
@@ -118,6 +119,45 @@ def plan_refresh(
         skipped=tuple(skipped),
         warnings=tuple(warnings),
     )
+
+
+def _fate(item: IngestedItem, found: StoredEntry | None, cutoff: datetime) -> str:
+    """unchanged, too_old (new but past the retention), insert or update."""
+    if found is not None:
+        return "unchanged" if found.content_hash == item.content_hash else "update"
+    return "too_old" if item.updated_at < cutoff else "insert"
+
+
+def unsized_written(
+    source: Source,
+    entries: Sequence[IngestedItem | Refusal],
+    stored: Mapping[str, StoredEntry],
+    now: datetime,
+) -> list[str]:
+    """`unsized_images` of the plan these arguments would make, without making it (no
+    GUIDs, slugs or articles): the images to size before the plan is made for good."""
+    kept, _ = select(entries, source.max_items)
+    cutoff = now - timedelta(days=source.retention_days)
+    inserted: list[str] = []
+    updated: list[str] = []
+    for item in kept:
+        found = stored.get(item.origin_id)
+        fate = _fate(item, found, cutoff)
+        if fate == "insert" and item.image and item.image.length is None:
+            inserted.append(item.image.url)
+        elif fate == "update" and found is not None and found.article is not None:
+            image = _image_for_update(found.article, item)
+            if image and image.length is None:
+                updated.append(image.url)
+    return list(dict.fromkeys(inserted + updated))
+
+
+def _image_for_update(old: Article, item: IngestedItem) -> Image | None:
+    """The entry's image, with the length the store learned before for the same image."""
+    image = item.image
+    if image and image.length is None and old.image and old.image.url == image.url:
+        return replace(image, length=old.image.length)
+    return image
 
 
 class FallbackDates:
@@ -208,9 +248,7 @@ def changed_article(old: Article, source: Source, item: IngestedItem, now: datet
     fields = _entry_fields(source, item)
     if not item.dated:
         fields["published_at"] = old.published_at
-    image = item.image
-    if image and image.length is None and old.image and old.image.url == image.url:
-        fields["image"] = replace(image, length=old.image.length)
+    fields["image"] = _image_for_update(old, item)
     return replace(
         old,
         # Readers only notice a change when `updated` moves, whatever the feed says.

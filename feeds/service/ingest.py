@@ -32,7 +32,7 @@ from feeds.ingest import schedule
 from feeds.ingest.fetch import FetchOptions, FetchResult, probe_lengths
 from feeds.ingest.normalize import IngestedItem, NormalizeOptions
 from feeds.ingest.pipeline import PreparedDocument, prepare, retrieve
-from feeds.ingest.plan import fallback_span, plan_refresh, unsized_images, with_image_lengths
+from feeds.ingest.plan import fallback_span, plan_refresh, unsized_written, with_image_lengths
 from feeds.models import EntryCounts, FeedKey, FeedMoves, Source, SourceState
 from feeds.refresh_plan import RefreshPlan
 from feeds.service import ingest_metrics as metrics
@@ -230,17 +230,22 @@ class Ingester:
 
     def _size_images(self, source: Source, document: PreparedDocument) -> PreparedDocument:
         """Learn the size of the images the refresh will write without one (RSS carries
-        an image as an enclosure only with its length). A plan on the index as it is now
-        says which images those are; the one that is applied is made afresh."""
+        an image as an enclosure only with its length). What a plan on the index as it is
+        now would write says which images those are (plan.unsized_written, which makes no
+        plan); the plan that is applied is made in the storing transaction."""
         limit = self.ctx.settings.fetch_image_probes
         if limit == 0 or not any(
             isinstance(e, IngestedItem) and e.image and e.image.length is None
             for e in document.entries
         ):
             return document
+        assert source.id is not None
+        entries = document.entries
+        hashes = {e.origin_id: e.content_hash for e in entries if isinstance(e, IngestedItem)}
         with self.ctx.store.read() as conn:
-            draft = self._plan(conn, source, document, self.ctx.now())
-        lengths = probe_lengths(unsized_images(draft)[:limit], self.fetch_options)
+            stored = source_store.stored_entries(conn, source.id, hashes)
+        unsized = unsized_written(source, entries, stored, self.ctx.now())
+        lengths = probe_lengths(unsized[:limit], self.fetch_options)
         return replace(document, entries=with_image_lengths(document.entries, lengths))
 
     def _store(

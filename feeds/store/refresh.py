@@ -42,7 +42,10 @@ def apply_refresh(
         # by an earlier insert of this same plan.
         slug = next((s for s in insert.slugs[:-1] if s not in taken), insert.slugs[-1])
         taken.add(slug)
-        new.append((replace(insert.article, slug=slug), insert.content_hash))
+        article = insert.article  # planned with its first slug, usually the one kept
+        if article.slug != slug:
+            article = replace(article, slug=slug)
+        new.append((article, insert.content_hash))
     article_store.insert_articles(conn, new)
     for update in plan.updates:
         assert update.old.id is not None
