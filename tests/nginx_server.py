@@ -57,6 +57,7 @@ class Site:
     public_url: str  # without the final slash
     hub: str  # the one hub feeds announce (the built-in one, by default)
     max_age: int
+    archive_max_age: int = 86400
 
 
 def _replace_once(text: str, old: str, new: str) -> str:
@@ -81,7 +82,8 @@ def render_config(site: Site, example: str | None = None) -> str:
         """set $feeds_hubs '<https://feeds.example.org/websub>; rel="hub"';""",
         f"""set $feeds_hubs '<{site.hub}>; rel="hub"';""",
     )
-    return _replace_once(text, "max-age=300", f"max-age={site.max_age}")
+    text = _replace_once(text, "default 300;", f"default {site.max_age};")
+    return _replace_once(text, "1 86400;", f"1 {site.archive_max_age};")
 
 
 def plain_config(port: int, root: Path) -> str:

@@ -295,12 +295,66 @@ def test_app_and_nginx_give_the_same_bytes_and_headers(edge: Edge, fmt: str) -> 
                 assert a.representation() == n.representation(), (target, coding, conditional)
 
 
+def test_archives_are_served_by_nginx_and_the_app_alike(edge: Edge) -> None:
+    """A past month (long max-age) and the running one: same bytes, headers and 304s."""
+    svc = edge.service
+    now = svc.ctx.now()
+    old = (now.replace(day=1) - timedelta(days=40)).replace(hour=9, minute=0)
+    for title, when in (("Harbour archive story", old), ("Harbour story today", now)):
+        svc.articles.create(
+            {
+                "title": title,
+                "author": "Edge Desk",
+                "section": "world",
+                "summary": "From the archive.",
+                "content_html": "<p>From the archive.</p>",
+                "published_at": when.isoformat(),
+            }
+        )
+    report = svc.publisher.run()
+    past, running = f"{old:%Y-%m}", f"{now:%Y-%m}"
+    assert {f"all:/{past}", f"section:world/{running}"} <= set(report.archives)
+    settings = svc.settings
+    for target, max_age in (
+        (f"/feeds/all/archive/{past}.atom", settings.archive_max_age),
+        (f"/feeds/sections/world/archive/{past}.rss", settings.archive_max_age),
+        (f"/feeds/all/archive/{running}.json", settings.cache_max_age),
+    ):
+        path = edge.publish_dir / target.lstrip("/")
+        for coding, suffix in VARIANTS.items():
+            headers = {"Accept-Encoding": coding}
+            through_nginx = fetch(edge.nginx.url, target, headers)
+            from_app = fetch(edge.app_url, target, headers)
+            assert (through_nginx.status, from_app.status) == (200, 200), target
+            assert not through_nginx.from_app, target
+            variant = path.with_name(path.name + suffix)
+            assert through_nginx.body == from_app.body == variant.read_bytes(), (target, coding)
+            assert from_app.representation() == through_nginx.representation(), (target, coding)
+            etag, last_modified = file_validators(variant)
+            assert through_nginx.headers["etag"] == etag
+            assert through_nginx.headers["last-modified"] == last_modified
+            assert through_nginx.headers["cache-control"].startswith(f"public, max-age={max_age},")
+            assert through_nginx.headers["link"].endswith(f'<{edge.nginx.url}{target}>; rel="self"')
+            for conditional in ({"If-None-Match": etag}, {"If-Modified-Since": last_modified}):
+                a = fetch(edge.app_url, target, {**headers, **conditional})
+                n = fetch(edge.nginx.url, target, {**headers, **conditional})
+                assert (a.status, n.status) == (304, 304), (target, conditional)
+                assert a.representation() == n.representation(), (target, coding, conditional)
+    titles = [
+        t.text
+        for t in etree.fromstring(
+            (edge.publish_dir / f"feeds/all/archive/{past}.atom").read_bytes()
+        ).iter("{http://www.w3.org/2005/Atom}title")
+    ]
+    assert "Harbour archive story" in titles
+
+
 def test_config_values_are_the_ones_operators_change(tmp_path: Path) -> None:
     from tests.nginx_server import render_config
 
     site = Site(1, "127.0.0.1:2", tmp_path, "https://x.test", "https://x.test/websub", 60)
     text = render_config(site)
     assert "listen 127.0.0.1:1;" in text and "server 127.0.0.1:2;" in text
-    assert f"root {tmp_path};" in text and "max-age=60" in text
+    assert f"root {tmp_path};" in text and "default 60;" in text
     directives = [line.split("#", 1)[0] for line in text.splitlines()]
     assert not [line for line in directives if "feeds.example.org" in line]

@@ -197,3 +197,49 @@ def test_concurrent_requests_for_a_missing_render_share_one(
         thread.join()
     assert service.feeds.renders == renders + 1
     assert len(bodies) == 6 and len(set(bodies)) == 1
+
+
+def test_a_published_archive_is_answered_from_its_file_without_the_database(
+    service: Service, app: Flask, client: FlaskClient, writer_token: dict[str, str]
+) -> None:
+    now = service.ctx.now()
+    old = (now.replace(day=1) - timedelta(days=40)).replace(hour=9)
+    for when in (old, now):
+        payload = article_payload(hashtags=["서울"], published_at=when.isoformat(),
+                                  url=f"https://news.example.com/{when:%Y%m}")  # fmt: skip
+        assert client.post("/api/v1/articles", json=payload, headers=writer_token).is_json
+    service.publisher.run()
+    past, running = f"{old:%Y-%m}", f"{now:%Y-%m}"
+    statements: list[str] = []
+    event.listen(
+        service.ctx.store.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: statements.append(statement),
+    )
+    renders = service.feeds.renders
+    seoul = SEOUL.removesuffix(".json")
+    cases = {
+        f"/feeds/all/archive/{past}.rss": 86400,
+        f"{seoul}/archive/{past}.atom": 86400,
+        f"{seoul}/archive/{running}.json": 300,
+    }
+    for path, max_age in cases.items():
+        key = FeedKey(FeedKind.ALL) if "/all/" in path else FeedKey(FeedKind.TAG, "서울")
+        month, fmt = path.rsplit("/", 1)[1].split(".")
+        file = service.publisher.tree.archive_path(key, month, FeedFormat(fmt))
+        assert file is not None
+        for query in ("", "?utm_source=x"):  # the fast path, then the route
+            response = client.get(path + query, headers={"Accept-Encoding": "identity"})
+            assert response.status_code == 200, path
+            assert response.data == file.read_bytes()
+            etag, last_modified = validators(file)
+            assert (response.headers["ETag"], response.headers["Last-Modified"]) == (
+                etag,
+                last_modified,
+            )
+            assert response.headers["Cache-Control"].startswith(f"public, max-age={max_age},")
+            assert response.headers["Link"].endswith(f'<http://localhost{path}>; rel="self"')
+            again = client.get(path + query, headers={"If-None-Match": etag})
+            assert again.status_code == 304
+    assert statements == [] and service.feeds.renders == renders
+    assert client.get("/feeds/all/archive/2026-13.rss").status_code == 404
