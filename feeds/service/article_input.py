@@ -199,7 +199,7 @@ def _image(value: Any) -> Any:
     return value
 
 
-def _status(value: Any) -> Status:
+def parse_status(value: Any) -> Status:
     if value not in STATUSES:
         raise Problem(f"must be one of {', '.join(STATUSES)}")
     return Status(value)
@@ -287,7 +287,9 @@ class ArticleInput(Payload):
     views: Annotated[int, Whole(0, MAX_INT, "must be an integer from {low} to {high}")] = 0
     sponsored: Flag = False
     status: Annotated[
-        Status, BeforeValidator(_status), WithJsonSchema({"type": "string", "enum": list(STATUSES)})
+        Status,
+        BeforeValidator(parse_status),
+        WithJsonSchema({"type": "string", "enum": list(STATUSES)}),
     ] = Status.PUBLISHED
     language: Annotated[
         str,

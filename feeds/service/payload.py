@@ -85,6 +85,11 @@ class Payload(BaseModel):
     REFUSE_NUL: ClassVar[bool] = True
 
     @classmethod
+    def unknown_field(cls, name: str) -> str:
+        """What a field the model does not declare is told."""
+        return "unknown field"
+
+    @classmethod
     def more_problems(cls, data: Any, found: dict[str, str]) -> dict[str, str]:
         """Problems to report beside *found* when validation failed: pydantic stops
         before a model-wide check once a field is wrong."""
@@ -122,6 +127,8 @@ def problems(model: type[Payload], exc: pydantic.ValidationError) -> dict[str, s
             message = model.NOT_AN_OBJECT
         elif error["type"] == "extra_forbidden" and error["loc"][-1] in model.READ_ONLY:
             message = "is read-only"
+        elif error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+            message = model.unknown_field(str(error["loc"][0]))
         else:
             message = MESSAGES.get(error["type"], error["msg"])
         found.setdefault(name, message)

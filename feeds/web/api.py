@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from feeds.errors import Conflict, ValidationError
-from feeds.hashtags import normalize_key
-from feeds.models import ArticleFilter, Status
-from feeds.service.article_input import parse_datetime
+from feeds.service.article_filter import list_query
 from feeds.service.articles import article_to_dict
 from feeds.web import service
 from feeds.web.auth import require
@@ -24,7 +22,6 @@ blueprint = Blueprint("api", __name__)
 # converter limit would instead let other rules match and answer 405.
 ARTICLE = "/articles/<int:article_id>"
 # An unencoded '+' in a query string arrives as a space: `since=...T10:00:00+09:00`.
-LIST_PARAMETERS = ("section", "hashtag", "status", "since", "q", "limit", "offset")
 PLUS_AS_SPACE = re.compile(r"([Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
 
 
@@ -35,62 +32,41 @@ def conflict(exc: Conflict) -> Response:
     return error_response(409, str(exc), {field: str(exc)} if field else None)
 
 
-def _int_arg(name: str, default: int, low: int, high: int, errors: dict[str, str]) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    value = whole_number(raw, maximum=high)
-    if value is None or value < low:
-        errors[name] = f"must be a whole number from {low} to {high}"
-        return default
-    return value
-
-
-def _unknown_parameters(errors: dict[str, str]) -> None:
-    # A misspelt parameter would otherwise be ignored and answer a list that looks right.
-    for name in request.args:
-        if name not in LIST_PARAMETERS:
-            close = difflib.get_close_matches(name, LIST_PARAMETERS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            errors[name] = f"unknown parameter{hint} (known: {', '.join(LIST_PARAMETERS)})"
-
-
 @blueprint.get("/articles")
 @require()
 def list_articles() -> Response:
-    errors: dict[str, str] = {}  # NUL in any parameter was refused before (inputguard)
-    _unknown_parameters(errors)
-    status = request.args.get("status")
-    if status is not None and status not in {s.value for s in Status}:
-        errors["status"] = "must be one of draft, published, withdrawn"
-    since_raw = request.args.get("since")
-    if since_raw is not None:
-        since_raw = PLUS_AS_SPACE.sub(r"\1+\2", since_raw.strip())
-    since = parse_datetime(since_raw, "since", errors)
-    limit = _int_arg("limit", 50, 1, 500, errors)
-    offset = _int_arg("offset", 0, 0, 10**9, errors)
+    # A query string carries text: numbers are read here, anything else is left for the
+    # check to refuse by name (NUL in any parameter was refused before, by inputguard).
+    given: dict[str, Any] = request.args.to_dict()
+    for name in ("limit", "offset"):
+        if name in given:
+            number = whole_number(given[name])
+            given[name] = given[name] if number is None else number
+    if "since" in given:
+        given["since"] = PLUS_AS_SPACE.sub(r"\1+\2", given["since"].strip())
     svc = service()
-    section = request.args.get("section") or None
-    if section is not None and section not in {s.slug for s in svc.catalog.sections()}:
+    errors: dict[str, str] = {}
+    try:
+        query = list_query(given)
+    except ValidationError as exc:
+        errors = exc.errors
+        query = None
+    section = given.get("section")
+    if (
+        section
+        and "section" not in errors
+        and section not in {s.slug for s in svc.catalog.sections()}
+    ):
         errors["section"] = f"unknown section {section!r}"
-    if errors:
+    if errors or query is None:
         raise ValidationError(errors)
-    hashtag = (request.args.get("hashtag") or "").strip().lstrip("#")
-    flt = ArticleFilter(
-        section=section,
-        hashtag=normalize_key(hashtag) if hashtag else None,
-        status=Status(status) if status else None,
-        since=since,
-        query=request.args.get("q") or None,
-        limit=limit,
-        offset=offset,
-    )
+    flt = query.to_filter()
     items = svc.articles.list(flt)
     total = svc.articles.count(flt)
-    following = offset + len(items)
+    following = flt.offset + len(items)
     next_url = None
     if items and following < total:
-        wanted = request.args.to_dict() | {"offset": str(following), "limit": str(limit)}
+        wanted = request.args.to_dict() | {"offset": str(following), "limit": str(flt.limit)}
         next_url = f"{svc.settings.public_root}api/v1/articles?{urlencode(wanted)}"
     return jsonify({"items": [article_to_dict(a) for a in items], "count": total, "next": next_url})
 

@@ -17,8 +17,9 @@ from functools import cache
 from typing import Any
 
 from feeds.models import ENTRY_FATES
+from feeds.service.article_filter import ArticleQuery
 from feeds.service.article_input import ArticleAnswer, ArticleInput
-from feeds.service.payload import bounds, partial, resolve_settings
+from feeds.service.payload import Payload, bounds, partial, resolve_settings
 from feeds.service.payload import schemas as schemas_of
 from feeds.service.source_input import SourceInput
 from feeds.service.tagfeed_input import TagFeedInput
@@ -72,56 +73,31 @@ class Operation:
     wording: dict[int, str] = field(default_factory=dict)
 
 
-LIST_PARAMETERS: tuple[dict[str, Any], ...] = (
-    {
-        "name": "status",
-        "in": "query",
-        "schema": {"type": "string", "enum": ["draft", "published", "withdrawn"]},
-        "description": "Any status when absent",
-    },
-    {
-        "name": "section",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "A section slug; an unknown section is a 422",
-    },
-    {
-        "name": "hashtag",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "A hashtag, with or without '#', case-insensitive",
-    },
-    {
-        "name": "since",
-        "in": "query",
-        "description": "Articles whose `updated_at` is at or after this instant (RFC 3339 "
-        "with an offset): the last edit, withdrawal or restore, not the publish time",
-        "schema": {"type": "string", "format": "date-time"},
-    },
-    {
-        "name": "q",
-        "in": "query",
-        "description": "Words anywhere in the title (case-insensitive)",
-        "schema": {"type": "string"},
-    },
-    {
-        "name": "limit",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
-    },
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-)
+def query_parameters(model: type[Payload]) -> tuple[dict[str, Any], ...]:
+    """A model's fields as query parameters, described by its schema."""
+    found = []
+    for name, schema in schemas_of(model)[model.__name__]["properties"].items():
+        if schema.get("default", "") in (None, ""):
+            schema.pop("default", None)  # absent, not a value to send
+        parameter = {"name": name, "in": "query", "schema": schema}
+        if "description" in schema:
+            parameter["description"] = schema.pop("description")
+        found.append(parameter)
+    return tuple(found)
+
+
 REFRESHED = {
     "type": "object",
     "required": ["outcome", "source"],
     "properties": {"outcome": ref("RefreshOutcome"), "source": ref("Source")},
 }
+LIST = query_parameters(ArticleQuery)
 A = "/articles/{article_id}"
 T = "/tag-feeds/{slug}"
 S = "/sources/{source_id}"
 OPERATIONS = (
     Operation("get", "/articles", "listArticles", 200, "A page of articles", "ArticleList",
-              (401, 422), summary="List articles, newest first", parameters=LIST_PARAMETERS,
+              (401, 422), summary="List articles, newest first", parameters=LIST,
               description="Parameters other than these are refused with 422 naming them, so "
               "a misspelt filter is never silently ignored. `count` is the number of articles "
               "all the filters match; `next` is the URL of the following page, or null on "
