@@ -32,7 +32,7 @@ TAGS = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta")
 def stored(service: Service, clock: FakeClock) -> list[Article]:
     rng = random.Random(7)
     made = []
-    with service.ctx.store.begin() as conn:
+    with service.ctx.unit_of_work():
         for n in range(360):
             # Whole minutes over a few days, so many articles share a publish time and
             # the id must break the tie; a few lie in the future (scheduled).
@@ -47,7 +47,7 @@ def stored(service: Service, clock: FakeClock) -> list[Article]:
                 published_at=published.isoformat(),
                 views=rng.randrange(0, 50),
             )
-            made.append(service.articles.create(payload, conn=conn))
+            made.append(service.articles.create(payload))
     return made
 
 
