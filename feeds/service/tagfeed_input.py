@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AliasPath,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
@@ -15,6 +22,7 @@ from feeds.models import TagFeed, TagRule
 from feeds.service.payload import (
     SLUG,
     SLUG_PATTERN,
+    Answer,
     Flag,
     Payload,
     Problem,
@@ -29,16 +37,31 @@ RULE_FIELDS = ("any_of", "all_of", "none_of", "sections")
 TAGS_TEXT = 'a text such as "#SouthKorea #Japan"'
 
 
+def _rule(name: str, description: str) -> Any:
+    return Field(validation_alias=AliasPath("rule", name), description=description)
+
+
+class TagFeedAnswer(Answer):
+    """A tag feed as the API and `--json` show it; TagFeedInput takes it back."""
+
+    id: Annotated[int | None, WithJsonSchema({"type": "integer"})]
+    slug: str
+    title: str
+    description: str
+    any_of: list[str] = _rule("any_of", "Hashtag keys, any of which an article must carry")
+    all_of: list[str] = _rule("all_of", "Hashtag keys an article must all carry")
+    none_of: list[str] = _rule("none_of", "Hashtag keys an article must not carry")
+    sections: list[str] = _rule("sections", "Section slugs the article must be in (empty: any)")
+    include_sponsored: bool = _rule("include_sponsored", "Whether sponsored articles count")
+    limit: Annotated[int, Field(ge=1)]
+    managed_by: str | None = Field(
+        description="The config file that owns this feed; such feeds are read-only here"
+    )
+
+
 def tag_feed_to_dict(feed: TagFeed) -> dict[str, Any]:
-    return {
-        "id": feed.id,
-        "slug": feed.slug,
-        "title": feed.title,
-        "description": feed.description,
-        **feed.rule.as_lists(),
-        "limit": feed.limit,
-        "managed_by": feed.managed_by,
-    }
+    shown: dict[str, Any] = TagFeedAnswer.model_validate(feed).model_dump(mode="json")
+    return shown
 
 
 def _tag_keys(value: Any) -> tuple[str, ...]:

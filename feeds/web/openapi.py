@@ -22,7 +22,7 @@ from feeds.service.article_input import ArticleAnswer, ArticleInput
 from feeds.service.payload import Payload, bounds, partial, resolve_settings
 from feeds.service.payload import schemas as schemas_of
 from feeds.service.source_input import SourceInput
-from feeds.service.tagfeed_input import TagFeedInput
+from feeds.service.tagfeed_input import TagFeedAnswer, TagFeedInput
 
 DESCRIPTION = (
     "The newsroom's article store and admin-defined tag feeds. Every route but this "
@@ -86,6 +86,16 @@ def query_parameters(model: type[Payload]) -> tuple[dict[str, Any], ...]:
     return tuple(found)
 
 
+FEED_URLS = {
+    "type": "object",
+    "description": "The feed's address in each format",
+    "required": ["rss", "atom", "json"],
+    "properties": {
+        "rss": {"type": "string"},
+        "atom": {"type": "string"},
+        "json": {"type": "string"},
+    },
+}
 REFRESHED = {
     "type": "object",
     "required": ["outcome", "source"],
@@ -227,66 +237,6 @@ ANSWERS: dict[str, Any] = {
                 "description": "Absolute URL of the next page (same "
                 "filters and limit), null on the last "
                 "page",
-            },
-        },
-    },
-    "TagFeed": {
-        "type": "object",
-        "required": [
-            "id",
-            "slug",
-            "title",
-            "description",
-            "any_of",
-            "all_of",
-            "none_of",
-            "sections",
-            "include_sponsored",
-            "limit",
-            "managed_by",
-            "urls",
-        ],
-        "properties": {
-            "slug": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 100},
-            "title": {"type": "string", "maxLength": 200},
-            "description": {"type": "string"},
-            "any_of": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Hashtags, any of which an article must "
-                "carry (with or without '#', "
-                "case-insensitive)",
-            },
-            "all_of": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Hashtags an article must all carry",
-            },
-            "none_of": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Hashtags an article must not carry",
-            },
-            "sections": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Section slugs the article must be in (empty: any)",
-            },
-            "include_sponsored": {"type": "boolean"},
-            "limit": {"type": "integer", "minimum": 1},
-            "id": {"type": "integer"},
-            "managed_by": {
-                "type": ["string", "null"],
-                "description": "The config file that owns this feed; such feeds are read-only here",
-            },
-            "urls": {
-                "type": "object",
-                "required": ["rss", "atom", "json"],
-                "properties": {
-                    "rss": {"type": "string"},
-                    "atom": {"type": "string"},
-                    "json": {"type": "string"},
-                },
             },
         },
     },
@@ -493,7 +443,10 @@ def paths() -> dict[str, Any]:
 
 @cache
 def _document(bound_values: tuple[tuple[str, int], ...]) -> dict[str, Any]:
-    schemas = schemas_of(ArticleInput, SourceInput, TagFeedInput, ArticleAnswer)
+    schemas = schemas_of(ArticleInput, SourceInput, TagFeedInput, ArticleAnswer, TagFeedAnswer)
+    # The API adds a tag feed's addresses to what the service shows of it.
+    schemas["TagFeed"]["properties"]["urls"] = FEED_URLS
+    schemas["TagFeed"]["required"].append("urls")
     # PATCH merges into what is stored, and preview fills in a slug and title: the same
     # shapes with every field optional.
     schemas["ArticlePatch"] = partial(schemas["ArticleInput"], "Any fields of ArticleInput")
