@@ -408,3 +408,102 @@ def test_a_slow_subscriber_does_not_hold_up_the_others(
         assert svc.hub.run()["delivered"] == 2
     assert waited_for == [True]
     assert len(fast.deliveries) == 1
+
+
+def test_trending_subscribers_get_a_delivery_each_time_its_ranking_moves(
+    client: FlaskClient, svc: Service, token: dict[str, str], subscriber: Subscriber,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    trending = "http://localhost/feeds/trending.atom"
+    assert subscribe(client, subscriber.url, **{"hub.topic": trending}).status_code == 202
+    svc.hub.run()
+    svc.publisher.run()
+    assert svc.hub.run()["delivered"] == 0
+
+    def post(title: str, views: int, published_at: str | None) -> int:
+        payload = article_payload(title=title, url=f"https://news.example.com/{views}",
+                                  published_at=published_at, views=views)  # fmt: skip
+        response = client.post("/api/v1/articles", json=payload, headers=token)
+        assert response.status_code == 201
+        ident: int = response.get_json()["id"]
+        return ident
+
+    def ranked(body: bytes) -> list[str]:
+        atom = "{http://www.w3.org/2005/Atom}"
+        root = etree.fromstring(body)
+        return [e.findtext(f"{atom}title") or "" for e in root.iter(f"{atom}entry")]
+
+    hour_ago = (clock.now - timedelta(hours=1)).isoformat()
+    before = svc.feeds.version(FeedKey(FeedKind.TRENDING)).version
+    post("Most read today", 10**6, hour_ago)
+    assert svc.feeds.version(FeedKey(FeedKind.TRENDING)).version > before
+    assert svc.hub.run()["delivered"] == 1
+    (first,) = subscriber.deliveries
+    assert ranked(first[0])[0] == "Most read today"
+    assert first[1]["Link"].endswith(f'<{trending}>; rel="self"')
+
+    # Views that reorder the ranking move trending again: one more delivery, in order.
+    runner_up = post("Read a lot", 10**6 - 1, hour_ago)
+    assert svc.hub.run()["delivered"] == 1
+    response = client.patch(f"/api/v1/articles/{runner_up}", json={"views": 2 * 10**6},
+                            headers=token)  # fmt: skip
+    assert response.status_code == 200
+    assert svc.hub.run()["delivered"] == 1
+    assert ranked(subscriber.deliveries[-1][0])[:2] == ["Read a lot", "Most read today"]
+    # Views that keep the order move nothing, and nothing is sent.
+    client.patch(f"/api/v1/articles/{runner_up}", json={"views": 2 * 10**6 + 1}, headers=token)
+    assert svc.hub.run()["delivered"] == 0 and len(subscriber.deliveries) == 3
+
+    # An article published now ranks once trending's window reaches it (the window is
+    # pinned to `trending_refresh_seconds`): when the publisher renders the slid window,
+    # trending's version moves and the new ranking is delivered.
+    svc.publisher.run()
+    post("Breaking and read", 3 * 10**6, None)
+    svc.hub.run()
+    clock.advance(seconds=svc.settings.trending_refresh_seconds)
+    report = svc.publisher.run()
+    assert FeedKey(FeedKind.TRENDING) in report.published
+    assert svc.hub.run()["delivered"] == 1
+    assert ranked(subscriber.deliveries[-1][0])[0] == "Breaking and read"
+    published = svc.publisher.tree.path(FeedKey(FeedKind.TRENDING), FeedFormat.ATOM)
+    assert published is not None and subscriber.deliveries[-1][0] == published.read_bytes()
+    assert svc.hub.run()["delivered"] == 0
+
+
+def test_two_schedulers_on_one_store_deliver_each_version_once(
+    database_url: str, clock: FakeClock, client: FlaskClient, svc: Service,
+    token: dict[str, str], subscriber: Subscriber,
+) -> None:  # fmt: skip
+    """Two delivery loops on two engines, started together on every round: each move
+    of the feed's version reaches the subscriber exactly once."""
+    other_app = make_app(database_url, clock, fetch_allow=("127.0.0.1",))
+    other: Service = other_app.extensions["feeds"]
+    try:
+        subscribe(client, subscriber.url)
+        svc.hub.run()
+        moves = 6
+        for number in range(moves):
+            write(client, token, number)
+            start = threading.Barrier(2)
+            sent: list[int] = []
+
+            def round_of(service: Service, start: threading.Barrier, sent: list[int]) -> None:
+                start.wait()
+                sent.append(service.hub.deliver())
+
+            threads = [
+                threading.Thread(target=round_of, args=(s, start, sent)) for s in (svc, other)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(sent) == [0, 1], number
+            assert len(subscriber.deliveries) == number + 1
+        bodies = [body for body, _, _ in subscriber.deliveries]
+        assert [f"Pushed {n}".encode() in body for n, body in enumerate(bodies)] == [True] * moves
+        # Nothing left for either: no further round sends anything.
+        assert svc.hub.deliver() == other.hub.deliver() == 0
+        assert len(subscriber.deliveries) == moves
+    finally:
+        other.ctx.store.dispose()

@@ -56,6 +56,8 @@ MAX_SECRET = 199
 VERIFY_BATCH = 200
 # A failed intent stays visible (API, admin) this long before it is dropped.
 FAILED_INTENT_KEPT = timedelta(days=1)
+# Added to a delivery claim beyond the sends' own deadlines (recording the outcomes).
+CLAIM_MARGIN_SECONDS = 30
 _FOLDERS = {
     "sections": FeedKind.SECTION,
     "tags": FeedKind.TAG,
@@ -294,7 +296,7 @@ class HubService:
         self._subscribed = {(sub.feed, sub.format) for sub in subscriptions}
         versions: dict[FeedKey, int | None] = {}
         bodies: dict[tuple[FeedKey, FeedFormat], tuple[bytes, dict[str, str]]] = {}
-        due: list[_Delivery] = []
+        wanted: list[tuple[HubSubscription, int]] = []
         for sub in subscriptions:
             if sub.next_attempt_at is not None and sub.next_attempt_at > now:
                 continue
@@ -303,6 +305,9 @@ class HubService:
             version = versions[sub.feed]
             if version is None or version == sub.delivered_version:
                 continue
+            wanted.append((sub, version))
+        due: list[_Delivery] = []
+        for sub, version in self._claim(wanted, now):
             if (sub.feed, sub.format) not in bodies:
                 bodies[(sub.feed, sub.format)] = self._content(sub.feed, sub.format)
             body, headers = bodies[(sub.feed, sub.format)]
@@ -328,6 +333,30 @@ class HubService:
             self._record(delivery, status, error)
             accepted += error is None
         return accepted
+
+    def _claim(
+        self, wanted: list[tuple[HubSubscription, int]], now: datetime
+    ) -> list[tuple[HubSubscription, int]]:
+        """The deliveries this process takes: two schedulers (or a scheduler and
+        `feeds serve`) on one store each read the same rows, and only one may send.
+
+        A claim holds the subscription's `next_attempt_at` for as long as the round
+        can take (every send waits its turn for a slot, each at most `fetch_timeout`);
+        the outcome then replaces it. A process that dies mid-round leaves its claims
+        to run out, and the next round sends again (at least once, never twice while
+        both live).
+        """
+        if not wanted:
+            return []
+        settings = self.ctx.settings
+        turns = -(-len(wanted) // max(1, settings.hub_concurrency)) + 1
+        until = now + timedelta(seconds=settings.fetch_timeout * turns + CLAIM_MARGIN_SECONDS)
+        taken = []
+        with self.ctx.store.begin() as conn:
+            for sub, version in wanted:
+                if hub_store.claim(conn, sub, now, until):
+                    taken.append((sub, version))
+        return taken
 
     def _content(self, key: FeedKey, fmt: FeedFormat) -> tuple[bytes, dict[str, str]]:
         """The feed's bytes as its URL serves them: the published file when it holds the

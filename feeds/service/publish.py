@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -297,8 +297,26 @@ class Publisher:
             self._save(Record(key, rendered.token, record.fingerprint, record.last_modified))
             done.unchanged.append(key)
             return
+        if key == TRENDING and record is not None and not same:
+            rendered = self._window_slid(record, rendered)
         self._write(rendered)
         done.published.append(key)
+
+    def _window_slid(self, record: Record, rendered: RenderedFeed) -> RenderedFeed:
+        """Trending changed as its window slid (to an article published since the last
+        window, or past one leaving it), which no write's version move carried: a
+        write's move was seen, and delivered, at the earlier window. Move the version
+        now, so what delivers on version moves (the WebSub hub) sends the new ranking.
+        Dated by the window's instant, the render's Last-Modified, so the bytes stay."""
+        bucket = rendered.token.partition("@")[2]
+        if record.token.partition("@")[2] == bucket:
+            return rendered  # the same window: only writes changed it
+        with self.ctx.store.begin() as conn:
+            version_store.bump(conn, [TRENDING], rendered.last_modified)
+            moved = version_store.get(conn, TRENDING)
+        if moved is None:
+            return rendered
+        return replace(rendered, token=f"{moved.version}@{bucket}")
 
     def _complete(self, key: FeedKey) -> bool:
         """Whether each format's file is there and not empty (writes are not synced one

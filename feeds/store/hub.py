@@ -53,6 +53,26 @@ def change(conn: Connection, subscription_id: int, **values: Any) -> None:
     conn.execute(update(subs).where(subs.c.id == subscription_id).values(**values))
 
 
+def claim(conn: Connection, sub: HubSubscription, now: datetime, until: datetime) -> bool:
+    """Take one delivery of `sub` until `until`, unless another process took it or
+    delivered it since `sub` was read: a conditional UPDATE, so of two schedulers that
+    read the same row, one wins (the row lock on PostgreSQL, the database lock on
+    SQLite) and the other's statement matches nothing."""
+    due = or_(subs.c.next_attempt_at.is_(None), subs.c.next_attempt_at <= now)
+    result = conn.execute(
+        update(subs)
+        .where(
+            subs.c.id == sub.id,
+            subs.c.active.is_(True),
+            subs.c.delivered_version.is_not_distinct_from(sub.delivered_version),
+            subs.c.failures == sub.failures,
+            due,
+        )
+        .values(next_attempt_at=until)
+    )
+    return result.rowcount == 1
+
+
 def remove(conn: Connection, subscription_id: int) -> None:
     conn.execute(delete(subs).where(subs.c.id == subscription_id))
 

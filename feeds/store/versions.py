@@ -66,7 +66,8 @@ def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> Non
     """Mark feeds changed in what every item shows: every month of their archives too."""
     keys = list(keys)
     _bump(conn, keys, changed_at)
-    archive_moves.add_feeds(conn, keys, changed_at)
+    # Trending is a ranking and has no archives.
+    archive_moves.add_feeds(conn, [k for k in keys if k.kind is not FeedKind.TRENDING], changed_at)
 
 
 def _bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
