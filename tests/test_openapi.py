@@ -195,3 +195,14 @@ def test_the_documents_bounds_are_the_settings(database_url: str, clock: FakeClo
         smaller = {**payload, field: payload[field][:3] if field == "hashtags" else 150}
         assert not list(Draft202012Validator(schema).iter_errors(smaller)), smaller
         assert client.post(f"/api/v1{path}", json=smaller, headers=headers).status_code == 201
+
+
+def test_the_entry_counts_answer_has_every_fate() -> None:
+    """The refresh outcome and a source's state show a count per entry fate, in the
+    order people read them, between `entries` and the refusals and warnings."""
+    from feeds.models import ENTRY_FATES
+    from feeds.service.source_input import CountsAnswer
+
+    assert list(CountsAnswer.model_fields) == [
+        "entries", *ENTRY_FATES, "refusals", "warnings"
+    ]  # fmt: skip

@@ -18,7 +18,6 @@ from pydantic import (
     BeforeValidator,
     Field,
     InstanceOf,
-    PlainSerializer,
     ValidationInfo,
     WithJsonSchema,
 )
@@ -32,6 +31,7 @@ from feeds.service.payload import (
     SLUG_PATTERN,
     Answer,
     Flag,
+    Instant,
     Payload,
     Problem,
     Text,
@@ -341,13 +341,6 @@ def validate(data: Any, *, default_language: str, max_hashtags: int) -> ArticleD
 
 def _displays(tags: Any) -> list[str]:
     return [tag.display if isinstance(tag, Hashtag) else tag for tag in tags]
-
-
-Instant = Annotated[
-    datetime,
-    PlainSerializer(datetime.isoformat, return_type=str),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
 
 
 class ImageAnswer(Answer):

@@ -40,7 +40,7 @@ from feeds.service.article_input import LANGUAGE
 from feeds.service.articles import feed_moves
 from feeds.service.context import Context
 from feeds.service.ingest_guard import Budget, Heartbeat, LeaseLost
-from feeds.service.source_input import counts_to_dict
+from feeds.service.source_input import outcome_to_dict
 from feeds.store import push as push_store
 from feeds.store import refresh as refresh_store
 from feeds.store import sources as source_store
@@ -103,15 +103,7 @@ class RefreshOutcome:
         return self.counts.unchanged
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source_id": self.source_id,
-            "status": self.status,
-            "http_status": self.http_status,
-            "error": self.error,
-            **counts_to_dict(self.counts),
-            "next_check_at": self.next_check_at.isoformat() if self.next_check_at else None,
-            "final_url": self.final_url,
-        }
+        return outcome_to_dict(self)
 
 
 class Ingester:

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import pydantic
@@ -31,7 +32,9 @@ from pydantic import (
     ConfigDict,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PlainSerializer,
     ValidationInfo,
+    WithJsonSchema,
 )
 from pydantic.json_schema import models_json_schema
 from pydantic_core import core_schema
@@ -101,6 +104,23 @@ class Answer(BaseModel):
     names, shown with model_dump(mode="json"); documented under its name less `Answer`."""
 
     model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+# A UTC instant as the API writes it: `2026-01-12T08:23:00+00:00`.
+Instant = Annotated[
+    datetime,
+    PlainSerializer(_iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+MaybeInstant = Annotated[
+    datetime | None,
+    PlainSerializer(lambda value: None if value is None else value.isoformat()),
+    WithJsonSchema({"type": ["string", "null"], "format": "date-time"}),
+]
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -6,19 +6,35 @@ are checked by SourceService, inside the transaction that writes.
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, InstanceOf, ValidationInfo, WithJsonSchema
+from pydantic import (
+    AliasPath,
+    BeforeValidator,
+    Field,
+    InstanceOf,
+    ValidationInfo,
+    WithJsonSchema,
+    create_model,
+)
 
 from feeds.errors import Conflict, FetchError
 from feeds.hashtags import hashtag
 from feeds.ingest.pipeline import FILE_SCHEME, local_path
-from feeds.models import ENTRY_FATES, CategoryMode, CategoryRule, EntryCounts, Hashtag, Source
-from feeds.service.payload import SLUG, SLUG_PATTERN, Flag, Payload, Problem, Whole, check
+from feeds.models import CategoryMode, CategoryRule, Hashtag, Source
+from feeds.service.payload import (
+    SLUG,
+    SLUG_PATTERN,
+    Answer,
+    Flag,
+    MaybeInstant,
+    Payload,
+    Problem,
+    Whole,
+    check,
+)
 
 READ_ONLY = ("id", "kind", "managed_by", "state")
 # Changing any of these changes how entries are filed: the next fetch must parse again.
@@ -170,43 +186,144 @@ def parse_source(data: Any, *, managed_by: str | None = None, allow_file: bool =
     return check(SourceInput, data, allow_file=allow_file).to_source(managed_by)
 
 
-def source_to_dict(source: Source) -> dict[str, Any]:
-    """The API and `--json` shape; parse_source accepts it back less the read-only fields."""
-    rule = source.categories
-    state = source.state
-
-    def when(value: Any) -> Any:
-        return value.isoformat() if isinstance(value, datetime) else value
-
-    return {
-        "id": source.id,
-        "name": source.name,
-        "url": source.url,
-        "kind": "file" if source.url.startswith(FILE_SCHEME) else "http",
-        "section": source.section,
-        "hashtags": [tag.display for tag in source.hashtags],
-        "categories": dict(rule.mapping) if rule.mode is CategoryMode.MAP else rule.mode.value,
-        "interval_minutes": source.interval_seconds // 60,
-        "enabled": source.enabled,
-        "retention_days": source.retention_days,
-        "max_items": source.max_items,
-        "managed_by": source.managed_by,
-        "state": {
-            **{f.name: when(getattr(state, f.name)) for f in fields(state) if f.name != "items"},
-            **counts_to_dict(state.items, prefix="items_"),
-        },
-    }
+def _displays(tags: Any) -> list[str]:
+    return [tag.display if isinstance(tag, Hashtag) else tag for tag in tags]
 
 
-def counts_to_dict(counts: EntryCounts, prefix: str = "") -> dict[str, Any]:
+def _kind(url: Any) -> str:
+    return "file" if str(url).startswith(FILE_SCHEME) else "http"
+
+
+def _rule_shown(rule: Any) -> Any:
+    if isinstance(rule, CategoryRule):
+        return dict(rule.mapping) if rule.mode is CategoryMode.MAP else rule.mode.value
+    return rule
+
+
+def _minutes(seconds: Any) -> Any:
+    return seconds // 60 if isinstance(seconds, int) else seconds
+
+
+def _pairs(refusals: Any) -> Any:
+    return [{"entry": e, "reason": r} if isinstance(e, str) else e for e, r in refusals]
+
+
+class RefusalAnswer(Answer):
+    entry: str
+    reason: str
+
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class CountsAnswer(Answer):
     """The accounting of a fetch's entries, flat: `entries`, each fate's count, then the
-    refusals (entry and reason) and warnings kept for people to read."""
+    refusals (entry and reason) and warnings kept for people to read. Its fields are
+    copied into the answers that carry them (see counted())."""
+
+    entries: Count = Field(description="Entries in the document; the counts below add up to it")
+    new: Count
+    updated: Count
+    unchanged: Count
+    duplicates: Count = Field(description="Entries whose id came earlier in the same document")
+    too_old: Count = Field(description="New entries older than the source's retention")
+    over_limit: Count = Field(description="Entries beyond the source's newest max_items")
+    refused: Count = Field(description="Entries that could not be made into articles")
+    refusals: Annotated[list[RefusalAnswer], BeforeValidator(_pairs)] = Field(
+        description="The first refused entries with the reason"
+    )
+    warnings: list[str] = Field(
+        description="What is wrong with the document or was cut from its entries"
+    )
+
+
+def counted(prefix: str, holder: str) -> dict[str, Any]:
+    """CountsAnswer's fields named `<prefix><name>`, read from `<holder>.<name>`."""
     return {
-        f"{prefix}entries": counts.entries,
-        **{f"{prefix}{name}": getattr(counts, name) for name in ENTRY_FATES},
-        f"{prefix}refusals": [{"entry": e, "reason": r} for e, r in counts.refusals],
-        f"{prefix}warnings": list(counts.warnings),
+        prefix + name: (
+            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation,
+            Field(validation_alias=AliasPath(holder, name), description=info.description),
+        )
+        for name, info in CountsAnswer.model_fields.items()
     }
+
+
+OutcomeStatus = Literal["fetched", "not_modified", "unchanged", "failed", "gone", "busy"]
+SourceStateAnswer: type[Answer] = create_model(
+    "SourceStateAnswer",
+    __base__=Answer,
+    __doc__="Fetch state: last fetch, status, error, failures, next check, and the "
+    "accounting of the latest successful fetch's entries (items_*)",
+    etag=(str | None, ...),
+    last_modified=(str | None, ...),
+    body_hash=(str | None, ...),
+    last_fetch_at=(MaybeInstant, ...),
+    last_success_at=(MaybeInstant, ...),
+    last_status=(int | None, ...),
+    last_error=(str | None, ...),
+    failures=(Count, ...),
+    next_check_at=(MaybeInstant, ...),
+    redirect_target=(str | None, ...),
+    redirect_seen=(Count, ...),
+    **counted("items_", "items"),
+)
+RefreshOutcomeAnswer: type[Answer] = create_model(
+    "RefreshOutcomeAnswer",
+    __base__=Answer,
+    __doc__="What one refresh did; the counts account for every entry of the document (a "
+    "document not fetched again, 304 or the same bytes, repeats the last counts with what "
+    "was written as unchanged)",
+    source_id=(int, ...),
+    status=(OutcomeStatus, ...),
+    http_status=(int | None, ...),
+    error=(str | None, ...),
+    **counted("", "counts"),
+    next_check_at=(MaybeInstant, ...),
+    final_url=(
+        str | None,
+        Field(
+            description="The URL the document came from after redirects; null when nothing "
+            "was fetched (a failure, or busy)"
+        ),
+    ),
+)
+
+
+class SourceAnswer(Answer):
+    """A source as the API and `--json` show it; SourceInput takes it back, less the
+    read-only fields."""
+
+    id: Annotated[int | None, WithJsonSchema({"type": "integer"})]
+    name: str
+    url: str = Field(description="http(s) URL of an RSS, Atom or JSON feed, or file:<path>")
+    kind: Annotated[Literal["http", "file"], BeforeValidator(_kind)] = Field(validation_alias="url")
+    section: str
+    hashtags: Annotated[list[str], BeforeValidator(_displays)]
+    categories: Annotated[
+        str | dict[str, str],
+        BeforeValidator(_rule_shown),
+        WithJsonSchema(SourceInput.model_json_schema()["properties"]["categories"]),
+    ]
+    interval_minutes: Annotated[int, Field(ge=1), BeforeValidator(_minutes)] = Field(
+        validation_alias="interval_seconds"
+    )
+    enabled: bool
+    retention_days: Annotated[int, Field(ge=1)]
+    max_items: Annotated[int, Field(ge=1)]
+    managed_by: str | None
+    state: SourceStateAnswer  # type: ignore[valid-type]
+
+
+def source_to_dict(source: Source) -> dict[str, Any]:
+    """The API and `--json` shape (SourceAnswer) as JSON-ready values."""
+    shown: dict[str, Any] = SourceAnswer.model_validate(source).model_dump(mode="json")
+    return shown
+
+
+def outcome_to_dict(outcome: Any) -> dict[str, Any]:
+    """A refresh outcome (RefreshOutcomeAnswer) as JSON-ready values."""
+    shown: dict[str, Any] = RefreshOutcomeAnswer.model_validate(outcome).model_dump(mode="json")
+    return shown
 
 
 def audit_view(source: Source) -> dict[str, Any]:

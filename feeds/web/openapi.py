@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from feeds.models import ENTRY_FATES
 from feeds.service.article_filter import ArticleQuery
 from feeds.service.article_input import ArticleAnswer, ArticleInput
 from feeds.service.payload import Payload, bounds, partial, resolve_settings
 from feeds.service.payload import schemas as schemas_of
-from feeds.service.source_input import SourceInput
+from feeds.service.source_input import RefreshOutcomeAnswer, SourceAnswer, SourceInput
 from feeds.service.tagfeed_input import TagFeedAnswer, TagFeedInput
 
 DESCRIPTION = (
@@ -166,51 +165,31 @@ PATH_PARAMETERS = {
     "source_id": ID,
 }
 
-COUNT = {"type": "integer", "minimum": 0}
-# What counts_to_dict() writes: the accounting of one fetch's entries, as a refresh
-# outcome gives it and, prefixed `items_`, as a source's state keeps it.
-COUNTS: dict[str, Any] = {
-    "entries": COUNT | {"description": "Entries in the document; the counts below add up to it"},
-    "new": COUNT,
-    "updated": COUNT,
-    "unchanged": COUNT,
-    "duplicates": COUNT | {"description": "Entries whose id came earlier in the same document"},
-    "too_old": COUNT | {"description": "New entries older than the source's retention"},
-    "over_limit": COUNT | {"description": "Entries beyond the source's newest max_items"},
-    "refused": COUNT | {"description": "Entries that could not be made into articles"},
-    "refusals": {
-        "type": "array",
-        "description": "The first refused entries with the reason",
-        "items": {
-            "type": "object",
-            "required": ["entry", "reason"],
-            "properties": {"entry": {"type": "string"}, "reason": {"type": "string"}},
+# What the API adds to one source's answer (GET /sources/{id}): push_to_dict().
+PUSH: dict[str, Any] = {
+    "type": "object",
+    "description": "WebSub push state (GET /sources/{id} only): `none` when the feed names no hub",
+    "required": ["state"],
+    "properties": {
+        "state": {
+            "type": "string",
+            "enum": ["none", "discovered", "subscribing", "active", "failed", "lapsed"],
         },
-    },
-    "warnings": {
-        "type": "array",
-        "description": "What is wrong with the document or was cut from its entries",
-        "items": {"type": "string"},
+        "hub": {"type": "string"},
+        "topic": {"type": "string"},
+        "expires_at": {"type": ["string", "null"], "format": "date-time"},
+        "verified_at": {"type": ["string", "null"], "format": "date-time"},
+        "error": {"type": ["string", "null"]},
+        "pushes": {"type": "integer", "description": "Deliveries taken"},
+        "last_push_at": {"type": ["string", "null"], "format": "date-time"},
+        "refused": {
+            "type": "integer",
+            "description": "Deliveries refused for a missing or wrong signature",
+        },
+        "last_refused_at": {"type": ["string", "null"], "format": "date-time"},
+        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
     },
 }
-assert [*COUNTS][1:-2] == list(ENTRY_FATES)
-STATE: dict[str, Any] = {
-    "etag": {"type": ["string", "null"]},
-    "last_modified": {"type": ["string", "null"]},
-    "body_hash": {"type": ["string", "null"]},
-    "last_fetch_at": {"type": ["string", "null"], "format": "date-time"},
-    "last_success_at": {"type": ["string", "null"], "format": "date-time"},
-    "last_status": {"type": ["integer", "null"]},
-    "last_error": {"type": ["string", "null"]},
-    "failures": COUNT,
-    "next_check_at": {"type": ["string", "null"], "format": "date-time"},
-    "redirect_target": {"type": ["string", "null"]},
-    "redirect_seen": COUNT,
-}
-
-
-def counted(prefix: str = "") -> dict[str, Any]:
-    return {prefix + name: schema for name, schema in COUNTS.items()}
 
 
 ANSWERS: dict[str, Any] = {
@@ -248,107 +227,12 @@ ANSWERS: dict[str, Any] = {
             "count": {"type": "integer"},
         },
     },
-    "Source": {
-        "type": "object",
-        "required": [
-            "id",
-            "name",
-            "url",
-            "kind",
-            "section",
-            "hashtags",
-            "categories",
-            "interval_minutes",
-            "enabled",
-            "retention_days",
-            "max_items",
-            "managed_by",
-            "state",
-        ],
-        "properties": {
-            "name": {"type": "string"},
-            "url": {"type": "string", "description": "http(s) URL of an RSS, Atom or JSON feed"},
-            "section": {"type": "string"},
-            "hashtags": {"type": "array", "items": {"type": "string"}},
-            "categories": {
-                "oneOf": [
-                    {"type": "string", "enum": ["all", "none"]},
-                    {"type": "object", "additionalProperties": {"type": "string"}},
-                ]
-            },
-            "interval_minutes": {"type": "integer", "minimum": 1},
-            "enabled": {"type": "boolean"},
-            "retention_days": {"type": "integer", "minimum": 1},
-            "max_items": {"type": "integer", "minimum": 1},
-            "id": {"type": "integer"},
-            "kind": {"type": "string", "enum": ["http", "file"]},
-            "managed_by": {"type": ["string", "null"]},
-            "state": {"$ref": "#/components/schemas/SourceState"},
-            "push": {
-                "type": "object",
-                "description": "WebSub push state (GET /sources/{id} "
-                "only): `none` when the feed names no hub",
-                "required": ["state"],
-                "properties": {
-                    "state": {
-                        "type": "string",
-                        "enum": ["none", "discovered", "subscribing", "active", "failed", "lapsed"],
-                    },
-                    "hub": {"type": "string"},
-                    "topic": {"type": "string"},
-                    "expires_at": {"type": ["string", "null"], "format": "date-time"},
-                    "verified_at": {"type": ["string", "null"], "format": "date-time"},
-                    "error": {"type": ["string", "null"]},
-                    "pushes": {"type": "integer", "description": "Deliveries taken"},
-                    "last_push_at": {"type": ["string", "null"], "format": "date-time"},
-                    "refused": {
-                        "type": "integer",
-                        "description": "Deliveries refused for a missing or wrong signature",
-                    },
-                    "last_refused_at": {"type": ["string", "null"], "format": "date-time"},
-                    "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
-                },
-            },
-        },
-    },
     "SourceList": {
         "type": "object",
         "required": ["items", "count"],
         "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Source"}},
             "count": {"type": "integer"},
-        },
-    },
-    "SourceState": {
-        "type": "object",
-        "description": "Fetch state: last fetch, status, error, failures, next "
-        "check, and the accounting of the latest successful fetch's "
-        "entries (items_*)",
-        "required": [*STATE, *counted("items_")],
-        "properties": STATE | counted("items_"),
-    },
-    "RefreshOutcome": {
-        "type": "object",
-        "description": "What one refresh did; the counts account for every entry "
-        "of the document (a document not fetched again, 304 or the "
-        "same bytes, repeats the last counts with what was written "
-        "as unchanged)",
-        "required": ["source_id", "status", "http_status", "error", *counted(), "next_check_at"],
-        "properties": {
-            "source_id": {"type": "integer"},
-            "status": {
-                "type": "string",
-                "enum": ["fetched", "not_modified", "unchanged", "failed", "gone", "busy"],
-            },
-            "http_status": {"type": ["integer", "null"]},
-            "error": {"type": ["string", "null"]},
-            **counted(),
-            "next_check_at": {"type": ["string", "null"], "format": "date-time"},
-            "final_url": {
-                "type": ["string", "null"],
-                "description": "The URL the document came from after redirects; null when "
-                "nothing was fetched (a failure, or busy)",
-            },
         },
     },
     "HubSubscription": {
@@ -443,7 +327,16 @@ def paths() -> dict[str, Any]:
 
 @cache
 def _document(bound_values: tuple[tuple[str, int], ...]) -> dict[str, Any]:
-    schemas = schemas_of(ArticleInput, SourceInput, TagFeedInput, ArticleAnswer, TagFeedAnswer)
+    schemas = schemas_of(
+        ArticleInput,
+        SourceInput,
+        TagFeedInput,
+        ArticleAnswer,
+        TagFeedAnswer,
+        SourceAnswer,
+        RefreshOutcomeAnswer,
+    )
+    schemas["Source"]["properties"]["push"] = PUSH
     # The API adds a tag feed's addresses to what the service shows of it.
     schemas["TagFeed"]["properties"]["urls"] = FEED_URLS
     schemas["TagFeed"]["required"].append("urls")
