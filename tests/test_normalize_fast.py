@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.ingest.sanitize import html_to_text, parsed_text
+from feeds.ingest.sanitize import _absolute_cached, html_to_text, parsed_text, safe_url
 
 # Text without "<" or "&": spaces of every kind, controls XML cannot carry, line and
 # paragraph separators, non-characters, quotes and ">".
@@ -25,3 +27,15 @@ def test_text_without_markup_skips_the_parser_and_reads_the_same(text: str) -> N
 def test_markup_still_goes_through_the_parser() -> None:
     assert html_to_text("a</p><p>b &amp; c") == "a b & c"
     assert html_to_text("  Seoul\n\tline  ") == "Seoul line"
+
+
+def test_only_short_urls_are_remembered() -> None:
+    """Links repeat from entry to entry and are resolved once; a long one (a data: URL
+    can be megabytes) is resolved every time and never kept."""
+    base, path = "https://x.example/feed", f"/section/{uuid.uuid4().hex}"
+    before = _absolute_cached.cache_info().currsize
+    assert safe_url(path, base) == f"https://x.example{path}"
+    assert safe_url(path, base) == f"https://x.example{path}"
+    assert _absolute_cached.cache_info().currsize == before + 1
+    assert safe_url("/" + "x" * 10_000, base) == "https://x.example/" + "x" * 10_000
+    assert _absolute_cached.cache_info().currsize == before + 1

@@ -125,8 +125,16 @@ def safe_url(value: str, base_url: str | None, schemes: frozenset[str] = SCHEMES
     return resolved
 
 
-# A feed repeats its links (a section page, the site's own images) entry after entry.
-_absolute = functools.lru_cache(maxsize=4096)(absolute_url)
+# A feed repeats its links (a section page, the site's own images) entry after entry;
+# only short ones are kept, so the cache stays small (a data: URL can be megabytes).
+_absolute_cached = functools.lru_cache(maxsize=4096)(absolute_url)
+_CACHED_URL_MAX = 512
+
+
+def _absolute(url: str, base: str) -> str:
+    if len(url) > _CACHED_URL_MAX or len(base) > _CACHED_URL_MAX:
+        return absolute_url(url, base)
+    return _absolute_cached(url, base)
 
 
 def safe_srcset(value: str, base_url: str | None) -> str | None:
