@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.ingest.sanitize import _absolute_cached, html_to_text, parsed_text, safe_url
+from feeds.ingest.sanitize import (
+    _absolute_cached,
+    html_to_text,
+    parsed_text,
+    safe_url,
+    sanitize_html,
+)
 
 # Text without "<" or "&": spaces of every kind, controls XML cannot carry, line and
 # paragraph separators, non-characters, quotes and ">".
@@ -39,3 +46,23 @@ def test_only_short_urls_are_remembered() -> None:
     assert _absolute_cached.cache_info().currsize == before + 1
     assert safe_url("/" + "x" * 10_000, base) == "https://x.example/" + "x" * 10_000
     assert _absolute_cached.cache_info().currsize == before + 1
+
+
+def test_threads_sanitising_at_once_each_resolve_against_their_own_base() -> None:
+    """One Cleaner serves every thread; the base URL its filter reads is each call's."""
+
+    def work(n: int) -> set[str]:
+        base, host = f"https://h{n}.example/feed/", f"https://h{n}.example"
+        found = set()
+        for i in range(300):
+            got = sanitize_html(f'<p><a href="a/{i}">x</a><img src="/i/{i}.png"></p>', base)
+            want = (
+                f'<p><a href="{host}/feed/a/{i}" rel="noopener noreferrer">x</a>'
+                f'<img src="{host}/i/{i}.png"></p>'
+            )
+            found.add("ok" if got == want else f"thread {n}: {got}")
+        return found
+
+    with ThreadPoolExecutor(8) as pool:
+        results = set().union(*pool.map(work, range(8)))
+    assert results == {"ok"}
