@@ -17,12 +17,12 @@ Articles are loaded by id once the page is known; nothing here aggregates a whol
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Connection, func, literal, select, tuple_
 
 from feeds.models import Article, FeedQuery, Status, TagRule
 from feeds.store import articles as article_store
@@ -159,34 +159,51 @@ def _walks(conn: Connection, spec: FeedQuery) -> list[_Walk]:
     return [_article_walk(spec)]
 
 
-def _chunk(
+def _keyset_chunk(
     conn: Connection,
     walk: _Walk,
-    now: datetime,
-    cursor: Cursor | None,
+    bounds: Sequence[ColumnElement[bool]],
+    after: Cursor | None,
     size: int,
     *,
-    ahead: bool,
+    ascending: bool,
 ) -> list[Any]:
-    """The next `size` rows of the walk after `cursor`: newest first up to `now`, or,
-    `ahead`, oldest first after `now` (scheduled articles)."""
+    """The next `size` rows of the walk within `bounds` past `after`, in (published_at,
+    id) order: oldest first when `ascending`, newest first otherwise."""
     columns = [walk.published, walk.ident]
     if walk.sections:
         columns.append(walk.section)
-    where = list(walk.conditions)
-    if ahead:
-        where.append(walk.published > now)
-    else:
-        # The walk starts at the cursor's time (a range on one column, which both
-        # planners take as the index bound), or now.
-        where.append(walk.published <= (min(now, cursor[0]) if cursor else now))
-    if cursor is not None:
-        published, ident = cursor
+    where = [*walk.conditions, *bounds]
+    if after is not None:
+        published, ident = after
         bound = tuple_(literal(published, walk.published.type), literal(ident, walk.ident.type))
         row = tuple_(walk.published, walk.ident)
-        where.append(row > bound if ahead else row < bound)
-    order = (walk.published, walk.ident) if ahead else (walk.published.desc(), walk.ident.desc())
+        where.append(row > bound if ascending else row < bound)
+    if ascending:
+        order = (walk.published, walk.ident)
+    else:
+        order = (walk.published.desc(), walk.ident.desc())
     return list(conn.execute(select(*columns).where(*where).order_by(*order).limit(size)))
+
+
+def _walked(
+    conn: Connection,
+    walk: _Walk,
+    read: Callable[[Cursor | None, int], list[Any]],
+    after: Cursor | None,
+    size: int,
+    largest: int,
+) -> Iterator[Cursor]:
+    """The rows `read` gives that pass the walk's checks, a chunk at a time as the caller
+    asks for more: each chunk starts past the last row of the one before, and the size
+    doubles (up to `largest`) while chunks come back full."""
+    while True:
+        rows = read(after, size)
+        yield from _passing(conn, walk, rows)
+        if len(rows) < size:
+            return
+        after = (rows[-1][0], rows[-1][1])
+        size = min(size * 2, max(largest, size))
 
 
 def _passing(conn: Connection, walk: _Walk, rows: list[Any]) -> list[Cursor]:
@@ -221,15 +238,19 @@ def _rows(
     *,
     ahead: bool = False,
 ) -> Iterator[Cursor]:
-    """The walk's articles in order, read a chunk at a time as the caller asks for more."""
+    """The walk's articles in order: newest first up to `now`, or, `ahead`, oldest first
+    after `now` (scheduled articles)."""
+
+    def read(after: Cursor | None, size: int) -> list[Any]:
+        if ahead:
+            return _keyset_chunk(conn, walk, [walk.published > now], after, size, ascending=True)
+        # The walk starts at the cursor's time (a range on one column, which both
+        # planners take as the index bound), or now.
+        start = walk.published <= (min(now, after[0]) if after else now)
+        return _keyset_chunk(conn, walk, [start], after, size, ascending=False)
+
     size = max(want, FIRST_CHECKED_CHUNK) if walk.checked else want
-    while True:
-        rows = _chunk(conn, walk, now, cursor, size, ahead=ahead)
-        yield from _passing(conn, walk, rows)
-        if len(rows) < size:
-            return
-        cursor = (rows[-1][0], rows[-1][1])
-        size = min(size * 2, max(LARGEST_CHUNK, want))
+    return _walked(conn, walk, read, cursor, size, max(LARGEST_CHUNK, want))
 
 
 def _newest_ids(

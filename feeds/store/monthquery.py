@@ -14,11 +14,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, select, tuple_
+from sqlalchemy import Connection, func, select
 
 from feeds.models import Article, FeedQuery, Status
 from feeds.store import articles as article_store
-from feeds.store.feedquery import Cursor, _passing, _Walk, _walks
+from feeds.store.feedquery import Cursor, _keyset_chunk, _Walk, _walked, _walks
 from feeds.store.schema import articles
 
 CHUNK = 500
@@ -27,43 +27,18 @@ IDS_PER_STATEMENT = 500
 ARTICLES_PER_LOAD = 50
 
 
-def _chunk(
-    conn: Connection,
-    walk: _Walk,
-    low: datetime | None,
-    high: datetime,
-    after: Cursor | None,
-    *,
-    ascending: bool,
-) -> list[Any]:
-    """Rows with low <= published_at < high, past `after` in the walk's direction."""
-    columns = [walk.published, walk.ident]
-    if walk.sections:
-        columns.append(walk.section)
-    where = [*walk.conditions, walk.published < high]
-    if low is not None:
-        where.append(walk.published >= low)
-    if after is not None:
-        bound = tuple_(literal(after[0], walk.published.type), literal(after[1], walk.ident.type))
-        row = tuple_(walk.published, walk.ident)
-        where.append(row > bound if ascending else row < bound)
-    if ascending:
-        order = (walk.published, walk.ident)
-    else:
-        order = (walk.published.desc(), walk.ident.desc())
-    return list(conn.execute(select(*columns).where(*where).order_by(*order).limit(CHUNK)))
-
-
 def _range(
     conn: Connection, walk: _Walk, low: datetime | None, high: datetime, *, ascending: bool
 ) -> Iterator[Cursor]:
-    after: Cursor | None = None
-    while True:
-        rows = _chunk(conn, walk, low, high, after, ascending=ascending)
-        yield from _passing(conn, walk, rows)
-        if len(rows) < CHUNK:
-            return
-        after = (rows[-1][0], rows[-1][1])
+    """The walk's articles with low <= published_at < high, in the walk's direction."""
+    bounds = [walk.published < high]
+    if low is not None:
+        bounds.append(walk.published >= low)
+
+    def read(after: Cursor | None, size: int) -> list[Any]:
+        return _keyset_chunk(conn, walk, bounds, after, size, ascending=ascending)
+
+    return _walked(conn, walk, read, None, CHUNK, CHUNK)
 
 
 def _merged(
