@@ -58,3 +58,12 @@ def test_an_audit_entry_needs_the_change_it_belongs_to(service: Service) -> None
     with pytest.raises(RuntimeError, match="no unit of work"):
         note(service.ctx, "user:alice", "create", ("article", "1"))
     assert service.audit.entries() == []
+
+
+def test_reads_inside_a_read_share_its_connection(service: Service) -> None:
+    with service.ctx.read() as outer, service.ctx.read() as inner:
+        assert inner is outer
+    with service.ctx.unit_of_work() as unit, service.ctx.read() as inside:
+        assert inside is unit
+    with service.ctx.read() as later:
+        assert later is not outer

@@ -68,13 +68,22 @@ class Context:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection to read with: the open unit of work's, so a read inside a change
-        sees what the change wrote so far, or a fresh one outside any."""
-        joined: Connection | None = getattr(self._open, "conn", None)
+        sees what the change wrote so far; else the open read's, so a service call made
+        inside another's read shares its connection; else a new one for this block.
+        No generator may stay suspended inside a block: a later read in its thread would
+        share a connection about to close."""
+        joined: Connection | None = getattr(self._open, "conn", None) or getattr(
+            self._open, "reading", None
+        )
         if joined is not None:
             yield joined
             return
         with self.store.read() as conn:
-            yield conn
+            self._open.reading = conn
+            try:
+                yield conn
+            finally:
+                self._open.reading = None
 
     def connection(self) -> Connection:
         """The open unit of work's connection, for a write that must be part of a change
