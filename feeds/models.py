@@ -214,6 +214,10 @@ class FeedVersion:
     version: int
     changed_at: datetime
     next_change_at: datetime | None = None
+    # Set only by a read that found a scheduled change come due (or no row at all) which
+    # no writer has recorded yet: the newest publish time the feed shows, so the content
+    # read is named apart from the recorded version's (see FeedService.current).
+    due: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def test_an_authors_feed_version_moves_when_their_article_changes(
     chen = FeedKey(FeedKind.AUTHOR, "wei-chen")
     first = create(client, writer_token, author="Min-ji Park")
     create(client, writer_token, author="Wei Chen", url=None, title="Other")
-    before = {key: service.feeds.version(key).version for key in (park, chen)}
+    before = {key: service.feeds.settle(key).version for key in (park, chen)}
     etag = client.get("/feeds/authors/min-ji-park.rss").headers["ETag"]
 
     clock.advance(minutes=5)
@@ -112,7 +112,7 @@ def test_an_authors_feed_version_moves_when_their_article_changes(
         f"{API}/{first['id']}", json={"title": "Cranes Idle"}, headers=writer_token
     )
     assert edited.status_code == 200
-    after = {key: service.feeds.version(key).version for key in (park, chen)}
+    after = {key: service.feeds.settle(key).version for key in (park, chen)}
     assert after[park] > before[park]
     assert after[chen] == before[chen]
     response = client.get("/feeds/authors/min-ji-park.rss")
@@ -123,7 +123,7 @@ def test_an_authors_feed_version_moves_when_their_article_changes(
     clock.advance(minutes=5)
     moved = client.patch(f"{API}/{first['id']}", json={"author": "Wei Chen"}, headers=writer_token)
     assert moved.status_code == 200
-    final = {key: service.feeds.version(key).version for key in (park, chen)}
+    final = {key: service.feeds.settle(key).version for key in (park, chen)}
     assert final[park] > after[park] and final[chen] > after[chen]
     assert sorted(titles(client, "/feeds/authors/wei-chen.rss")) == ["Cranes Idle", "Other"]
     # An author with no story left is no author of ours.
@@ -144,9 +144,9 @@ def test_sponsored_articles_stay_out_of_author_feeds(
     client: FlaskClient, service: Service, writer_token: dict[str, str]
 ) -> None:
     create(client, writer_token, author="Wei Chen", title="Own story")
-    version = service.feeds.version(FeedKey(FeedKind.AUTHOR, "wei-chen")).version
+    version = service.feeds.settle(FeedKey(FeedKind.AUTHOR, "wei-chen")).version
     create(client, writer_token, author="Wei Chen", title="Paid", sponsored=True, url=None)
-    assert service.feeds.version(FeedKey(FeedKind.AUTHOR, "wei-chen")).version == version
+    assert service.feeds.settle(FeedKey(FeedKind.AUTHOR, "wei-chen")).version == version
     assert titles(client, "/feeds/authors/wei-chen.rss") == ["Own story"]
 
 

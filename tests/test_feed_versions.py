@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
 from flask.testing import FlaskClient
 
+from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
 from tests.conftest import FakeClock, article_payload
+from tests.plans import recording
 
 
 def test_a_tag_feed_deleted_and_created_again_never_serves_the_old_render(
@@ -126,3 +130,67 @@ def test_hashtags_of_drafts_and_scheduled_articles_stay_unknown(
     assert client.delete(f"/api/v1/articles/{article_id}", headers=admin_token).status_code == 200
     emptied = client.get("/feeds/tags/ratedecision.json")
     assert emptied.status_code == 200 and emptied.get_json()["items"] == []
+
+
+@contextmanager
+def statements(service: Service) -> Iterator[list[str]]:
+    """Every SQL statement the service's store runs inside the block, on one line."""
+    with recording(service.ctx.store.engine) as seen:
+        lines: list[str] = []
+        yield lines
+        lines.extend(" ".join(sql.split()) for sql, _ in seen)
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def test_a_feed_request_only_reads(
+    client: FlaskClient, service: Service, admin_token: dict[str, str], clock: FakeClock
+) -> None:
+    due = (clock.now + timedelta(hours=1)).isoformat()
+    later = article_payload(hashtags=["RateDecision"], published_at=due, slug="later")
+    assert client.post("/api/v1/articles", json=later, headers=admin_token).status_code == 201
+    created = client.post(
+        "/api/v1/tag-feeds",
+        json={"slug": "rates", "title": "Rates", "any_of": ["RateDecision"]},
+        headers=admin_token,
+    )
+    assert created.status_code == 201
+    paths = [
+        "/feeds/all.json",
+        "/feeds/sections/world.json",
+        "/feeds/tags/ratedecision.json",
+        "/feeds/custom/rates.json",
+        "/feeds/authors/min-ji-park.json",
+        "/feeds/trending.json",
+    ]
+    with statements(service) as before_due:
+        assert client.get("/feeds/tags/ratedecision.json").status_code == 404
+        assert client.get("/feeds/custom/rates.json").get_json()["items"] == []
+    clock.advance(hours=2)  # the scheduled article comes due; no writer has seen it
+    with statements(service) as after_due:
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            if path != "/feeds/trending.json":
+                titles = [item["title"] for item in response.get_json()["items"]]
+                assert "Harbour Cranes Return to Work" in titles, path
+    assert not [s for s in before_due + after_due if s.startswith(WRITES)]
+    # The scheduled change recorded by a writer (the publisher) moves no content.
+    tag = service.feeds.request(FeedKey(FeedKind.TAG, "ratedecision"), FeedFormat.JSON)
+    served = service.feeds.get(tag).body
+    service.feeds.settle(tag.key)
+    assert service.feeds.get(tag).body == served
+    # A cache hit is the version read alone.
+    with statements(service) as hit:
+        assert service.feeds.get(tag).body == served
+    assert len(hit) == 1 and "feed_versions" in hit[0]
+
+
+def test_a_cache_miss_names_the_feed_once(client: FlaskClient, service: Service) -> None:
+    request = service.feeds.request(FeedKey(FeedKind.SECTION, "world"), FeedFormat.RSS)
+    service.feeds.settle(request.key)
+    with statements(service) as miss:
+        service.feeds.get(request)
+    lookups = [s for s in miss if "FROM sections WHERE sections.slug" in s]
+    assert len(lookups) == 1, miss

@@ -23,7 +23,7 @@ KOREA = FeedKey(FeedKind.TAG, "southkorea")
 
 
 def versions(service: Service, *keys: FeedKey) -> dict[FeedKey, int]:
-    return {key: service.feeds.version(key).version for key in keys}
+    return {key: service.feeds.settle(key).version for key in keys}
 
 
 def validators(client: FlaskClient, *paths: str) -> dict[str, tuple[str, str]]:

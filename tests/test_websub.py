@@ -69,7 +69,7 @@ def test_hub_is_told_about_changed_feeds_only(hub_app: Flask, hub: Hub, clock: F
     client = hub_app.test_client()
     service = hub_app.extensions["feeds"]
     client.get("/feeds/sections/world.rss")
-    client.get("/feeds/sections/culture.rss")  # read, so it has a version, but unchanged
+    client.get("/feeds/sections/culture.rss")  # unchanged by the write below
     jobs = Jobs(service)
     jobs.publisher.start()
     clock.advance(minutes=1)
@@ -80,8 +80,15 @@ def test_hub_is_told_about_changed_feeds_only(hub_app: Flask, hub: Hub, clock: F
         headers={"Authorization": f"Bearer {token}"},
     )
     assert created.status_code == 201
-    assert jobs.notify_hub() == 3
-    assert sorted(hub.published) == world_urls()
+    # Every feed the article shows in, read before or not: versions are made by writes.
+    assert jobs.notify_hub() == 9
+    changed = ("all", "authors/min-ji-park", "sections/world")
+    assert sorted(hub.published) == sorted(
+        f"https://news.example/feeds/{path}.{fmt}"
+        for path in changed
+        for fmt in ("atom", "json", "rss")
+    )
+    assert not any("culture" in url for url in hub.published)
     assert jobs.notify_hub() == 0  # nothing new since
 
 
@@ -113,5 +120,9 @@ def test_a_failing_hub_delays_pushes_but_loses_none(
     hub.fail = True
     assert jobs.notify_hub() == 0
     hub.fail = False
-    assert jobs.notify_hub() == 3
-    assert sorted(hub.published) == world_urls()
+    # Every feed the withdrawn article was in, each in its three formats, once.
+    pushed = jobs.notify_hub()
+    assert pushed == len(hub.published) == len(set(hub.published)) and pushed % 3 == 0
+    assert set(world_urls()) <= set(hub.published)
+    assert "https://news.example/feeds/all.rss" in hub.published
+    assert jobs.notify_hub() == 0

@@ -81,7 +81,9 @@ def feed_moves(
             months |= {(key, month_of(shown.published_at), now) for key in keys}
         if in_trending(shown, settings):
             changed.add(TRENDING)
-    public = after.hashtag_keys if after is not None else frozenset()
+    # A tag a visible article carried (before or after) has a known feed; a scheduled
+    # article that came due is recorded here at its next write if no one settled it.
+    public = frozenset().union(*(shown.hashtag_keys for shown in (before, after) if shown))
     expected: tuple[tuple[frozenset[FeedKey], datetime], ...] = ()
     if new is not None and new.status is Status.PUBLISHED and new.published_at > now:
         coming = keys_of(new, tag_feeds, settings)

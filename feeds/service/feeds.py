@@ -147,6 +147,26 @@ class _Page:
 
 
 @dataclass(frozen=True)
+class _Identity:
+    """What names an existing feed: its tag feed (custom feeds), title and description."""
+
+    tag_feed: TagFeed | None
+    title: str
+    description: str
+
+
+def _due(recorded: FeedVersion, newest: datetime | None) -> datetime | None:
+    """When the feed's content changed since its recorded version by time alone, or None.
+
+    Every write records its instant, and a visible article was published no later than
+    the write that made it visible: an item newer than the recorded change can only be a
+    scheduled article that came due since. None when none did (it was withdrawn before
+    its time, or the row was made due only so that its next change is looked up).
+    """
+    return newest if newest is not None and newest > recorded.changed_at else None
+
+
+@dataclass(frozen=True)
 class FeedSelection:
     """One page of a feed: its articles, title and description, and the next page."""
 
@@ -201,14 +221,38 @@ class FeedService:
 
     # -- versions -------------------------------------------------------------------
 
-    def version(self, key: FeedKey) -> FeedVersion:
-        """The feed's current version; NotFound for a feed that does not exist.
+    def current(self, key: FeedKey) -> FeedVersion:
+        """The feed's version as a request sees it; NotFound for a feed that does not exist.
 
-        On the request path this is one read. It writes only when the feed has no
-        version row yet (its first request) or a scheduled change came due (an
-        article's publish time passed): then it records the new version, and a hashtag
-        whose first article came due is marked public, so that every process keys its
-        cache on the same version. What it writes is what the clock did, never input.
+        Reads only, and on the request path it is one read: the feed's version row.
+        Writes make the rows and move them; the one change no write makes is a scheduled
+        article coming due, which the publisher records (`settle`). Until it has, or
+        when a feed has no row yet (a store older than rows made by writes), the read
+        names the content by the newest publish time it shows (`FeedVersion.due`): that
+        moves exactly when another scheduled article comes due, so no cached render
+        outlives its content, and nothing is written on behalf of a GET.
+        """
+        now = self.ctx.now()
+        with self.ctx.store.read() as conn:
+            found = version_store.get(conn, key)
+            if found is not None and (found.next_change_at is None or found.next_change_at > now):
+                return found
+            spec = query_for(key, self.ctx.settings, now, self.resolve(conn, key, now))
+            newest = feedquery.newest_published(conn, spec, now)
+            if found is None:
+                changed = feedquery.newest_change(conn, spec, now) or EPOCH
+                return FeedVersion(key, 0, changed, None, due=newest or EPOCH)
+        due = _due(found, newest)
+        return found if due is None else replace(found, changed_at=due, due=due)
+
+    def settle(self, key: FeedKey) -> FeedVersion:
+        """The feed's version, recorded: for writers (the publisher, the hub), never for
+        a request. NotFound for a feed that does not exist.
+
+        It writes only when the feed has no version row yet or a scheduled change came
+        due (an article's publish time passed): then it records the new version, and a
+        hashtag whose first article came due is marked public. What it writes is what
+        the clock did, never input.
         """
         now = self.ctx.now()
         with self.ctx.store.read() as conn:
@@ -225,25 +269,48 @@ class FeedService:
                 changed = feedquery.newest_change(conn, spec, now) or EPOCH
                 version_store.create(conn, key, changed, pending)
             else:
-                version_store.advance(conn, key, current, pending)
+                newest = feedquery.newest_published(conn, spec, now)
+                version_store.advance(conn, key, current, pending, _due(current, newest))
             fresh = version_store.get(conn, key)
         assert fresh is not None
         return fresh
 
     def resolve(self, conn: Connection, key: FeedKey, now: datetime) -> TagFeed | None:
         """Check the feed exists; return the tag feed for custom feeds."""
-        if key.kind is FeedKind.SECTION and section_store.get(conn, key.value) is None:
-            raise NotFound(f"no section {key.value!r}")
-        if key.kind is FeedKind.TAG and not hashtag_store.is_public(conn, key.value, now):
-            raise NotFound(f"no hashtag {key.value!r}")
-        if key.kind is FeedKind.AUTHOR and self._author(conn, key, now) is None:
-            raise NotFound(f"no author {key.value!r}")
+        return self._identify(conn, key, now).tag_feed
+
+    def _identify(self, conn: Connection, key: FeedKey, now: datetime) -> _Identity:
+        """The feed's title and description, and its tag feed; NotFound for a feed that
+        does not exist. One read of what names the feed, shared by the existence check
+        and the document's head."""
+        site = self.ctx.settings.site_title
+        if key.kind is FeedKind.SECTION:
+            section = section_store.get(conn, key.value)
+            if section is None:
+                raise NotFound(f"no section {key.value!r}")
+            return _Identity(None, f"{site}: {section.title}", section.description or section.title)
+        if key.kind is FeedKind.TAG:
+            tag = hashtag_store.known(conn, key.value, now)
+            if tag is None:
+                raise NotFound(f"no hashtag {key.value!r}")
+            return _Identity(None, f"{site}: #{tag.display}", f"Articles tagged #{tag.display}")
+        if key.kind is FeedKind.AUTHOR:
+            name = self._author(conn, key, now)
+            if name is None:
+                raise NotFound(f"no author {key.value!r}")
+            return _Identity(None, f"{site}: {name}", f"Articles by {name}")
         if key.kind is FeedKind.CUSTOM:
             tag_feed = tagfeed_store.get(conn, key.value)
             if tag_feed is None:
                 raise NotFound(f"no tag feed {key.value!r}")
-            return tag_feed
-        return None
+            description = tag_feed.description or tag_feed.title
+            return _Identity(tag_feed, f"{site}: {tag_feed.title}", description)
+        if key.kind is FeedKind.TRENDING:
+            hours = self.ctx.settings.trending_window_hours
+            return _Identity(
+                None, f"{site}: Trending", f"The most read articles of the last {hours} hours"
+            )
+        return _Identity(None, site, self.ctx.settings.site_description)
 
     def _author(self, conn: Connection, key: FeedKey, now: datetime) -> str | None:
         include_sponsored = self.ctx.settings.include_sponsored
@@ -259,6 +326,10 @@ class FeedService:
         """
         now = self.ctx.now()
         token = self.token_of(key, version.version, now)
+        if version.due is not None:
+            # Not a recorded version: never the token of one (see `current`).
+            micros = (version.due - CURSOR_EPOCH) // timedelta(microseconds=1)
+            token = f"{token}+{micros}"
         if key.kind is not FeedKind.TRENDING:
             return token, version.changed_at, now
         bucket = self.trending_bucket(now)
@@ -284,7 +355,7 @@ class FeedService:
 
         Concurrent requests for the same missing entry share one render.
         """
-        version = self.version(request.key)
+        version = self.current(request.key)
         token, changed_at, now = self._pinned(request.key, version)
         cache_key = (
             request.key, request.format, request.limit, request.before, request.root_url, token,
@@ -320,7 +391,7 @@ class FeedService:
         new content never keeps the validators of the old (nginx's ETag is the mtime
         and the size).
         """
-        version = self.version(key)
+        version = self.settle(key)
         token, changed_at, now = self._pinned(key, version)
         last_modified = changed_at.replace(microsecond=0)
         if after is not None and last_modified <= after:
@@ -348,7 +419,8 @@ class FeedService:
         query, shared by every format and by the feed's page for people."""
         settings = self.ctx.settings
         with self.ctx.store.read() as conn:
-            tag_feed = self.resolve(conn, request.key, now)
+            identity = self._identify(conn, request.key, now)
+            tag_feed = identity.tag_feed
             default_limit = tag_feed.limit if tag_feed else settings.feed_limit
             limit = min(request.limit or default_limit, settings.feed_limit_max)
             spec = query_for(request.key, settings, now, tag_feed)
@@ -358,7 +430,6 @@ class FeedService:
             if paged and request.before is not None:
                 before = (request.before.published_at, request.before.article_id)
             found = feedquery.visible(conn, spec, now, limit + 1 if paged else limit, before)
-            title, description = self.describe(conn, request.key, tag_feed, now)
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
         next_cursor = None
         if len(found) > limit:
@@ -366,7 +437,12 @@ class FeedService:
             assert last.id is not None
             next_cursor = PageCursor(last.published_at, last.id)
         return FeedSelection(
-            tuple(found[:limit]), title, description, section_titles, paged, next_cursor
+            tuple(found[:limit]),
+            identity.title,
+            identity.description,
+            section_titles,
+            paged,
+            next_cursor,
         )
 
     def _page(self, request: FeedRequest, now: datetime) -> _Page:
@@ -385,7 +461,7 @@ class FeedService:
         """What a rendering of the feed depends on besides the request (NotFound for a
         feed that does not exist): a cache key that moves with its version, its
         Last-Modified and the instant its content is read at."""
-        token, changed_at, now = self._pinned(request.key, self.version(request.key))
+        token, changed_at, now = self._pinned(request.key, self.current(request.key))
         cache_key = (
             request.key, request.format, request.limit, request.before, request.root_url, token,
         )  # fmt: skip
@@ -418,24 +494,9 @@ class FeedService:
     def describe(
         self, conn: Connection, key: FeedKey, tag_feed: TagFeed | None, now: datetime
     ) -> tuple[str, str]:
-        site = self.ctx.settings.site_title
-        if key.kind is FeedKind.AUTHOR:
-            name = self._author(conn, key, now) or key.value
-            return f"{site}: {name}", f"Articles by {name}"
-        if key.kind is FeedKind.SECTION:
-            section = section_store.get(conn, key.value)
-            assert section is not None
-            return f"{site}: {section.title}", section.description or section.title
-        if key.kind is FeedKind.TAG:
-            tag = hashtag_store.get(conn, key.value)
-            assert tag is not None
-            return f"{site}: #{tag.display}", f"Articles tagged #{tag.display}"
-        if tag_feed is not None:
-            return f"{site}: {tag_feed.title}", tag_feed.description or tag_feed.title
-        if key.kind is FeedKind.TRENDING:
-            hours = self.ctx.settings.trending_window_hours
-            return f"{site}: Trending", f"The most read articles of the last {hours} hours"
-        return site, self.ctx.settings.site_description
+        """The feed's title and description (NotFound for a feed that does not exist)."""
+        identity = self._identify(conn, key, now)
+        return identity.title, identity.description
 
     def item(self, article: Article, root: str, section_titles: dict[str, str]) -> FeedItem:
         link = article_url(article, root)

@@ -185,7 +185,7 @@ class HubService:
         if found is None or feed_path(*found) != topic[len(root) :]:
             raise ValidationError(problem)
         try:
-            self.feeds.version(found[0])  # exists, and has a version to deliver from
+            self.feeds.settle(found[0])  # exists, and has a version to deliver from
         except NotFound:
             raise ValidationError({"hub.topic": "no such feed"}) from None
         return found
@@ -284,7 +284,7 @@ class HubService:
 
     def _version(self, key: FeedKey) -> int | None:
         try:
-            return self.feeds.version(key).version
+            return self.feeds.settle(key).version
         except NotFound:
             return None
 

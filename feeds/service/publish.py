@@ -128,7 +128,7 @@ class Publisher:
         if record is None or path is None:
             return None
         try:
-            if record.token != self.feeds.token(key, self.feeds.version(key)):
+            if record.token != self.feeds.token(key, self.feeds.current(key)):
                 return None
             return path.read_bytes()
         except (NotFound, OSError):

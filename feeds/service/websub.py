@@ -49,7 +49,7 @@ class WebSubPublisher:
             due = version_store.due(conn, self.ctx.now())
         for key in due:
             try:
-                self.feeds.version(key)  # applies the scheduled change
+                self.feeds.settle(key)  # applies the scheduled change
             except NotFound:
                 continue
         with self.ctx.store.read() as conn:

@@ -335,6 +335,12 @@ def next_pending(conn: Connection, spec: FeedQuery, now: datetime) -> datetime |
     return min((first[0] for first in firsts if first is not None), default=None)
 
 
+def newest_published(conn: Connection, spec: FeedQuery, now: datetime) -> datetime | None:
+    """The publish time of the feed's newest visible item (the first step of its walks)."""
+    firsts = (next(_rows(conn, walk, now, 1), None) for walk in _walks(conn, spec))
+    return max((first[0] for first in firsts if first is not None), default=None)
+
+
 def newest_change(conn: Connection, spec: FeedQuery, now: datetime) -> datetime | None:
     """The newest `updated_at` among the feed's newest NEWEST_CHANGE_DEPTH visible items."""
     ids = _newest_ids(conn, spec, now, NEWEST_CHANGE_DEPTH, None)

@@ -140,18 +140,25 @@ def all_in_use(
 
 
 def is_public(conn: Connection, key: str, now: datetime) -> bool:
-    """Whether the tag's feed is known: a visible article has carried the tag.
+    """Whether the tag's feed is known: a visible article has carried the tag."""
+    return known(conn, key, now) is not None
+
+
+def known(conn: Connection, key: str, now: datetime) -> Hashtag | None:
+    """The tag when its feed is known (a visible article has carried it), else None.
 
     The flag is set when such an article is written; a scheduled one coming due is
-    found here by the query instead (and marked, when `conn` may write).
+    found here by the query instead (and marked by the next writer that settles the
+    tag's feed).
     """
     row = conn.execute(
-        select(hashtags.c.id, hashtags.c.public).where(hashtags.c.key == key)
+        select(hashtags.c.id, hashtags.c.public, hashtags.c.display).where(hashtags.c.key == key)
     ).first()
     if row is None:
-        return False
+        return None
+    tag = Hashtag(key=key, display=row.display)
     if row.public:
-        return True
+        return tag
     found = conn.execute(
         select(article_hashtags.c.article_id)
         .where(
@@ -161,7 +168,7 @@ def is_public(conn: Connection, key: str, now: datetime) -> bool:
         )
         .limit(1)
     ).first()
-    return found is not None
+    return tag if found is not None else None
 
 
 def mark_public(conn: Connection, keys: Iterable[str]) -> None:

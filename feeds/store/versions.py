@@ -1,7 +1,8 @@
 """Feed versions: a counter per feed that moves exactly when the feed's content changes.
 
 The web layer keys its cache on (feed, format, version), so reading the version is the
-only database work a cache hit does.
+only database work a cache hit does. Rows are made by writes: a write that moves a feed
+without a row creates it, so a read never has to (see FeedService.current).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from feeds.models import FeedKey, FeedKind, FeedMoves, FeedVersion
@@ -62,6 +65,24 @@ def _moved(changed_at: datetime) -> dict[str, Any]:
     }
 
 
+def _ensure(conn: Connection, storage_keys: list[str], changed_at: datetime) -> None:
+    """Rows for the feeds that have none yet, at version 0 (the caller moves them).
+
+    A new row's next change by time alone is unknown (a store written before rows were
+    made by writes may hold scheduled articles for it), so it is due at once: the next
+    writer that settles the feed (the publisher) reads it, and until then a read names
+    the content it shows by itself.
+    """
+    chunk = 500  # bound parameters per statement stay far below either driver's limit
+    insert_for = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(storage_keys), chunk):
+        rows = [
+            {"key": key, "version": 0, "changed_at": changed_at, "next_change_at": changed_at}
+            for key in storage_keys[start : start + chunk]
+        ]
+        conn.execute(insert_for(feed_versions).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
 def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
     """Mark feeds changed in what every item shows: every month of their archives too."""
     keys = list(keys)
@@ -71,9 +92,10 @@ def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> Non
 
 
 def _bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
-    """Mark feeds changed. Feeds never read yet have no row and need none."""
+    """Mark feeds changed, creating the rows of feeds that have none yet."""
     storage_keys = _storage_keys(keys)
     if storage_keys:
+        _ensure(conn, storage_keys, changed_at)
         conn.execute(
             update(feed_versions)
             .where(feed_versions.c.key.in_(storage_keys))
@@ -87,14 +109,17 @@ def move(conn: Connection, moves: FeedMoves, now: datetime) -> None:
     archive_moves.add(conn, [(k.storage_key, month, at) for k, month, at in moves.archives])
     hashtag_store.mark_public(conn, moves.public_tags)
     for keys, at in moves.expected:
-        expect_change(conn, keys, at)
+        expect_change(conn, keys, at, now)
 
 
-def expect_change(conn: Connection, keys: Iterable[FeedKey], at: datetime) -> None:
-    """Record that these feeds will change at `at` (a scheduled article comes due)."""
+def expect_change(conn: Connection, keys: Iterable[FeedKey], at: datetime, now: datetime) -> None:
+    """Record that these feeds will change at `at` (a scheduled article comes due),
+    creating the rows of feeds that have none yet (a hashtag only a scheduled article
+    carries: its row waits for the article, and its feed stays unknown until then)."""
     storage_keys = _storage_keys(keys)
     if not storage_keys:
         return
+    _ensure(conn, storage_keys, now)
     conn.execute(
         update(feed_versions)
         .where(feed_versions.c.key.in_(storage_keys))
@@ -109,21 +134,25 @@ def expect_change(conn: Connection, keys: Iterable[FeedKey], at: datetime) -> No
 
 
 def advance(
-    conn: Connection, key: FeedKey, seen: FeedVersion, next_change_at: datetime | None
+    conn: Connection,
+    key: FeedKey,
+    seen: FeedVersion,
+    next_change_at: datetime | None,
+    due: datetime | None,
 ) -> None:
-    """A scheduled change came due: move the version once, whoever gets here first."""
-    changed_at = max(seen.changed_at, seen.next_change_at or seen.changed_at)
+    """A scheduled change came due: record the feed's next one and, when `due` says the
+    content changed (the newest publish time it now shows), move the version to it;
+    once, whoever gets here first."""
+    values: dict[str, Any] = {"next_change_at": next_change_at}
+    if due is not None:
+        values |= {"version": feed_versions.c.version + 1, "changed_at": max(seen.changed_at, due)}
     conn.execute(
         update(feed_versions)
         .where(
             feed_versions.c.key == key.storage_key,
             feed_versions.c.version == seen.version,
         )
-        .values(
-            version=feed_versions.c.version + 1,
-            changed_at=changed_at,
-            next_change_at=next_change_at,
-        )
+        .values(**values)
     )
 
 
@@ -137,6 +166,7 @@ def redefine(conn: Connection, keys: Iterable[FeedKey], now: datetime) -> None:
     keys = list(keys)
     storage_keys = _storage_keys(keys)
     if storage_keys:
+        _ensure(conn, storage_keys, now)
         conn.execute(
             update(feed_versions)
             .where(feed_versions.c.key.in_(storage_keys))
