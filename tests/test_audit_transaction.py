@@ -79,7 +79,7 @@ def test_an_article_change_whose_entry_fails_is_undone(
         service.articles.withdraw(article.id)
     before = service.articles.get(article.id)
     shown = item_ids(client)
-    version = service.feeds.version(ALL)
+    version = service.feeds.current(ALL)
     change: dict[str, Callable[[], Any]] = {
         "withdraw": lambda: service.audit.withdraw_article(ALICE, article.id, "Legal"),
         "restore": lambda: service.audit.restore_article(ALICE, article.id),
@@ -88,7 +88,7 @@ def test_an_article_change_whose_entry_fails_is_undone(
     with audit_log_refusing(service), pytest.raises((Conflict, StorageError)):
         change[action]()
     assert service.articles.get(article.id) == before
-    assert service.feeds.version(ALL) == version
+    assert service.feeds.current(ALL) == version
     assert item_ids(client) == shown
     assert service.audit.entries() == []
     # Once the log takes entries again, the same change goes through with its entry.
