@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
-from feeds.service.feedkeys import ALL
+from feeds.service.feedkeys import ALL, query_for
+from feeds.store import monthquery
 from tests.conftest import FakeClock
 from tests.test_archives import DATES, NOW, post_story
 
@@ -233,3 +234,17 @@ def test_publish_all_repairs_every_month_and_removes_months_gone(
     assert sorted(p.name for p in (root / "tags/even/archive").glob("*.rss")) == [
         "2025-11.rss", "2025-12.rss", "2026-02.rss",
     ]  # fmt: skip
+
+
+def test_generated_articles_republish_the_months_of_the_feeds_they_touch(
+    service: Service, clock: FakeClock, stories: list[dict[str, Any]]
+) -> None:
+    service.demo.generate(100, seed=3)
+    service.publisher.run()
+    now = service.ctx.now()
+    with service.ctx.store.read() as conn:
+        spec = query_for(ALL, service.settings, now)
+        visible = monthquery.between(conn, spec, datetime(1970, 1, 1, tzinfo=UTC), now)
+    months, ids = walk(service, "all.json")
+    assert Counter(ids) == Counter(article.guid for article in visible)
+    assert len(months) > 12 and months == sorted(months, reverse=True)

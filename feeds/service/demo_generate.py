@@ -26,6 +26,7 @@ from feeds.models import Article, FeedKey, FeedMoves, Hashtag, Image, Status, au
 from feeds.service.articles import feed_moves
 from feeds.service.context import Context
 from feeds.service.demo_data import HOT_TAGS, SPONSORED_TAG, Newsroom, newsroom
+from feeds.service.feedkeys import TRENDING
 from feeds.slugs import slugify
 from feeds.store import articles as article_store
 from feeds.store import bulk
@@ -33,6 +34,7 @@ from feeds.store import hashtags as hashtag_store
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
+from feeds.store.archive_moves import EVERY
 
 MAX_ARTICLES = 10_000_000
 MAX_SEED = 2**31 - 1
@@ -86,12 +88,18 @@ class _Tally:
                 if key not in self.due or at < self.due[key]:
                     self.due[key] = at
 
-    def moves(self) -> FeedMoves:
+    def moves(self, now: datetime) -> FeedMoves:
         by_time: dict[datetime, set[FeedKey]] = {}
         for key, at in self.due.items():
             by_time.setdefault(at, set()).add(key)
         expected = tuple((frozenset(keys), at) for at, keys in sorted(by_time.items()))
-        return FeedMoves(frozenset(self.changed), frozenset(self.public), expected)
+        # Every month of each feed changed, now and when its scheduled articles come due
+        # (one row a feed instead of one a feed and month: a million articles touch most).
+        archives = {(key, EVERY, now) for key in self.changed if key != TRENDING}
+        archives |= {(key, EVERY, at) for key, at in self.due.items() if key != TRENDING}
+        return FeedMoves(
+            frozenset(self.changed), frozenset(self.public), expected, frozenset(archives)
+        )
 
 
 class DemoService:
@@ -146,7 +154,7 @@ class DemoService:
                     if progress is not None:
                         progress(done, count)
             bulk.finish(conn)
-            moves = tally.moves()
+            moves = tally.moves(now)
             # Every feed the articles touch has a version row, moved like any write's.
             bulk.ensure_versions(conn, moves.changed | tally.due.keys(), now)
             version_store.move(conn, moves, now)
