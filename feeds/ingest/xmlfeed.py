@@ -272,6 +272,9 @@ class _Reader:
         self.title_depth = -1
         self.guidislink = False
         self.atom = False
+        # Category elements since the last entry began, counted as parse.cut_categories
+        # counts them (feed-level ones after an entry count towards it).
+        self.categories = 0
         self.feed: dict[str, Any] = {}
         self.entries: list[dict[str, Any]] = []
 
@@ -358,8 +361,15 @@ class _Reader:
 
     # -- feed level -----------------------------------------------------------------
 
+    def count_category(self) -> None:
+        self.categories += 1
+        if self.categories > MAX_CATEGORIES:
+            raise Unsure("too many categories")
+
     def rss_channel(self, el: Any, namespace: str, local: str, depth: int) -> None:
         feed = self.feed
+        if local in ("category", "subject"):
+            self.count_category()
         if namespace == "":
             if local == "item":
                 self.entry(el, depth)
@@ -394,6 +404,8 @@ class _Reader:
 
     def atom_feed(self, el: Any, namespace: str, local: str, depth: int) -> None:
         feed = self.feed
+        if local in ("category", "subject"):
+            self.count_category()
         if namespace == ATOM.lower():
             if local == "entry":
                 self.entry(el, depth)
@@ -504,6 +516,7 @@ class _Reader:
             raise Unsure("entry attributes")
         self.title_depth = -1
         self.guidislink = False
+        self.categories = 0
         entry: dict[str, Any] = {}
         state = _EntryState()
         self.entries.append(entry)
@@ -641,9 +654,7 @@ class _Reader:
         _sync_author_detail(entry)
 
     def category(self, el: Any, entry: dict[str, Any], state: _EntryState) -> None:
-        state.categories += 1
-        if state.categories > MAX_CATEGORIES:
-            raise Unsure("too many categories")
+        self.count_category()
         attrs = _plain(el, _CATEGORY_ATTRS)
         tags = entry.setdefault("tags", [])
         _add_tag(
@@ -696,11 +707,10 @@ class _Reader:
 
 
 class _EntryState:
-    __slots__ = ("categories", "has_content")
+    __slots__ = ("has_content",)
 
     def __init__(self) -> None:
         self.has_content = False
-        self.categories = 0
 
 
 def _enforce_href(attrs: dict[str, str]) -> dict[str, str]:
