@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,12 @@ from flask.testing import FlaskClient
 
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
+from feeds.service.archives import ArchiveService
 from feeds.service.feedkeys import ALL, query_for
 from feeds.store import monthquery
 from tests.conftest import FakeClock
 from tests.test_archives import DATES, NOW, post_story
+from tests.test_publish import run_bounded
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EVEN = FeedKey(FeedKind.TAG, "even")
@@ -248,3 +252,28 @@ def test_generated_articles_republish_the_months_of_the_feeds_they_touch(
     months, ids = walk(service, "all.json")
     assert Counter(ids) == Counter(article.guid for article in visible)
     assert len(months) > 12 and months == sorted(months, reverse=True)
+
+
+def test_a_month_past_its_time_bound_fails_alone_and_is_retried(
+    service: Service, client: FlaskClient, admin_token: dict[str, str],
+    stories: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    release = threading.Event()
+    real: Callable[..., Any] = ArchiveService.render_month
+
+    def stuck(self: ArchiveService, key: FeedKey, month: str, *args: Any) -> Any:
+        if (key, month) == (ALL, "2026-02"):
+            release.wait()
+        return real(self, key, month, *args)
+
+    post_story(client, admin_token, 6, "2026-02-20T08:00:00+00:00")
+    monkeypatch.setattr(ArchiveService, "render_month", stuck)
+    report = run_bounded(service, monkeypatch, release)
+    assert [name for name, _ in report.archives_failed] == ["all:/2026-02"]
+    assert "longer than 3 s" in report.archives_failed[0][1]
+    assert "tag:even/2026-02" in report.archives  # the other feeds' months went on
+    assert titles(service, ALL, "2026-02")["rss"] == ["Story 4"]
+    # The next round renders that month again, and only it (its neighbour January too).
+    again = service.publisher.run()
+    assert again.archives == ("all:/2026-02",) and again.archives_failed == ()
+    assert titles(service, ALL, "2026-02")["rss"] == ["Story 6", "Story 4"]

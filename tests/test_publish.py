@@ -24,7 +24,7 @@ from feeds.published import etag_for
 from feeds.service import Service
 from feeds.service.feedkeys import ALL, TRENDING
 from feeds.service.feeds import FeedService
-from feeds.service.publish import Publisher
+from feeds.service.publish import Publisher, PublishReport
 from tests.conftest import FakeClock, article_payload, make_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -199,6 +199,21 @@ def test_hooks_get_each_published_file_with_its_validators(
         assert last_modified.timestamp() == stat.st_mtime
 
 
+def run_bounded(
+    service: Service, monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> PublishReport:
+    """One round with renders bounded to 3 s, then `release` set (a stuck render ends).
+
+    Long enough that the other feeds' renders finish within it on a loaded machine;
+    the stuck one waits for ever until released."""
+    bounded = service.settings.with_overrides({"publish_timeout_seconds": 3.0})
+    monkeypatch.setattr(service.publisher.ctx, "settings", bounded)
+    try:
+        return service.publisher.run()
+    finally:
+        release.set()
+
+
 def test_a_render_past_its_time_bound_fails_alone(
     service: Service,
     client: FlaskClient,
@@ -215,14 +230,7 @@ def test_a_render_past_its_time_bound_fails_alone(
         return real(self, key, after)
 
     monkeypatch.setattr(FeedService, "render_all", stuck)
-    # Long enough that the other feeds' renders finish within it on a loaded machine;
-    # the stuck one waits for ever until released.
-    bounded = service.settings.with_overrides({"publish_timeout_seconds": 3.0})
-    monkeypatch.setattr(service.publisher.ctx, "settings", bounded)
-    try:
-        report = service.publisher.run()
-    finally:
-        release.set()
+    report = run_bounded(service, monkeypatch, release)
     assert [key for key, _ in report.failed] == [WORLD]
     assert "longer than 3 s" in report.failed[0][1]
     assert ALL in report.published and EAST_ASIA in report.published

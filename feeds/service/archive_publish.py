@@ -46,6 +46,8 @@ class ArchiveRound:
     published: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # (feed storage key, month, due) of the months that failed, moved again for later.
+    retry: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 class ArchivePublisher:
@@ -69,29 +71,26 @@ class ArchivePublisher:
         for key in whole:
             wanted[key] = {EVERY}
         done = ArchiveRound()
-        failed: set[FeedKey] = set()
         for key, months in wanted.items():
             if archive_folder(key) is None:
                 continue  # trending, or a name that cannot be a file
             try:
                 self._feed(key, months, done)
+            except NotFound:
+                continue  # gone since the round listed it: its removal takes the folder
             except StorageError:
                 raise  # the store is down: the moves stay for a later round
-            except FeedsError as exc:
+            except FeedsError as exc:  # listing its months failed: all of them again
                 log.error("publishing the archives of %s failed: %s", key.storage_key, exc)
                 done.failed.append((key.storage_key, str(exc)))
-                failed.add(key)
-        # A feed not published (gone, or waiting for its first round) needs none of its
-        # moves: its first publish writes every month.
-        # A move of every feed stays while any feed failed (the next round retries).
-        forget = [
-            move
-            for move in moves
-            if (not failed if move.key == EVERY else parse_key(move.key) not in failed)
-        ]
-        if forget:
+                done.retry.append((key.storage_key, EVERY, now))
+        # Every move read is done with: published, or (a feed not published, gone or
+        # waiting for its first round) not needed, since a first publish writes every
+        # month. A month that failed is moved again, alone, for the next round.
+        if moves or done.retry:
             with self.ctx.store.begin() as conn:
-                archive_moves.done(conn, forget)
+                archive_moves.done(conn, moves)
+                archive_moves.add(conn, done.retry)
         return done
 
     def _feed(self, key: FeedKey, months: set[str], done: ArchiveRound) -> None:
@@ -145,6 +144,13 @@ class ArchivePublisher:
             return  # the feed went since the round listed it; its removal takes the folder
         except ValueError:
             return  # not a month (a stray file name)
+        except StorageError:
+            raise
+        except FeedsError as exc:  # too slow to render (or broken): later, alone
+            log.error("publishing %s failed: %s", name, exc)
+            done.failed.append((name, str(exc)))
+            done.retry.append((key.storage_key, month, self.ctx.now()))
+            return
         if not rendered.bodies:
             if self.tree.remove_archive(key, month):
                 done.removed.append(name)
