@@ -38,6 +38,9 @@ from feeds.service.articles import MAX_ID  # noqa: E402
 from feeds.service.feeds import WRITERS, PageCursor  # noqa: E402
 
 STORES = ROOT / "var" / "bench"
+# The public URL the stores are made and read with: articles keep their content made
+# absolute against it when written, as a deployment's writers and readers share theirs.
+PUBLIC_URL = "https://feeds.example.org/"
 FEEDS_BIN = Path(sys.executable).with_name("feeds")
 
 
@@ -51,7 +54,7 @@ def settings(url: str) -> dict[str, Any]:
         "cache_bytes": 0,  # every get renders: a cold render each time
         "secret_key": "bench",
         "log_level": "WARNING",
-        "public_url": "https://feeds.example.org/",
+        "public_url": PUBLIC_URL,
     }
 
 
@@ -63,6 +66,7 @@ def store(count: int) -> tuple[str, dict[str, str]]:
     url = f"sqlite:///{path}"
     env = {"FEEDS_DATABASE_URL": url, "FEEDS_LOAD_DEMO": "false", "FEEDS_LOG_LEVEL": "WARNING"}
     env["FEEDS_CONFIG_DIR"] = str(ROOT / "config")
+    env["FEEDS_PUBLIC_URL"] = PUBLIC_URL
     if not sidecar.exists():
         path.unlink(missing_ok=True)
         print(f"generating a store of {count} articles in {path} ...", file=sys.stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -94,6 +94,15 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class FeedContent:
+    """An article's content with every URL made absolute against `base`, its link when
+    the copy was made (see feeds/absolutize.py)."""
+
+    base: str
+    html: str
+
+
+@dataclass(frozen=True)
 class Article:
     guid: str
     slug: str
@@ -113,6 +122,9 @@ class Article:
     language: str = "en"
     origin: Origin | None = None
     id: int | None = None
+    # The stored copy feeds render (None: not made, or not read). Derived from the
+    # content, so it takes no part in comparing two articles.
+    feed_content: FeedContent | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "published_at", require_utc(self.published_at, "published_at"))

@@ -10,12 +10,13 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Connection
 
+from feeds.absolutize import absolutize_html, article_link
 from feeds.errors import NotFound
 from feeds.feedcache import CachedFeed
 from feeds.models import Article, FeedFormat, FeedKey, FeedKind, FeedVersion, TagFeed
 from feeds.published import FOLDERS
 from feeds.render.atom import render_atom
-from feeds.render.content import absolute_url, absolutize_html
+from feeds.render.content import absolute_url
 from feeds.render.document import FeedDocument, FeedItem, ItemSource
 from feeds.render.jsonfeed import render_json
 from feeds.render.rss import render_rss
@@ -500,6 +501,12 @@ class FeedService:
 
     def item(self, article: Article, root: str, section_titles: dict[str, str]) -> FeedItem:
         link = article_url(article, root)
+        stored = article.feed_content
+        if stored is not None and stored.base == link:
+            content = stored.html  # made when the article was written
+        else:
+            # Written before copies were kept, or against another public URL.
+            content = absolutize_html(article.content_html, link)
         categories = [section_titles.get(article.section, article.section)]
         categories.extend(tag.display for tag in article.hashtags)
         if article.sponsored:
@@ -527,7 +534,7 @@ class FeedService:
             title=article.title or "(untitled)",
             url=link,
             summary=article.summary,
-            content_html=absolutize_html(article.content_html, link),
+            content_html=content,
             author=article.author,
             categories=tuple(dict.fromkeys(categories)),
             published=article.published_at,
@@ -540,6 +547,4 @@ class FeedService:
 
 def article_url(article: Article, root: str) -> str:
     """The canonical URL, or our own minimal article page when the newsroom has none."""
-    if article.url:
-        return article.url
-    return f"{root}articles/{article.slug}"
+    return article_link(article.url, article.slug, root)

@@ -110,6 +110,11 @@ articles = Table(
     Column("content_hash", String(64)),
     # What `status` was when the article was withdrawn: a restore returns it there.
     Column("status_before_withdrawal", String(10)),
+    # The content with its URLs made absolute when it was written, and the link they
+    # were resolved against: feed renders use it while that is still the article's link
+    # (see feeds/absolutize.py). NULL for rows written before it was kept.
+    Column("feed_base", Text),
+    Column("feed_content", Text),
     UniqueConstraint("source_id", "origin_id", name="uq_articles_source_origin"),
     # Feeds read newest first from a point: each index has the columns a feed fixes, then
     # (published_at, id), so a page is one range walk whatever the store's size; the
