@@ -5,7 +5,9 @@ The feed at URL path `/feeds/<...>.<fmt>` is the file `<publish_dir>/feeds/<...>
 mapping it) with `.gz` and `.br` siblings holding the same bytes compressed, so nginx
 serves them with `gzip_static` and `brotli_static`. Validators are nginx's: the ETag
 is `"<hex mtime>-<hex size>"` of the file served and Last-Modified is its mtime, which
-the writer sets to the feed's Last-Modified before the file appears.
+the writer sets to the feed's Last-Modified before the file appears. A feed's monthly
+archives are files under the folder named like it: `feeds/<...>/archive/<YYYY-MM>.<fmt>`
+(`feeds/all/archive/...` for the all feed), written the same way.
 
 Beside `feeds/`, `.manifest/` records what was published for each feed (so a tree
 copied or wiped knows its own state) and `.publisher.json` is the publisher's heartbeat.

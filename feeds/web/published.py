@@ -1,8 +1,9 @@
 """Published feeds answered from the tree: a stat, a read, headers made with the bytes.
 
 `PublishedFeeds` sits in front of Flask as WSGI middleware: a GET or HEAD of
-`/feeds/<...>.<fmt>` with no query string, from a client that does not prefer HTML,
-whose file is published, is answered here without a database, a render, a Flask
+`/feeds/<...>.<fmt>` (or of a monthly archive, `/feeds/<...>/archive/<YYYY-MM>.<fmt>`)
+with no query string, from a client that does not prefer HTML, whose file is
+published, is answered here without a database, a render, a Flask
 request context or a session. Everything else goes on to Flask: a feed not published
 (it renders on demand), `?limit=` and `?before=` pages, another spelling of a tag (a
 redirect), and browsers (see `feeds.web.negotiate`).
@@ -10,7 +11,8 @@ redirect), and browsers (see `feeds.web.negotiate`).
 The answer is nginx's for the same file (config/nginx.example.conf), header for
 header: `ETag` `"<hex mtime>-<hex size>"` and `Last-Modified` from the file actually
 sent, the precompressed `.br` or `.gz` sibling when Accept-Encoding allows, and a 304
-when every validator the request gives matches, as nginx decides it.
+when every validator the request gives matches, as nginx decides it. A month that has
+ended is sent with `max-age=<archive_max_age>`, as nginx's configuration sends it.
 """
 
 from __future__ import annotations
