@@ -187,3 +187,27 @@ def test_links_follow_every_change_to_their_article(
         third: Status.WITHDRAWN.value,
         fourth: Status.DRAFT.value,
     }
+
+
+def test_an_all_of_rule_is_driven_by_its_rarest_tag_from_a_bounded_probe(
+    service: Service, clock: FakeClock
+) -> None:
+    # Both tags have more links than the probe reads: "Dense" on an article a minute,
+    # "Sparse" on one a day. A walk from the present meets far fewer Sparse links.
+    with service.ctx.unit_of_work():
+        for n in range(feedquery.SIZE_PROBE + 6):
+            for tag, step in (("Dense", timedelta(minutes=1)), ("Sparse", timedelta(days=1))):
+                published = clock.now - step * (n + 1)
+                payload = article_payload(title=f"{tag} {n}", slug=f"{tag.lower()}-{n}", url=None)
+                payload |= {"hashtags": [tag], "published_at": published.isoformat()}
+                service.articles.create(payload)
+        both = article_payload(title="Both", slug="both", hashtags=["Dense", "Sparse"], url=None)
+        both["published_at"] = (clock.now - timedelta(days=3, hours=1)).isoformat()
+        service.articles.create(both)
+    spec = FeedQuery(rule=TagRule(all_of=("dense", "sparse")))
+    with service.ctx.store.read() as conn:
+        ids = feedquery._tag_ids(conn, ["dense", "sparse"])
+        assert feedquery._smallest(conn, [ids["dense"], ids["sparse"]]) == ids["sparse"]
+        assert feedquery._smallest(conn, [ids["sparse"], ids["dense"]]) == ids["sparse"]
+        found = feedquery.visible(conn, spec, clock.now, 10)
+    assert [a.title for a in found] == ["Both"]

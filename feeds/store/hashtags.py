@@ -85,15 +85,19 @@ def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tupl
     """
     if not article_ids:
         return {}
-    links = conn.execute(
-        select(
-            article_hashtags.c.article_id,
-            article_hashtags.c.position,
-            article_hashtags.c.hashtag_id,
-        ).where(article_hashtags.c.article_id.in_(list(article_ids)))
-    ).all()
+    # Plain tuples: sorting SQLAlchemy rows compares them through Python-level methods.
+    links = [
+        (article_id, position, tag_id)
+        for article_id, position, tag_id in conn.execute(
+            select(
+                article_hashtags.c.article_id,
+                article_hashtags.c.position,
+                article_hashtags.c.hashtag_id,
+            ).where(article_hashtags.c.article_id.in_(list(article_ids)))
+        )
+    ]
     tags = {}
-    for chunk in _chunks(sorted({link.hashtag_id for link in links})):
+    for chunk in _chunks(sorted({tag_id for _, _, tag_id in links})):
         rows = conn.execute(
             select(hashtags.c.id, hashtags.c.key, hashtags.c.display).where(
                 hashtags.c.id.in_(chunk)
