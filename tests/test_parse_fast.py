@@ -44,7 +44,8 @@ NAMESPACES = (
     f'xmlns:media="{MEDIA}" xmlns:atom="http://www.w3.org/2005/Atom" '
     'xmlns:wfw="http://wellformedweb.org/CommentAPI/" '
     'xmlns:slash="http://purl.org/rss/1.0/modules/slash/" '
-    'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"'
+    'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" '
+    'xmlns:x="https://x.example/ns"'
 )
 
 
@@ -224,6 +225,14 @@ AWKWARD_RSS = {
         "<item><title>CafÃ© \u0093quoted\u0094</title>"
         "<description>â€™ and \u0080</description><author>JosÃ©</author></item>"
     ),
+    "extensions feedparser does not know": (
+        b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0' "
+        b"xmlns:openSearch='http://a9.com/-/spec/opensearchrss/1.0/' "
+        b"xmlns:x='https://x.example/ns'><channel><title>T</title>"
+        b"<openSearch:totalResults>3</openSearch:totalResults><item><title>One</title>"
+        b"<x:score kind='a'>5</x:score><x:nested><x:deep>d</x:deep></x:nested>"
+        b"<link>https://x.example/1</link></item></channel></rss>"
+    ),
     "channel extras": rss(
         "<item><title>x</title></item>",
         "<title>Chan</title><link>https://w.example/?a=1&amp;b=2</link>"
@@ -273,6 +282,13 @@ AWKWARD_ATOM = {
         b"<link rel='hub' href='https://hub.example/a'/><link href='/home'/>"
         b"<entry xml:base='/e/'><id>e1</id><content xml:base='c/'>x</content></entry></feed>"
     ),
+    "Blogger-like persons": (
+        b"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom' "
+        b"xmlns:gd='http://schemas.google.com/g/2005'><id>tag:b</id><title>B</title>"
+        b"<entry><id>tag:b.1</id><author><name>Min</name><uri>https://b.example/m</uri>"
+        b"<gd:image rel='http://schemas.google.com/g/2005#thumbnail' src='x.png'/></author>"
+        b"<content type='html'>&lt;p&gt;x&lt;/p&gt;</content></entry></feed>"
+    ),
     "feed id as link": atom("<entry><id>x</id></entry>", "<id>https://f.example/</id>"),
     "categories": atom(
         "<entry><id>1</id><category term='a'/><category term='a' label='A'/>"
@@ -307,9 +323,26 @@ NOT_MIRRORED = {
         b"<rss version='2.0' xmlns:itunes='http://www.itunes.com/dtds/podcast-1.0.dtd'>"
         b"<channel><item><itunes:author>Pod</itunes:author></item></channel></rss>"
     ),
-    "unknown namespace": (
-        b"<rss version='2.0' xmlns:x='https://x.example/ns'><channel><item>"
-        b"<x:title>y</x:title></item></channel></rss>"
+    "an unknown namespace as the default": (
+        b"<rss version='2.0'><channel><item><title xmlns='https://x.example/ns'>y</title>"
+        b"</item></channel></rss>"
+    ),
+    "a handler's prefix bound to an unknown namespace": (
+        b"<rss version='2.0' xmlns:dc='https://x.example/dc'><channel><item>"
+        b"<dc:creator>y</dc:creator></item></channel></rss>"
+    ),
+    "a prefix feedparser maps elsewhere in the document": (
+        b"<rss version='2.0' xmlns:x='http://purl.org/dc/elements/1.1/'><channel><item>"
+        b"<x:creator xmlns:x='https://x.example/ns'>y</x:creator></item></channel></rss>"
+    ),
+    "an unknown element stored under a key parse.py reads": (
+        b"<rss version='2.0' xmlns:author='https://x.example/ns'><channel><item>"
+        b"<author:detail>y</author:detail></item></channel></rss>"
+    ),
+    "a known element inside an unknown one": (
+        b"<rss version='2.0' xmlns:x='https://x.example/ns' "
+        b"xmlns:dc='http://purl.org/dc/elements/1.1/'><channel><item>"
+        b"<x:wrap><dc:creator>y</dc:creator></x:wrap></item></channel></rss>"
     ),
     "xhtml content": atom(
         "<entry><id>1</id><content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>"
@@ -419,6 +452,8 @@ RSS_SIMPLE = {
     "thumbnail": "<media:thumbnail url='{url_attr}'/>",
     "comments": "<comments>{url}</comments>",
     "wfw": "<wfw:commentRss>{url}</wfw:commentRss>",
+    "extension": "<x:score kind='{url_attr}'>{text}</x:score>",
+    "nested extension": "<x:wrap><x:in>{text}</x:in>{url}</x:wrap>",
     "source": "<source url='{url_attr}'>{text}</source>",
     "group": "<media:group><media:content url='{url_attr}'/>"
     "<media:thumbnail>{url}</media:thumbnail></media:group>",
@@ -481,7 +516,7 @@ def atom_child(draw: st.DrawFn) -> str:
     kind = draw(
         st.sampled_from(
             ["id", "title", "link", "summary", "content", "published", "updated", "author",
-             "category", "media", "creator"]
+             "category", "media", "creator", "extension"]
         )
     )  # fmt: skip
     text = draw(st.one_of(TEXT, HTMLISH))
@@ -513,6 +548,8 @@ def atom_child(draw: st.DrawFn) -> str:
             return f"<category{term}{label}/>"
         case "creator":
             return f"<dc:creator>{_text(text, cdata)}</dc:creator>"
+        case "extension":
+            return f"<x:rank>{_text(text, cdata)}</x:rank>"
         case _:
             return f"<media:thumbnail url='{_attr(url)}'/>"
 
@@ -544,3 +581,21 @@ def test_generated_rss(body: bytes, content_type: str | None) -> None:
 @given(atom_documents(), CONTENT_TYPES)
 def test_generated_atom(body: bytes, content_type: str | None) -> None:
     assert_same(body, BASE, content_type, fast=False)
+
+
+@pytest.mark.parametrize(
+    "element", ["title:detail", "summary:detail", "author:detail", "published:parsed"]
+)
+def test_an_extension_element_clobbering_feedparsers_keys_fails_nothing(element: str) -> None:
+    """feedparser stores an unknown `<p:l>` under `p_l`, over its own `author_detail`
+    and the like; before, the shaping of such an entry raised and lost the document."""
+    prefix = element.split(":")[0]
+    body = (
+        f"<rss version='2.0' xmlns:{prefix}='https://x.example/ns'><channel><item>"
+        f"<title>T</title><author>A</author><pubDate>Mon, 12 Jan 2026 08:23:00 GMT</pubDate>"
+        f"<{element}>junk</{element}></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(body, base_url=BASE, content_type="application/rss+xml")
+    assert feed.parser == "feedparser"
+    (entry,) = feed.entries
+    assert entry.title in ("T", "junk") and entry.author in ("A", "")

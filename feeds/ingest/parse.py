@@ -39,6 +39,7 @@ from feedparser.datetimes import _parse_date
 from feedparser.encodings import RE_XML_PI_ENCODING, convert_to_utf8, lazy_chardet_encoding
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
 from feedparser.sanitizer import _HTMLSanitizer
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 
@@ -86,6 +87,10 @@ RULES = xmlfeed.Rules(
     html_entities=frozenset(html.entities.entitydefs),
     xml_encoding=RE_XML_PI_ENCODING,
     guesses_encoding=lazy_chardet_encoding is not None,
+    known_namespaces=frozenset(uri.lower() for uri in _FeedParserMixin.namespaces),
+    handlers=frozenset(
+        name.lower() for name in dir(_FeedParserMixin) if name.startswith(("_start_", "_end_"))
+    ),
 )
 
 
@@ -234,9 +239,20 @@ def _describe(body: bytes, media_type: str, result: Any) -> str:
     return "no RSS, Atom or RDF root element" + (f" ({reason})" if reason else "")
 
 
+def _mapping(value: Any) -> Any:
+    """*value* when it is a mapping, else an empty one. An extension element `<p:l>`
+    feedparser does not know is stored under `p_l`: `<author:detail>` puts a string where
+    `author_detail` should be, and one such element must not fail the document."""
+    return value if isinstance(value, dict) else {}
+
+
+def _mappings(value: Any) -> list[Any]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _text(node: Any, key: str) -> str:
     """A text construct as plain text, whatever type the feed declared."""
-    detail = node.get(f"{key}_detail") or {}
+    detail = _mapping(node.get(f"{key}_detail"))
     value = node.get(key) or ""
     if "html" in (detail.get("type") or ""):
         return html_to_text(value)
@@ -249,14 +265,14 @@ def _as_html(detail: Any, value: str) -> str:
 
 
 def _entry(entry: Any, base_url: str) -> ParsedEntry:
-    summary_detail = entry.get("summary_detail") or {}
+    summary_detail = _mapping(entry.get("summary_detail"))
     summary = _as_html(summary_detail, entry.get("summary") or "")
     contents = entry.get("content") or []
     # Prefer an HTML body when a feed offers several alternatives.
     chosen = next((c for c in contents if "html" in (c.get("type") or "")), None) or (
         contents[0] if contents else None
     )
-    author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
+    author = _mapping(entry.get("author_detail")).get("name") or entry.get("author") or ""
     source = entry.get("source") or {}
     return ParsedEntry(
         id=(str(entry.get("id")).strip() or None) if entry.get("id") else None,
@@ -277,8 +293,12 @@ def _entry(entry: Any, base_url: str) -> ParsedEntry:
         published=_date(entry, "published"),
         updated=_date(entry, "updated"),
         enclosures=tuple(_media(e, "href", "length") for e in entry.get("enclosures") or []),
-        media_content=tuple(_media(m, "url", "filesize") for m in entry.get("media_content") or []),
-        media_thumbnails=tuple(_media(m, "url", "") for m in entry.get("media_thumbnail") or []),
+        media_content=tuple(
+            _media(m, "url", "filesize") for m in _mappings(entry.get("media_content"))
+        ),
+        media_thumbnails=tuple(
+            _media(m, "url", "") for m in _mappings(entry.get("media_thumbnail"))
+        ),
         source=SourceRef(str(source.get("title") or ""), str(source.get("href") or ""))
         if source.get("title") or source.get("href")
         else None,
@@ -289,6 +309,8 @@ def _date(entry: Any, key: str) -> DateValue:
     # dict.get: feedparser's own get() falls back from `updated` to `published`, warning.
     raw = dict.get(entry, key)
     parsed = dict.get(entry, f"{key}_parsed")
+    if not isinstance(parsed, tuple):  # a time.struct_time, unless an element clobbered it
+        parsed = None
     try:
         value = datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
     except (OverflowError, ValueError, OSError):

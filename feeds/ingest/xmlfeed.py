@@ -16,7 +16,9 @@ below (an RSS 1.0 or Atom 0.3 document, iTunes or Dublin Core terms feedparser m
 onto fields in ways not mirrored here, xhtml content, a second description, an
 out-of-line content), a document that is not well-formed or not UTF-8, and any DTD
 make it answer None, and the caller parses with feedparser as before: behaviour never
-gets worse, only the common case gets faster.
+gets worse, only the common case gets faster. Extension elements of namespaces
+feedparser does not know are skipped, where feedparser too keeps them out of every
+field parse.py reads (`ignorable`).
 
 The parser is hardened: no network, no DTD loading, no entity resolution (a document
 with a DOCTYPE never reaches it), lxml's default depth and node-size limits
@@ -89,6 +91,11 @@ class Rules:
     # (chardet installed).
     xml_encoding: re.Pattern[bytes]
     guesses_encoding: bool
+    # The namespace URIs feedparser knows (lowercased) and the names of its element
+    # handlers (`_start_dc_creator`, ...): an element of any other namespace is skipped
+    # when its prefix can reach no handler (see `_Reader.ignorable`).
+    known_namespaces: frozenset[str] = frozenset()
+    handlers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -194,9 +201,26 @@ def read(body: bytes, base_url: str, rules: Rules) -> RawFeed | None:
     if root.getroottree().docinfo.doctype:
         return None
     try:
-        return _Reader(rules, base_url).document(root)
+        return _Reader(rules, base_url, _known_prefixes(body, rules)).document(root)
     except Unsure:
         return None
+
+
+_DECLARATION = re.compile(rb"""xmlns:([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _known_prefixes(body: bytes, rules: Rules) -> frozenset[str]:
+    """Prefixes the document binds, anywhere, to a namespace feedparser knows: feedparser
+    keeps mapping such a prefix to its own name for that namespace, even where the
+    document binds it to another."""
+    if b"xmlns:" not in body:
+        return frozenset()
+    found = set()
+    for prefix, double, single in _DECLARATION.findall(body):
+        uri = (double or single).decode("utf-8", "replace").lower()
+        if uri in rules.known_namespaces or "backend.userland.com/rss" in uri:
+            found.add(prefix.decode("utf-8", "replace").lower())
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=512)
@@ -263,8 +287,9 @@ _DC_FEED_TEXT = frozenset({"creator", "date", "rights", "publisher", "subject"})
 class _Reader:
     """feedparser's state, kept only as far as the grammar needs it."""
 
-    def __init__(self, rules: Rules, base_url: str) -> None:
+    def __init__(self, rules: Rules, base_url: str, known_prefixes: frozenset[str]) -> None:
         self.rules = rules
+        self.known_prefixes = known_prefixes
         # As feedparser.api: the Content-Location as given.
         self.base = base_url or ""
         self.bases: list[str] = []
@@ -449,10 +474,29 @@ class _Reader:
             self.leave()
 
     def ignorable(self, el: Any, namespace: str) -> None:
-        if namespace not in _IGNORED:
-            raise Unsure(el.tag)
-        if len(el):
-            raise Unsure(f"elements inside {el.tag}")
+        """An element feedparser keeps under a name of its own that parse.py never reads
+        (`wfw_commentrss`, `opensearch_totalresults`): one of a namespace it knows and
+        maps onto nothing, holding only text; or one of a namespace it does not know,
+        whose prefix leads to no handler of feedparser's and to no key parse.py reads,
+        as its children do. Anything else: Unsure."""
+        if namespace in _IGNORED:
+            if len(el):
+                raise Unsure(f"elements inside {el.tag}")
+            return
+        for node in el.iter():
+            if not self.unknown_and_inert(node):
+                raise Unsure(node.tag)
+
+    def unknown_and_inert(self, el: Any) -> bool:
+        prefix = (el.prefix or "").lower()
+        if not prefix or prefix in self.known_prefixes:
+            return False  # feedparser reads it as a plain or a known element
+        namespace, local = _name(el.tag)
+        if namespace in self.rules.known_namespaces or "backend.userland.com/rss" in namespace:
+            return False
+        if f"{prefix}_{local}" in _READ_KEYS:
+            return False
+        return _inert_prefix(prefix, self.rules.handlers)
 
     # -- shared elements ------------------------------------------------------------
 
@@ -498,7 +542,10 @@ class _Reader:
         parts = []
         for part in el:
             namespace, local = _name(part.tag)
-            if namespace != ATOM.lower() or local not in _PERSON_PARTS:
+            if namespace != ATOM.lower():
+                self.ignorable(part, namespace)  # such as Blogger's gd:image
+                continue
+            if local not in _PERSON_PARTS:
                 raise Unsure(f"{local} in a person")
             _plain(part)
             self.enter(part)
@@ -704,6 +751,20 @@ class _Reader:
                 self.leave()
         else:
             raise Unsure(f"media:{local}")
+
+
+# Keys of feedparser's result that parse.py reads and whose names hold an underscore
+# (an unknown element `<p:l>` is stored under `p_l`).
+_READ_KEYS = frozenset(
+    {"title_detail", "summary_detail", "author_detail", "published_parsed", "updated_parsed",
+     "media_content", "media_thumbnail"}
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _inert_prefix(prefix: str, handlers: frozenset[str]) -> bool:
+    """No handler of feedparser's starts with this prefix (`_start_<prefix>_...`)."""
+    return not any(name.startswith((f"_start_{prefix}_", f"_end_{prefix}_")) for name in handlers)
 
 
 class _EntryState:
