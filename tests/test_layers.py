@@ -185,18 +185,11 @@ def _public_signatures_with(annotation: str) -> list[str]:
     return sorted(found)
 
 
-# Parts of the feed read path that still take the caller's connection; none may join.
-READ_PATH_CONNECTIONS = {
-    "feeds.service.feeds.FeedService.describe",
-    "feeds.service.feeds.FeedService.resolve",
-}
-
-
 def test_no_public_service_signature_takes_a_connection() -> None:
     # A public method that takes a Connection hands transactions to whoever calls it;
     # the service opens its own (Context.unit_of_work), and composes calls by nesting
     # them, so connections stay between the service's private helpers and the store.
-    assert set(_public_signatures_with("Connection")) <= READ_PATH_CONNECTIONS
+    assert _public_signatures_with("Connection") == []
 
 
 def test_the_checker_sees_what_it_checks() -> None:

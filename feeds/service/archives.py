@@ -138,16 +138,16 @@ class ArchiveService:
         settings = self.ctx.settings
         # Only what is visible now: a month still running ends at the present.
         high = min(end, now + timedelta(microseconds=1))
-        with self.ctx.store.read() as conn:
-            tag_feed = self.feeds.resolve(conn, key, now)
-            spec = query_for(key, settings, now, tag_feed)
+        with self.ctx.read() as conn:
+            identity = self.feeds.identify(key, now)  # on this connection
+            spec = query_for(key, settings, now, identity.tag_feed)
             found = monthquery.between(conn, spec, start, high) if start < high else []
             before = monthquery.newest_before(conn, spec, start)
             after = monthquery.oldest_from(conn, spec, end, high=now + timedelta(microseconds=1))
             if not found:
                 return _Month((), before, after, EPOCH, "", "", {})
             changed = monthquery.last_change(conn, spec, start, high) or EPOCH
-            title, description = self.feeds.describe(conn, key, tag_feed, now)
+            title, description = identity.title, identity.description
             section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
         if after is not None:
             changed = max(changed, after)  # the next-archive link appeared then
@@ -220,8 +220,8 @@ class ArchiveService:
             return []
         now = self.ctx.now()
         found: list[str] = []
-        with self.ctx.store.read() as conn:
-            tag_feed = self.feeds.resolve(conn, key, now)
+        with self.ctx.read() as conn:
+            tag_feed = self.feeds.identify(key, now).tag_feed  # on this connection
             spec = query_for(key, self.ctx.settings, now, tag_feed)
             newest = monthquery.newest_before(conn, spec, now + timedelta(microseconds=1))
             while newest is not None:

@@ -148,7 +148,7 @@ class _Page:
 
 
 @dataclass(frozen=True)
-class _Identity:
+class FeedIdentity:
     """What names an existing feed: its tag feed (custom feeds), title and description."""
 
     tag_feed: TagFeed | None
@@ -238,7 +238,7 @@ class FeedService:
             found = version_store.get(conn, key)
             if found is not None and (found.next_change_at is None or found.next_change_at > now):
                 return found
-            spec = query_for(key, self.ctx.settings, now, self.resolve(conn, key, now))
+            spec = query_for(key, self.ctx.settings, now, self._identify(conn, key, now).tag_feed)
             newest = feedquery.newest_published(conn, spec, now)
             if found is None:
                 changed = feedquery.newest_change(conn, spec, now) or EPOCH
@@ -261,7 +261,7 @@ class FeedService:
         if current is not None and (current.next_change_at is None or current.next_change_at > now):
             return current
         with self.ctx.store.begin() as conn:
-            tag_feed = self.resolve(conn, key, now)
+            tag_feed = self._identify(conn, key, now).tag_feed
             if key.kind is FeedKind.TAG:
                 hashtag_store.mark_public(conn, [key.value])  # e.g. its first article came due
             spec = query_for(key, self.ctx.settings, now, tag_feed)
@@ -276,11 +276,14 @@ class FeedService:
         assert fresh is not None
         return fresh
 
-    def resolve(self, conn: Connection, key: FeedKey, now: datetime) -> TagFeed | None:
-        """Check the feed exists; return the tag feed for custom feeds."""
-        return self._identify(conn, key, now).tag_feed
+    def identify(self, key: FeedKey, now: datetime) -> FeedIdentity:
+        """What names the feed (its tag feed for custom feeds, its title and description);
+        NotFound for a feed that does not exist. Called inside another service call's
+        read, it reads on that call's connection."""
+        with self.ctx.read() as conn:
+            return self._identify(conn, key, now)
 
-    def _identify(self, conn: Connection, key: FeedKey, now: datetime) -> _Identity:
+    def _identify(self, conn: Connection, key: FeedKey, now: datetime) -> FeedIdentity:
         """The feed's title and description, and its tag feed; NotFound for a feed that
         does not exist. One read of what names the feed, shared by the existence check
         and the document's head."""
@@ -289,29 +292,31 @@ class FeedService:
             section = section_store.get(conn, key.value)
             if section is None:
                 raise NotFound(f"no section {key.value!r}")
-            return _Identity(None, f"{site}: {section.title}", section.description or section.title)
+            return FeedIdentity(
+                None, f"{site}: {section.title}", section.description or section.title
+            )
         if key.kind is FeedKind.TAG:
             tag = hashtag_store.known(conn, key.value, now)
             if tag is None:
                 raise NotFound(f"no hashtag {key.value!r}")
-            return _Identity(None, f"{site}: #{tag.display}", f"Articles tagged #{tag.display}")
+            return FeedIdentity(None, f"{site}: #{tag.display}", f"Articles tagged #{tag.display}")
         if key.kind is FeedKind.AUTHOR:
             name = self._author(conn, key, now)
             if name is None:
                 raise NotFound(f"no author {key.value!r}")
-            return _Identity(None, f"{site}: {name}", f"Articles by {name}")
+            return FeedIdentity(None, f"{site}: {name}", f"Articles by {name}")
         if key.kind is FeedKind.CUSTOM:
             tag_feed = tagfeed_store.get(conn, key.value)
             if tag_feed is None:
                 raise NotFound(f"no tag feed {key.value!r}")
             description = tag_feed.description or tag_feed.title
-            return _Identity(tag_feed, f"{site}: {tag_feed.title}", description)
+            return FeedIdentity(tag_feed, f"{site}: {tag_feed.title}", description)
         if key.kind is FeedKind.TRENDING:
             hours = self.ctx.settings.trending_window_hours
-            return _Identity(
+            return FeedIdentity(
                 None, f"{site}: Trending", f"The most read articles of the last {hours} hours"
             )
-        return _Identity(None, site, self.ctx.settings.site_description)
+        return FeedIdentity(None, site, self.ctx.settings.site_description)
 
     def _author(self, conn: Connection, key: FeedKey, now: datetime) -> str | None:
         include_sponsored = self.ctx.settings.include_sponsored
@@ -491,13 +496,6 @@ class FeedService:
                 else None
             ),
         )
-
-    def describe(
-        self, conn: Connection, key: FeedKey, tag_feed: TagFeed | None, now: datetime
-    ) -> tuple[str, str]:
-        """The feed's title and description (NotFound for a feed that does not exist)."""
-        identity = self._identify(conn, key, now)
-        return identity.title, identity.description
 
     def item(self, article: Article, root: str, section_titles: dict[str, str]) -> FeedItem:
         link = article_url(article, root)
