@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import xml.etree.ElementTree as ET
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import brotli
 import pytest
 from flask.testing import FlaskClient
 
@@ -90,6 +92,17 @@ def test_an_article_write_publishes_its_month_and_no_other(
     for fmt_titles in titles(service, ALL, "2026-02").values():
         assert fmt_titles == ["Story 6", "Story 4"]
     assert len(titles(service, ALL, "2026-02")) == 3
+    for fmt in FeedFormat:  # each format with its compressed siblings, dated alike
+        path = service.publisher.tree.archive_path(ALL, "2026-02", fmt)
+        assert path is not None
+        body = path.read_bytes()
+        assert gzip.decompress(path.with_name(path.name + ".gz").read_bytes()) == body
+        assert brotli.decompress(path.with_name(path.name + ".br").read_bytes()) == body
+        stamps = {p.stat().st_mtime for p in (path, *path.parent.glob(path.name + ".*"))}
+        assert len(stamps) == 1
+    atom = ET.parse(service.publisher.tree.root / "feeds/all/archive/2026-02.atom").getroot()
+    updated = datetime.fromisoformat(atom.findtext(f"{ATOM}updated") or "")
+    assert updated.timestamp() == stamps.pop()
     # Nothing moved since: the next round writes no archive.
     assert service.publisher.run().archives == ()
     assert archive_mtimes(service) == after
