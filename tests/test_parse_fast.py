@@ -45,7 +45,7 @@ NAMESPACES = (
     'xmlns:wfw="http://wellformedweb.org/CommentAPI/" '
     'xmlns:slash="http://purl.org/rss/1.0/modules/slash/" '
     'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" '
-    'xmlns:x="https://x.example/ns"'
+    'xmlns:x="https://x.example/ns" xmlns:dcterms="http://purl.org/dc/terms/"'
 )
 
 
@@ -453,6 +453,8 @@ RSS_SIMPLE = {
     "comments": "<comments>{url}</comments>",
     "wfw": "<wfw:commentRss>{url}</wfw:commentRss>",
     "extension": "<x:score kind='{url_attr}'>{text}</x:score>",
+    "atom updated": "<atom:updated>{date}</atom:updated>",
+    "dcterms": "<dcterms:modified>{date}</dcterms:modified><dcterms:issued>{date}</dcterms:issued>",
     "nested extension": "<x:wrap><x:in>{text}</x:in>{url}</x:wrap>",
     "source": "<source url='{url_attr}'>{text}</source>",
     "group": "<media:group><media:content url='{url_attr}'/>"

@@ -46,6 +46,8 @@ from lxml import etree
 ATOM = "http://www.w3.org/2005/Atom"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
 _DC = "http://purl.org/dc/elements/1.1/"
+_DCTERMS = "http://purl.org/dc/terms/"
+_DCTERMS_DATES = {"modified": "updated", "issued": "published"}
 _XML = "http://www.w3.org/XML/1998/namespace"
 _XML_BASE = f"{{{_XML}}}base"
 _XML_LANG = f"{{{_XML}}}lang"
@@ -629,6 +631,10 @@ class _Reader:
                 raise Unsure(local)
         elif namespace == ATOM.lower() and local == "link":
             self.entry_link(el, entry, state)
+        elif namespace == ATOM.lower() and local in ("updated", "published"):
+            self.date(el, local, entry)  # atom:updated in RSS items (Medium)
+        elif namespace == _DCTERMS and local in _DCTERMS_DATES:
+            self.date(el, _DCTERMS_DATES[local], entry)
         elif namespace == _CONTENT and local == "encoded":
             _plain(el)
             self.content(el, "text/html", entry, state)
