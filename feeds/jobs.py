@@ -83,6 +83,12 @@ class PublishLoop:
             log.warning("feed %s not published: %s", key.storage_key, error)
         if report.published or report.removed:
             log.info("published %d feeds, removed %d", len(report.published), len(report.removed))
+        if report.archives or report.archives_removed:
+            log.info(
+                "published %d archive months, removed %d",
+                len(report.archives),
+                len(report.archives_removed),
+            )
         return report
 
     def wake(self, discover: bool = False) -> None:
