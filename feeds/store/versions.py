@@ -91,15 +91,16 @@ def bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> Non
     archive_moves.add_feeds(conn, [k for k in keys if k.kind is not FeedKind.TRENDING], changed_at)
 
 
-def _bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime) -> None:
-    """Mark feeds changed, creating the rows of feeds that have none yet."""
+def _bump(conn: Connection, keys: Iterable[FeedKey], changed_at: datetime, **also: Any) -> None:
+    """Mark feeds changed (setting the columns in `also` too), creating the rows of
+    feeds that have none yet."""
     storage_keys = _storage_keys(keys)
     if storage_keys:
         _ensure(conn, storage_keys, changed_at)
         conn.execute(
             update(feed_versions)
             .where(feed_versions.c.key.in_(storage_keys))
-            .values(**_moved(changed_at))
+            .values(**_moved(changed_at), **also)
         )
 
 
@@ -164,14 +165,7 @@ def redefine(conn: Connection, keys: Iterable[FeedKey], now: datetime) -> None:
     the feed next changes by itself, since scheduled articles it now holds may differ.
     """
     keys = list(keys)
-    storage_keys = _storage_keys(keys)
-    if storage_keys:
-        _ensure(conn, storage_keys, now)
-        conn.execute(
-            update(feed_versions)
-            .where(feed_versions.c.key.in_(storage_keys))
-            .values(**_moved(now), next_change_at=now)
-        )
+    _bump(conn, keys, now, next_change_at=now)
     archive_moves.add_feeds(conn, keys, now)
 
 
