@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/api.py
 	$(BIN)/python bench/memory.py
 
 # The production shape under load (web workers, scheduler, nginx) on SQLite and, when

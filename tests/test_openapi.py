@@ -206,3 +206,29 @@ def test_the_entry_counts_answer_has_every_fate() -> None:
     assert list(CountsAnswer.model_fields) == [
         "entries", *ENTRY_FATES, "refusals", "warnings"
     ]  # fmt: skip
+
+
+def test_a_list_answer_holds_each_items_own_answer(
+    client: FlaskClient, service: Service, writer_token: dict[str, str]
+) -> None:
+    """The article list is written by ArticleListAnswer in one call: each item is what the
+    single article's answer (article_to_dict) says, and the page's count and next link
+    are the declared fields."""
+    from feeds.service.articles import article_to_dict
+
+    ids = []
+    for n in range(3):
+        body = article_payload(title=f"Crane {n}", slug=f"crane-{n}")
+        created = client.post("/api/v1/articles", json=body, headers=writer_token)
+        assert created.status_code == 201, created.get_json()
+        ids.append(created.get_json()["id"])
+    page = client.get("/api/v1/articles?limit=2", headers=writer_token)
+    assert page.content_type == "application/json"
+    shown = page.get_json()
+    assert list(shown) == ["items", "count", "next"]
+    assert shown["count"] == service.articles.count()
+    assert shown["next"].endswith("offset=2")
+    assert shown["items"] == [
+        article_to_dict(service.articles.get(item["id"])) for item in shown["items"]
+    ]
+    assert set(ids) & {item["id"] for item in shown["items"]}

@@ -386,7 +386,17 @@ class ArticleAnswer(Answer):
     origin: OriginAnswer | None
 
 
+class ArticleListAnswer(Answer):
+    """A page of articles (GET /articles), or a tag feed rule's preview."""
+
+    items: list[ArticleAnswer]
+    count: int = Field(description="Every article the filters match, not only this page")
+    next: str | None = Field(
+        default=None,
+        description="Absolute URL of the next page (same filters and limit), null on the last page",
+    )
+
+
 def article_to_dict(article: Article) -> dict[str, Any]:
     """The API representation (ArticleAnswer) as JSON-ready values."""
-    shown: dict[str, Any] = ArticleAnswer.model_validate(article).model_dump(mode="json")
-    return shown
+    return ArticleAnswer.shown(article)

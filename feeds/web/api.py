@@ -10,8 +10,10 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from feeds.errors import Conflict, ValidationError
 from feeds.service.article_filter import list_query
+from feeds.service.article_input import ArticleListAnswer
 from feeds.service.articles import article_to_dict
 from feeds.web import service
+from feeds.web.answer import answer
 from feeds.web.auth import require
 from feeds.web.errors import error_response
 from feeds.web.jsonbody import json_body
@@ -68,7 +70,7 @@ def list_articles() -> Response:
     if items and following < total:
         wanted = request.args.to_dict() | {"offset": str(following), "limit": str(flt.limit)}
         next_url = f"{svc.settings.public_root}api/v1/articles?{urlencode(wanted)}"
-    return jsonify({"items": [article_to_dict(a) for a in items], "count": total, "next": next_url})
+    return answer(ArticleListAnswer, {"items": items, "count": total, "next": next_url})
 
 
 @blueprint.post("/articles")

@@ -11,9 +11,10 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, render_template, url_for
 
 from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
-from feeds.service.articles import article_to_dict
+from feeds.service.article_input import ArticleListAnswer
 from feeds.service.tagfeed_input import tag_feed_to_dict
 from feeds.web import service
+from feeds.web.answer import answer
 from feeds.web.auth import public, require
 from feeds.web.jsonbody import json_body
 from feeds.web.openapi import document as build_document
@@ -57,7 +58,7 @@ def preview_tag_feed() -> Response:
     svc = service()
     feed = svc.audit.parse_tag_feed(body)
     items = svc.catalog.preview(feed)
-    return jsonify({"items": [article_to_dict(a) for a in items], "count": len(items)})
+    return answer(ArticleListAnswer, {"items": items, "count": len(items)})
 
 
 @blueprint.get("/tag-feeds/<slug>")

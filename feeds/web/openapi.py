@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from feeds.service.article_filter import ArticleQuery
-from feeds.service.article_input import ArticleAnswer, ArticleInput
+from feeds.service.article_input import ArticleAnswer, ArticleInput, ArticleListAnswer
 from feeds.service.payload import Payload, bounds, partial, resolve_settings
 from feeds.service.payload import schemas as schemas_of
 from feeds.service.source_input import RefreshOutcomeAnswer, SourceAnswer, SourceInput
@@ -202,23 +202,6 @@ ANSWERS: dict[str, Any] = {
             "fields": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     },
-    "ArticleList": {
-        "type": "object",
-        "required": ["items", "count"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Article"}},
-            "count": {
-                "type": "integer",
-                "description": "Every article the filters match, not only this page",
-            },
-            "next": {
-                "type": ["string", "null"],
-                "description": "Absolute URL of the next page (same "
-                "filters and limit), null on the last "
-                "page",
-            },
-        },
-    },
     "TagFeedList": {
         "type": "object",
         "required": ["items", "count"],
@@ -332,6 +315,7 @@ def _document(bound_values: tuple[tuple[str, int], ...]) -> dict[str, Any]:
         SourceInput,
         TagFeedInput,
         ArticleAnswer,
+        ArticleListAnswer,
         TagFeedAnswer,
         SourceAnswer,
         RefreshOutcomeAnswer,
