@@ -204,6 +204,15 @@ AWKWARD_RSS = {
         "<item><pubDate>yesterday</pubDate><pubDate></pubDate></item>"
         "<item><dc:date>2026-01-12T08:23:00+25:00</dc:date></item>"
     ),
+    "media titles": rss(
+        "<item><media:title>Media first</media:title><title>Own title</title></item>"
+        "<item><title>Own title</title><media:content url='u'><media:title>M</media:title>"
+        "</media:content></item>"
+        "<item><media:content url='u'><media:title type='html'>&lt;b&gt;Only&lt;/b&gt;"
+        "</media:title></media:content></item>"
+        "<item><media:group><media:title>Deep</media:title></media:group><title></title>"
+        "<media:title>Shallow</media:title></item>"
+    ),
     "media and enclosures": rss(
         "<item><enclosure url='/a.jpg' type='Image/JPEG' length='12'/>"
         "<media:content url='https://m.example/b.png' medium='image' fileSize='9'>"
@@ -353,8 +362,9 @@ NOT_MIRRORED = {
     ),
     "undefined entity": rss("<item><title>&nbsp;</title></item>"),
     "not well-formed": rss("<item><title>x</item>"),
-    "a media title": rss(
-        "<item><media:content url='x'><media:title>T</media:title></media:content></item>"
+    "a media description": rss(
+        "<item><media:content url='x'><media:description>D</media:description>"
+        "</media:content></item>"
     ),
     "latin-1 declared": "<?xml version='1.0' encoding='iso-8859-1'?><rss version='2.0'><channel>"
     "<item><title>Caf\xe9</title></item></channel></rss>".encode("latin-1"),
@@ -454,6 +464,12 @@ RSS_SIMPLE = {
     "wfw": "<wfw:commentRss>{url}</wfw:commentRss>",
     "extension": "<x:score kind='{url_attr}'>{text}</x:score>",
     "atom updated": "<atom:updated>{date}</atom:updated>",
+    "media title": "<media:title>{text}</media:title>",
+    "media title in content": "<media:content url='{url_attr}'><media:title type='html'>"
+    "{text}</media:title></media:content>",
+    "media titles in a group": "<media:group><media:title>{text}</media:title>"
+    "<media:content url='{url_attr}'><media:title>{url}</media:title></media:content>"
+    "</media:group>",
     "dcterms": "<dcterms:modified>{date}</dcterms:modified><dcterms:issued>{date}</dcterms:issued>",
     "nested extension": "<x:wrap><x:in>{text}</x:in>{url}</x:wrap>",
     "source": "<source url='{url_attr}'>{text}</source>",
@@ -518,7 +534,7 @@ def atom_child(draw: st.DrawFn) -> str:
     kind = draw(
         st.sampled_from(
             ["id", "title", "link", "summary", "content", "published", "updated", "author",
-             "category", "media", "creator", "extension"]
+             "category", "media", "creator", "extension", "media title"]
         )
     )  # fmt: skip
     text = draw(st.one_of(TEXT, HTMLISH))
@@ -552,6 +568,9 @@ def atom_child(draw: st.DrawFn) -> str:
             return f"<dc:creator>{_text(text, cdata)}</dc:creator>"
         case "extension":
             return f"<x:rank>{_text(text, cdata)}</x:rank>"
+        case "media title":
+            inner = f"<media:title{kind_attr}>{_text(text, cdata)}</media:title>"
+            return f"<media:group>{inner}</media:group>"
         case _:
             return f"<media:thumbnail url='{_attr(url)}'/>"
 

@@ -502,25 +502,33 @@ class _Reader:
 
     # -- shared elements ------------------------------------------------------------
 
-    def title(self, el: Any, depth: int, target: dict[str, Any] | None) -> None:
+    def title(
+        self, el: Any, depth: int, target: dict[str, Any] | None,
+        state: _EntryState | None = None, *, media: bool = False,
+    ) -> None:  # fmt: skip
         """feedparser keeps the first non-empty title at a depth (a source, image or
-        textInput, or a new entry, starts again)."""
-        if self.atom:
+        textInput, or a new entry, starts again), and in an entry the shallowest; a
+        media:title takes part without moving the marker (*media*)."""
+        if self.atom or media:
             kind = _map_type(_plain(el, _TYPE_ONLY).get("type", "text/plain"))
             if kind not in _TEXT_TYPES:
                 raise Unsure(f"title type {kind}")
-            out = (el.text or "").strip()
         else:
             _plain(el)
             kind = "text/plain"
-            out = (el.text or "").strip()
-            if self.looks_like_html(out):
-                kind = "text/html"
+        out = (el.text or "").strip()
+        if not self.atom and kind == "text/plain" and self.looks_like_html(out):
+            kind = "text/html"
         out = self.repair(out)
         if target is not None and not (-1 < self.title_depth <= depth):
-            target["title"] = out
+            stored = state.title_depth if state is not None else None
+            if stored is None or depth <= stored:
+                target["title"] = out
+                if state is not None:
+                    state.title_depth = depth
+            # feedparser replaces the detail even when the shallower title stays.
             target["title_detail"] = {"type": kind, "base": self.base}
-        if out:
+        if out and not media:
             self.title_depth = depth
 
     def link(self, el: Any, target: dict[str, Any], *, feed_level: bool) -> dict[str, str]:
@@ -582,7 +590,7 @@ class _Reader:
         main = ATOM.lower() if self.atom else ""
         if namespace == main:
             if local == "title":
-                self.title(el, depth, entry)
+                self.title(el, depth, entry, state)
             elif local in ("guid", "id") and (local == "id") == self.atom:
                 self.guid(el, entry)
             elif local == "link":
@@ -649,7 +657,7 @@ class _Reader:
             else:
                 raise Unsure(f"dc:{local}")
         elif namespace in _MEDIA:
-            self.media(el, local, entry, in_group=False)
+            self.media(el, local, depth, entry, state, in_group=False)
         else:
             self.ignorable(el, namespace)
 
@@ -727,16 +735,13 @@ class _Reader:
         entry[key] = value
         entry[f"{key}_parsed"] = self.rules.parse_date(value)
 
-    def media(self, el: Any, local: str, entry: dict[str, Any], *, in_group: bool) -> None:
+    def media(
+        self, el: Any, local: str, depth: int, entry: dict[str, Any], state: _EntryState,
+        *, in_group: bool,
+    ) -> None:  # fmt: skip
         if local == "content":
             entry.setdefault("media_content", []).append(_attrs(el))
-            for part in el:
-                namespace, name = _name(part.tag)
-                if namespace not in _MEDIA or name not in ("thumbnail", "credit"):
-                    raise Unsure(f"media:{name} in media:content")
-                self.enter(part)
-                self.media(part, name, entry, in_group=True)
-                self.leave()
+            self.media_parts(el, ("thumbnail", "credit", "title"), depth, entry, state)
         elif local == "thumbnail":
             if len(el):
                 raise Unsure("elements inside media:thumbnail")
@@ -747,16 +752,25 @@ class _Reader:
                 attrs["url"] = url
         elif local == "credit":
             _plain(el, frozenset(_attrs(el)))
+        elif local == "title":
+            self.title(el, depth, entry, state, media=True)
         elif local == "group" and not in_group:
-            for part in el:
-                namespace, name = _name(part.tag)
-                if namespace not in _MEDIA or name not in ("content", "thumbnail", "credit"):
-                    raise Unsure(f"media:{name} in media:group")
-                self.enter(part)
-                self.media(part, name, entry, in_group=True)
-                self.leave()
+            parts = ("content", "thumbnail", "credit", "title")
+            self.media_parts(el, parts, depth, entry, state)
         else:
             raise Unsure(f"media:{local}")
+
+    def media_parts(
+        self, el: Any, allowed: tuple[str, ...], depth: int, entry: dict[str, Any],
+        state: _EntryState,
+    ) -> None:  # fmt: skip
+        for part in el:
+            namespace, name = _name(part.tag)
+            if namespace not in _MEDIA or name not in allowed:
+                raise Unsure(f"media:{name} in {el.tag}")
+            self.enter(part)
+            self.media(part, name, depth + 1, entry, state, in_group=True)
+            self.leave()
 
 
 # Keys of feedparser's result that parse.py reads and whose names hold an underscore
@@ -774,10 +788,12 @@ def _inert_prefix(prefix: str, handlers: frozenset[str]) -> bool:
 
 
 class _EntryState:
-    __slots__ = ("has_content",)
+    __slots__ = ("has_content", "title_depth")
 
     def __init__(self) -> None:
         self.has_content = False
+        # The depth of the title stored so far (feedparser keeps the shallowest).
+        self.title_depth: int | None = None
 
 
 def _enforce_href(attrs: dict[str, str]) -> dict[str, str]:
