@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, exists, func, insert, select, update
 
 from feeds.absolutize import absolutize_html, article_link
 from feeds.models import Article, ArticleFilter, FeedContent, Image, Origin, Status
@@ -108,50 +109,72 @@ def _select() -> Select[Any]:
     ).outerjoin(sources, sources.c.id == articles.c.source_id)
 
 
+# The columns an Article is made of, read by position: a feed page turns 50 rows into
+# articles, and named access on SQLAlchemy rows costs a Python call per column.
+_FIELDS = (
+    "id", "guid", "slug", "title", "summary", "content_html", "author", "section",
+    "published_at", "updated_at", "url", "image_url", "image_type", "image_length",
+    "image_alt", "views", "sponsored", "status", "language", "source_id", "source_name",
+    "feed_url", "origin_id", "origin_link", "origin_date", "feed_base", "feed_content",
+)  # fmt: skip
+_POSITIONS = {column.key: n for n, column in enumerate(_select().selected_columns)}
+_values = itemgetter(*(_POSITIONS[name] for name in _FIELDS))
+# Built once, for every feed page.
+_BY_IDS = _select().where(articles.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def _from_row(row: Row[Any], tags: tuple[Any, ...]) -> Article:
+    (
+        id_, guid, slug, title, summary, content_html, author, section, published_at,
+        updated_at, url, image_url, image_type, image_length, image_alt, views, sponsored,
+        status, language, source_id, source_name, feed_url, origin_id, origin_link,
+        origin_date, feed_base, feed_content,
+    ) = _values(row)  # fmt: skip
     image = None
-    if row.image_url:
+    if image_url:
         image = Image(
-            url=row.image_url,
-            mime_type=row.image_type or "",
-            length=row.image_length or None,  # 0 was written for "unknown" once
-            alt=row.image_alt or "",
+            url=image_url,
+            mime_type=image_type or "",
+            length=image_length or None,  # 0 was written for "unknown" once
+            alt=image_alt or "",
         )
     origin = None
-    if row.source_id is not None:
+    if source_id is not None:
         origin = Origin(
-            source_id=row.source_id,
-            source_title=row.source_name or "",
-            feed_url=row.feed_url or "",
-            origin_id=row.origin_id or "",
-            link=row.origin_link,
-            original_date=row.origin_date,
+            source_id=source_id,
+            source_title=source_name or "",
+            feed_url=feed_url or "",
+            origin_id=origin_id or "",
+            link=origin_link,
+            original_date=origin_date,
         )
     return Article(
-        id=row.id,
-        guid=row.guid,
-        slug=row.slug,
-        title=row.title,
-        summary=row.summary,
-        content_html=row.content_html,
-        author=row.author,
-        section=row.section,
+        id=id_,
+        guid=guid,
+        slug=slug,
+        title=title,
+        summary=summary,
+        content_html=content_html,
+        author=author,
+        section=section,
         hashtags=tags,
-        published_at=row.published_at,
-        updated_at=row.updated_at,
-        url=row.url,
+        published_at=published_at,
+        updated_at=updated_at,
+        url=url,
         image=image,
-        views=row.views,
-        sponsored=row.sponsored,
-        status=Status(row.status),
-        language=row.language,
+        views=views,
+        sponsored=sponsored,
+        status=Status(status),
+        language=language,
         origin=origin,
-        feed_content=FeedContent(row.feed_base, row.feed_content) if row.feed_base else None,
+        feed_content=FeedContent(feed_base, feed_content) if feed_base else None,
     )
 
 
-def load(conn: Connection, query: Select[Any]) -> list[Article]:
-    rows = conn.execute(query).all()
+def load(
+    conn: Connection, query: Select[Any], parameters: dict[str, Any] | None = None
+) -> list[Article]:
+    rows = conn.execute(query, parameters).all()
     tags = hashtag_store.for_articles(conn, [row.id for row in rows])
     return [_from_row(row, tags.get(row.id, ())) for row in rows]
 
@@ -160,7 +183,7 @@ def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
     """The articles with these ids, in the order given (missing ones left out)."""
     if not ids:
         return []
-    found = {a.id: a for a in load(conn, _select().where(articles.c.id.in_(list(ids))))}
+    found = {a.id: a for a in load(conn, _BY_IDS, {"ids": list(ids)})}
     return [found[i] for i in ids if i in found]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from feeds.models import Article, Hashtag, Status
 from feeds.store.schema import article_hashtags, hashtags
@@ -76,6 +76,12 @@ def link_new(conn: Connection, written: Sequence[tuple[int, Article]]) -> None:
         conn.execute(insert(article_hashtags), links)
 
 
+# Built once, for every feed page.
+_LINKS = select(
+    article_hashtags.c.article_id, article_hashtags.c.position, article_hashtags.c.hashtag_id
+).where(article_hashtags.c.article_id.in_(bindparam("ids", expanding=True)))
+
+
 def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tuple[Hashtag, ...]]:
     """Each article's hashtags in its order: its links, then those tags by id.
 
@@ -85,24 +91,16 @@ def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tupl
     """
     if not article_ids:
         return {}
-    # Plain tuples: sorting SQLAlchemy rows compares them through Python-level methods.
-    links = [
-        (article_id, position, tag_id)
-        for article_id, position, tag_id in conn.execute(
-            select(
-                article_hashtags.c.article_id,
-                article_hashtags.c.position,
-                article_hashtags.c.hashtag_id,
-            ).where(article_hashtags.c.article_id.in_(list(article_ids)))
-        )
-    ]
+    # Plain tuples, fetched at once: sorting SQLAlchemy rows compares them through
+    # Python-level methods, and iterating a result fetches one row per call.
+    links = [tuple(row) for row in conn.execute(_LINKS, {"ids": list(article_ids)}).all()]
     tags = {}
     for chunk in _chunks(sorted({tag_id for _, _, tag_id in links})):
         rows = conn.execute(
             select(hashtags.c.id, hashtags.c.key, hashtags.c.display).where(
                 hashtags.c.id.in_(chunk)
             )
-        )
+        ).all()
         tags.update({row.id: Hashtag(key=row.key, display=row.display) for row in rows})
     out: dict[int, list[Hashtag]] = {}
     for article_id, _position, tag_id in sorted(links):

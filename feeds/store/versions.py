@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +21,13 @@ from feeds.store import archive_moves
 from feeds.store import hashtags as hashtag_store
 from feeds.store.schema import feed_versions
 
+# Built once: the request path runs it on every feed request, and building a statement
+# costs more than SQLite takes to answer it.
+_GET = select(feed_versions).where(feed_versions.c.key == bindparam("key"))
+
 
 def get(conn: Connection, key: FeedKey) -> FeedVersion | None:
-    row = conn.execute(select(feed_versions).where(feed_versions.c.key == key.storage_key)).first()
+    row = conn.execute(_GET, {"key": key.storage_key}).first()
     if row is None:
         return None
     return FeedVersion(
