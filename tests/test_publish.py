@@ -239,6 +239,69 @@ def test_a_render_past_its_time_bound_fails_alone(
     assert WORLD in service.publisher.run().published
 
 
+def test_a_new_hashtag_author_and_tag_feed_publish_in_the_next_round_without_discovery(
+    service: Service,
+    client: FlaskClient,
+    writer_token: dict[str, str],
+    admin_token: dict[str, str],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    post(client, writer_token, title="Old News")
+    service.publisher.run()  # discovers every feed there is
+    clock.advance(seconds=2)
+    post(client, writer_token, title="Aurora Over Tromso", author="Ingrid Solheim",
+         hashtags=["NorthernLights"], url="https://news.example.com/aurora")  # fmt: skip
+    created = client.post(
+        "/api/v1/tag-feeds",
+        json={"slug": "polar", "title": "Polar", "any_of": ["NorthernLights"]},
+        headers=admin_token,
+    )
+    assert created.status_code == 201, created.get_json()
+    tag = FeedKey(FeedKind.TAG, "northernlights")
+    author = FeedKey(FeedKind.AUTHOR, "ingrid-solheim")
+    polar = FeedKey(FeedKind.CUSTOM, "polar")
+    report = service.publisher.run(discover=False)
+    assert {tag, author, polar, ALL, WORLD} <= set(report.published)
+    assert report.failed == () and report.removed == ()
+    for key in (tag, author, polar):
+        assert titles(service, key) == {
+            fmt: ["Aurora Over Tromso"] for fmt in ("atom", "rss", "json")
+        }
+    # Their archives come with a first publish.
+    assert any(name.startswith(f"{tag.storage_key}/") for name in report.archives)
+    # A feed's row that names nothing that exists (a deleted tag feed, a hashtag only a
+    # scheduled article carries) is looked at once, not published, and not again.
+    assert client.delete("/api/v1/tag-feeds/polar", headers=admin_token).status_code == 204
+    later = clock.now + timedelta(hours=1)
+    post(client, writer_token, title="Next Eclipse", published_at=later.isoformat(),
+         hashtags=["Umbra"], url="https://news.example.com/umbra")  # fmt: skip
+    report = service.publisher.run(discover=False)
+    assert polar in report.removed
+    umbra = FeedKey(FeedKind.TAG, "umbra")
+    assert umbra not in report.published and not tree_file(service, umbra, "rss").exists()
+    looked: list[FeedKey] = []
+    real = service.feeds.identify
+
+    def counting(key: FeedKey, now: datetime) -> Any:
+        looked.append(key)
+        return real(key, now)
+
+    monkeypatch.setattr(service.feeds, "identify", counting)
+    for title in ("Quiet Day", "Another Quiet Day"):
+        looked.clear()
+        clock.advance(seconds=2)
+        post(client, writer_token, title=title, url=f"https://news.example.com/{len(title)}")
+        report = service.publisher.run(discover=False)
+        assert report.published and umbra not in report.published
+    assert polar not in looked and umbra not in looked
+    # Once the scheduled article comes due, its hashtag is published without discovery.
+    clock.advance(hours=1, seconds=1)
+    report = service.publisher.run(discover=False)
+    assert umbra in report.published
+    assert titles(service, umbra)["json"] == ["Next Eclipse"]
+
+
 def test_new_feeds_beyond_the_rounds_share_wait_for_the_next_round(
     service: Service, client: FlaskClient, writer_token: dict[str, str]
 ) -> None:

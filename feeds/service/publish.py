@@ -7,7 +7,10 @@ come (a scheduled article coming due) and trending whose window slid are rendere
 every format from one query, each within `publish_timeout_seconds`, and written with
 their compressed variants (see feeds.published). A render whose content is the same as
 the one published (a version moved by a change nobody can see) leaves the files and
-their validators alone. Feeds that no longer exist are removed.
+their validators alone. Feeds that no longer exist are removed. A feed that came into
+being since the last round (a new hashtag, author or tag feed) is found by the version
+row its write made, so it is published by the next round; listing every feed there is
+(`discover`) runs every few minutes as the repair path.
 
 The publisher does not serve anything and never runs on a request: `feeds scheduler`
 runs it every `publish_interval_seconds` and right after each ingest, `feeds serve`
@@ -25,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from feeds.errors import FeedsError, NotFound, StorageError
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.published import PublishedTree, Record, etag_for, relative_path
@@ -32,7 +37,7 @@ from feeds.service.archive_publish import ArchivePublisher
 from feeds.service.archives import ArchiveService
 from feeds.service.bounded import bounded
 from feeds.service.context import Context
-from feeds.service.feedkeys import ALL, TRENDING
+from feeds.service.feedkeys import ALL, TRENDING, query_for
 from feeds.service.feeds import FeedService, RenderedFeed
 from feeds.store import feedquery
 from feeds.store import hashtags as hashtag_store
@@ -114,6 +119,11 @@ class Publisher:
         self._summary: tuple[int, int, datetime | None] | None = None
         self._bucket: datetime | None = None
         self._failed: set[FeedKey] = set()
+        # Version rows of feeds that did not exist when looked at (a deleted tag feed, a
+        # hashtag only a scheduled article carries), with the version seen and when its
+        # first scheduled article comes due: looked at again only once the version moves
+        # or that time comes, or when the next discovery starts over.
+        self._absent: dict[FeedKey, tuple[int, datetime | None]] = {}
         self._lock = threading.Lock()
 
     def add_hook(self, hook: PublishHook) -> None:
@@ -168,9 +178,11 @@ class Publisher:
         """Publish every feed that moved, then up to `new_limit` never published.
 
         `everything` renders and rewrites every feed, whatever the manifest says.
-        Without `discover`, the round looks only at the feeds the last discovering round
-        found (listing authors and hashtags reads more than a round should every few
-        seconds); feeds found since render on request until the next discovery.
+        Without `discover`, the round does not list every author and hashtag (that reads
+        more than a round should every few seconds): it looks at the feeds the last
+        discovering round found, plus those whose version row appeared since (writes make
+        a feed's row in their own transaction, so a new hashtag or author shows up in the
+        versions the round reads anyway). Discovery stays the repair path.
         """
         with self._lock, self.tree.locked():
             try:
@@ -191,7 +203,7 @@ class Publisher:
         now = self.ctx.now()
         if discover or self._known is None:
             self._known = self._existing(now)
-        existing = self._known
+            self._absent = {}
         with self.ctx.store.read() as conn:
             summary = version_store.summary(conn)
             soonest = summary[2]
@@ -205,6 +217,8 @@ class Publisher:
                 and self.feeds.trending_bucket(now) == self._bucket
             )
             versions = {} if quiet else version_store.snapshot(conn)
+        self._known.extend(self._appeared(versions, now))
+        existing = self._known
         moved: list[FeedKey] = [key for key in self._failed if key in self._records]
         new: list[FeedKey] = []
         for key in existing:
@@ -261,6 +275,45 @@ class Publisher:
             keys += [FeedKey(FeedKind.TAG, tag) for tag in hashtag_store.feed_keys(conn, now)]
         # A hashtag too long for a file name renders on request instead.
         return [key for key in keys if relative_path(key, FeedFormat.RSS) is not None]
+
+    def _appeared(
+        self, versions: dict[FeedKey, tuple[int, datetime | None]], now: datetime
+    ) -> list[FeedKey]:
+        """The feeds whose version rows are not among the known feeds and that exist now:
+        what writes created since the last discovery (a new hashtag, author, tag feed).
+        One existence check each, once per version of a row."""
+        assert self._known is not None
+        known = set(self._known) | set(self._records)
+
+        def unseen(key: FeedKey, number: int) -> bool:
+            if key in known or relative_path(key, FeedFormat.RSS) is None:
+                return False
+            absent = self._absent.get(key)
+            if absent is None or absent[0] != number:
+                return True
+            return absent[1] is not None and absent[1] <= now  # its first article came due
+
+        candidates = [(key, n) for key, (n, _) in versions.items() if unseen(key, n)]
+        found: list[FeedKey] = []
+        if not candidates:
+            return found
+        with self.ctx.read() as conn:  # one connection for every check
+            for key, number in sorted(candidates, key=lambda pair: pair[0].storage_key):
+                try:
+                    self.feeds.identify(key, now)
+                except NotFound:
+                    self._absent[key] = (number, self._first_due(conn, key, now))
+                    continue
+                self._absent.pop(key, None)
+                found.append(key)
+        return found
+
+    def _first_due(self, conn: Connection, key: FeedKey, now: datetime) -> datetime | None:
+        """When a hashtag's or author's feed that does not exist yet comes into being: its
+        first scheduled article's time (no write moves its version then)."""
+        if key.kind not in (FeedKind.TAG, FeedKind.AUTHOR):
+            return None
+        return feedquery.next_pending(conn, query_for(key, self.ctx.settings, now), now)
 
     def _moved(
         self,
