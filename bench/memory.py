@@ -15,6 +15,7 @@ import http.client
 import sys
 import tempfile
 import time
+from dataclasses import fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,9 +27,11 @@ from bench.common import QUICK, Row, report  # noqa: E402
 from bench.render import settings, store  # noqa: E402
 from bench.servers import Process, app_environment, server_command  # noqa: E402
 from feeds import create_app  # noqa: E402
+from feeds.settings import Settings  # noqa: E402
 from tests.nginx_server import free_port  # noqa: E402
 
 LIMIT_MB = 200
+CACHE_BYTES = next(f.default for f in fields(Settings) if f.name == "cache_bytes")
 
 
 def rss_mb(pid: int) -> float:
@@ -59,7 +62,8 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="feeds-bench-") as tmp:
         values = settings(url) | {
-            "cache_bytes": 64 * 1024 * 1024,
+            # The default bound of the render cache, which every render fills.
+            "cache_bytes": CACHE_BYTES,
             "public_url": f"http://127.0.0.1:{port}/",
             # An empty tree: every feed is rendered by the worker itself, the worst case.
             "publish_dir": str(Path(tmp) / "published"),
@@ -99,7 +103,8 @@ def main() -> None:
     rows = [
         Row(
             f"web process RSS (one granian worker) after GETs of all {len(targets):,} feeds "
-            f"({'/'.join(formats)}) of the {args.articles:,}-article store, nothing published",
+            f"({'/'.join(formats)}) of the {args.articles:,}-article store, nothing published, "
+            f"cache_bytes {CACHE_BYTES // 2**20} MiB",
             "-",
             f"{after:.0f} MB (at start {before:.0f} MB); {seconds:.0f} s for the requests",
             None,

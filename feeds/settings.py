@@ -99,7 +99,10 @@ class Settings:
         minimum=0,
     )
     cache_bytes: int = setting(
-        64 * 1024 * 1024, "Upper bound of the in-memory cache of rendered feeds.", minimum=0
+        16 * 1024 * 1024,
+        "Upper bound of the in-memory cache of rendered feeds (what is not published: "
+        "`?limit=` and `?before=` pages, feeds not published yet), per web process.",
+        minimum=0,
     )
     # Publishing
     publish_dir: str = setting(

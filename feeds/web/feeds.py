@@ -16,6 +16,7 @@ from flask import (
 
 from feeds.errors import NotFound
 from feeds.hashtags import normalize_key
+from feeds.heap import release_freed_memory
 from feeds.models import FeedFormat, FeedKey, FeedKind, author_slug
 from feeds.service.article_page import Gone
 from feeds.service.directory import FeedListing
@@ -188,15 +189,19 @@ def author_archive(slug: str, month: str, fmt: str) -> Response:
 
 
 @blueprint.get("/feeds/")
-def directory() -> str:
+def directory() -> Response:
     listing = service().directory.listing()
     # Grouped in listing order (General, Sections, Topics, Authors, Hashtags), not alphabetically.
     groups: dict[str, list[FeedListing]] = {}
     for entry in listing:
         groups.setdefault(entry.group, []).append(entry)
-    return render_template(
+    page = render_template(
         "directory.html", listing=listing, groups=groups, settings=service().settings
     )
+    response = Response(page, content_type="text/html; charset=utf-8")
+    # Once sent, what built a big store's directory is garbage: give its heap back.
+    response.call_on_close(release_freed_memory)
+    return response
 
 
 @blueprint.get("/feeds.opml")
@@ -205,6 +210,7 @@ def opml() -> Response:
     response = Response(body, content_type="text/x-opml; charset=utf-8")
     response.headers["Content-Disposition"] = 'inline; filename="feeds.opml"'
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.call_on_close(release_freed_memory)  # as for the directory
     return response
 
 
