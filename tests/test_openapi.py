@@ -232,3 +232,82 @@ def test_a_list_answer_holds_each_items_own_answer(
         article_to_dict(service.articles.get(item["id"])) for item in shown["items"]
     ]
     assert set(ids) & {item["id"] for item in shown["items"]}
+
+
+def test_every_answer_in_the_document_is_a_declared_model(client: FlaskClient) -> None:
+    """No answer shape is written by hand in the document: each schema is a model's
+    (less the PATCH variants made from the input models, and the push state that one
+    source's answer adds by reference)."""
+    from feeds.service.payload import schemas
+    from feeds.web.openapi import MODELS
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    found = document["components"]["schemas"]
+    declared = schemas(*MODELS)
+    assert set(found) == set(declared) | {"ArticlePatch", "SourcePatch", "TagRuleInput"}
+    source = dict(found["Source"], properties=dict(found["Source"]["properties"]))
+    assert source["properties"].pop("push") == {"$ref": "#/components/schemas/Push"}
+    assert source == declared["Source"]
+    for name in set(declared) - {"Source", "ArticleInput", "TagFeedInput"}:
+        assert found[name] == declared[name], name
+    answers = {
+        answer["content"]["application/json"]["schema"].get("$ref", "").rsplit("/", 1)[-1]
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for answer in operation.get("responses", {}).values()
+        if "application/json" in answer.get("content", {})
+    }
+    assert answers - {""} <= set(declared)
+    assert answers - {""} >= {
+        "Error", "ArticleList", "TagFeedList", "SourceList", "HubSubscriptionList", "Refreshed"
+    }  # fmt: skip
+
+
+def test_hub_subscription_push_and_error_answers() -> None:
+    """The shapes the hub, a source's push state and every refusal write, field by field
+    (what the hand-written dicts these models replaced wrote)."""
+    from datetime import UTC, datetime
+
+    from feeds.models import FeedFormat, FeedKey, FeedKind, HubSubscription, SourcePush
+    from feeds.service.hub import HubSubscriptionListAnswer
+    from feeds.service.payload import ErrorAnswer
+    from feeds.service.push import push_to_dict
+
+    when = datetime(2026, 1, 12, 8, 23, tzinfo=UTC)
+    sub = HubSubscription(
+        id=7, topic="https://x.example/feeds/all.atom", callback="https://cb.example/in",
+        feed=FeedKey(FeedKind.ALL), format=FeedFormat.ATOM, active=True, secret="s3cret",
+        lease_seconds=3600, created_at=when, verified_at=when, failures=2,
+        last_status=500, last_error="HTTP 500", next_attempt_at=when,
+    )  # fmt: skip
+    shown = json.loads(HubSubscriptionListAnswer.json_bytes({"items": [sub], "count": 1}))
+    assert shown == {
+        "items": [
+            {
+                "id": 7, "topic": "https://x.example/feeds/all.atom",
+                "callback": "https://cb.example/in", "state": "retrying", "signed": True,
+                "lease_seconds": 3600, "verified_at": "2026-01-12T08:23:00+00:00",
+                "expires_at": None, "pending": None, "verify_error": None,
+                "last_delivery_at": None, "last_status": 500, "last_error": "HTTP 500",
+                "failures": 2, "next_attempt_at": "2026-01-12T08:23:00+00:00",
+            }
+        ],
+        "count": 1,
+    }  # fmt: skip
+    assert push_to_dict(None) == {"state": "none"}
+    push = SourcePush(
+        source_id=1, hub="https://hub.example/", topic="https://x.example/feed",
+        token="t", secret="s", state="active", expires_at=when, pushes=3,
+    )  # fmt: skip
+    assert push_to_dict(push) == {
+        "state": "active", "hub": "https://hub.example/", "topic": "https://x.example/feed",
+        "expires_at": "2026-01-12T08:23:00+00:00", "verified_at": None, "error": None,
+        "pushes": 3, "last_push_at": None, "refused": 0, "last_refused_at": None,
+        "next_attempt_at": None,
+    }  # fmt: skip
+    refused = {"error": "invalid", "status": 422, "fields": {"title": "is required"}}
+    assert json.loads(ErrorAnswer.json_bytes(refused)) == refused
+    assert json.loads(ErrorAnswer.json_bytes({"error": "gone", "status": 404})) == {
+        "error": "gone", "status": 404
+    }  # fmt: skip

@@ -29,11 +29,13 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, model_validator
 
 from feeds.errors import FetchError, NotFound, ValidationError
 from feeds.hashtags import normalize_key
@@ -43,6 +45,7 @@ from feeds.models import FeedFormat, FeedKey, FeedKind, HubSubscription
 from feeds.service import websub_metrics as metrics
 from feeds.service.context import Context
 from feeds.service.feeds import FeedService, feed_path, link_header
+from feeds.service.payload import Answer, MaybeInstant
 from feeds.service.publish import Publisher
 from feeds.store import hub as hub_store
 
@@ -96,6 +99,51 @@ def subscription_state(sub: HubSubscription) -> str:
     if sub.active:
         return "retrying" if sub.failures else "active"
     return "pending" if sub.pending_mode else "failed"
+
+
+State = Literal["active", "retrying", "pending", "failed"]
+
+
+class HubSubscriptionAnswer(Answer):
+    """A subscriber's state for the API; the secret is never shown, only whether one is set."""
+
+    id: int
+    topic: str = Field(description="The feed URL subscribed to")
+    callback: str
+    state: State = Field(
+        description="active; retrying (deliveries failing); pending (intent not verified "
+        "yet); failed (verification failed)"
+    )
+    signed: bool = Field(
+        description="Whether deliveries carry X-Hub-Signature (the secret itself is never shown)"
+    )
+    lease_seconds: int
+    verified_at: MaybeInstant
+    expires_at: MaybeInstant
+    pending: Literal["subscribe", "unsubscribe"] | None
+    verify_error: str | None
+    last_delivery_at: MaybeInstant
+    last_status: int | None
+    last_error: str | None
+    failures: int = Field(description="Failed attempts at the current delivery")
+    next_attempt_at: MaybeInstant
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived(cls, sub: Any) -> Any:
+        """The state, whether signed and the pending intent, named from the stored row."""
+        if not isinstance(sub, HubSubscription):
+            return sub
+        shown = {f.name: getattr(sub, f.name) for f in fields(sub)}
+        shown.update(state=subscription_state(sub), signed=bool(sub.secret))
+        return shown | {"pending": sub.pending_mode}
+
+
+class HubSubscriptionListAnswer(Answer):
+    """Every subscription and pending intent of the built-in hub."""
+
+    items: list[HubSubscriptionAnswer]
+    count: int
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainSerializer,
@@ -101,22 +102,46 @@ class Payload(BaseModel):
 
 class Answer(BaseModel):
     """Base of every answer model: read from a frozen dataclass's attributes of the same
-    names, shown with model_dump(mode="json"); documented under its name less `Answer`."""
+    names (or a mapping), shown with model_dump(mode="json"); documented under its name
+    less `Answer`, every field it writes required."""
 
-    model_config = ConfigDict(from_attributes=True, frozen=True)
+    model_config = ConfigDict(
+        from_attributes=True, frozen=True, json_schema_serialization_defaults_required=True
+    )
+    # Whether fields the value did not give are left out of the JSON (an answer whose
+    # optional fields are absent rather than null).
+    OMIT_UNSET: ClassVar[bool] = False
 
     @classmethod
-    def shown(cls, value: Any) -> dict[str, Any]:
-        """*value* (a dataclass, or a mapping of the fields) as JSON-ready values."""
-        found: dict[str, Any] = cls.model_validate(value).model_dump(mode="json")
+    def shown(cls, value: Any, **context: Any) -> dict[str, Any]:
+        """*value* as JSON-ready values; *context* reaches the fields' validators."""
+        found: dict[str, Any] = cls.model_validate(value, context=context).model_dump(
+            mode="json", by_alias=True, exclude_unset=cls.OMIT_UNSET
+        )
         return found
 
     @classmethod
-    def json_bytes(cls, value: Any) -> bytes:
+    def json_bytes(cls, value: Any, **context: Any) -> bytes:
         """*value* written as JSON by pydantic-core in one call: a list answer's items
         are read and written without a Python step per item, as cheap as a hand-made
         dict given to json.dumps (bench/api.py)."""
-        return cls.__pydantic_serializer__.to_json(cls.model_validate(value))
+        checked = cls.model_validate(value, context=context)
+        serializer = cls.__pydantic_serializer__
+        return serializer.to_json(checked, by_alias=True, exclude_unset=cls.OMIT_UNSET)
+
+
+class ErrorAnswer(Answer):
+    """What every refused API request is told (feeds.errors.ValidationError's `fields`
+    for a 422)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+    OMIT_UNSET = True
+
+    error: str
+    status: int
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Each bad field's path and what is wrong with it"
+    )
 
 
 def _iso(value: datetime) -> str:
@@ -295,7 +320,8 @@ def _untitled(schema: Any) -> Any:
         if key in ("properties", "$defs") and isinstance(value, dict):
             out[key] = {name: _untitled(sub) for name, sub in value.items()}
         elif key == "default":
-            out[key] = value
+            if value is not None or "$ref" not in schema:  # filled in when written
+                out[key] = value
         else:
             out[key] = _untitled(value)
     return out

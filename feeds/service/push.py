@@ -25,8 +25,10 @@ import hmac
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
+
+from pydantic import ConfigDict, Field
 
 from feeds.errors import FetchError
 from feeds.ingest.fetch import FetchOptions
@@ -35,6 +37,7 @@ from feeds.models import SourcePush
 from feeds.service import websub_metrics as metrics
 from feeds.service.context import Context
 from feeds.service.ingest import Ingester, Pushed
+from feeds.service.payload import Answer, MaybeInstant
 from feeds.store import push as push_store
 from feeds.store import sources as source_store
 
@@ -211,24 +214,25 @@ def signed_by(secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(expected, given.strip().lower())
 
 
+class PushAnswer(Answer):
+    """WebSub push state (GET /sources/{id} only): `none` when the feed names no hub."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+    OMIT_UNSET = True  # `none` is the state alone
+
+    state: Literal["none", "discovered", "subscribing", "active", "failed", "lapsed"]
+    hub: str = ""
+    topic: str = ""
+    expires_at: MaybeInstant = None
+    verified_at: MaybeInstant = None
+    error: str | None = None
+    pushes: int = Field(0, description="Deliveries taken")
+    last_push_at: MaybeInstant = None
+    refused: int = Field(0, description="Deliveries refused for a missing or wrong signature")
+    last_refused_at: MaybeInstant = None
+    next_attempt_at: MaybeInstant = None
+
+
 def push_to_dict(push: SourcePush | None) -> dict[str, Any]:
-    """A source's push state for the API: `none` when its feed names no hub."""
-    if push is None:
-        return {"state": "none"}
-
-    def when(value: datetime | None) -> str | None:
-        return None if value is None else value.isoformat()
-
-    return {
-        "state": push.state,
-        "hub": push.hub,
-        "topic": push.topic,
-        "expires_at": when(push.expires_at),
-        "verified_at": when(push.verified_at),
-        "error": push.error,
-        "pushes": push.pushes,
-        "last_push_at": when(push.last_push_at),
-        "refused": push.refused,
-        "last_refused_at": when(push.last_refused_at),
-        "next_attempt_at": when(push.next_attempt_at),
-    }
+    """A source's push state for the API (PushAnswer)."""
+    return PushAnswer.shown({"state": "none"} if push is None else push)

@@ -314,16 +314,28 @@ class SourceAnswer(Answer):
     state: SourceStateAnswer  # type: ignore[valid-type]
 
 
+class SourceListAnswer(Answer):
+    """Every outside source with its fetch state."""
+
+    items: list[SourceAnswer]
+    count: int
+
+
+class RefreshedAnswer(Answer):
+    """A fetch asked for now: its outcome and the source after it."""
+
+    outcome: RefreshOutcomeAnswer  # type: ignore[valid-type]
+    source: SourceAnswer
+
+
 def source_to_dict(source: Source) -> dict[str, Any]:
     """The API and `--json` shape (SourceAnswer) as JSON-ready values."""
-    shown: dict[str, Any] = SourceAnswer.model_validate(source).model_dump(mode="json")
-    return shown
+    return SourceAnswer.shown(source)
 
 
 def outcome_to_dict(outcome: Any) -> dict[str, Any]:
     """A refresh outcome (RefreshOutcomeAnswer) as JSON-ready values."""
-    shown: dict[str, Any] = RefreshOutcomeAnswer.model_validate(outcome).model_dump(mode="json")
-    return shown
+    return RefreshOutcomeAnswer.shown(outcome)
 
 
 def audit_view(source: Source) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -41,8 +42,8 @@ def _rule(name: str, description: str) -> Any:
     return Field(validation_alias=AliasPath("rule", name), description=description)
 
 
-class TagFeedAnswer(Answer):
-    """A tag feed as the API and `--json` show it; TagFeedInput takes it back."""
+class StoredTagFeedAnswer(Answer):
+    """A tag feed as `--json` and the audit log show it; TagFeedInput takes it back."""
 
     id: Annotated[int | None, WithJsonSchema({"type": "integer"})]
     slug: str
@@ -59,9 +60,39 @@ class TagFeedAnswer(Answer):
     )
 
 
+class FeedUrlsAnswer(Answer):
+    """The feed's address in each format."""
+
+    rss: str
+    atom: str
+    json_: str = Field(alias="json")
+
+
+def _urls(value: Any, info: ValidationInfo) -> Any:
+    # The addresses are the feeds service's to say: the API passes `feed_urls`, a
+    # function of the slug, in the validation context.
+    if value is None:
+        return (info.context or {})["feed_urls"](info.data["slug"])
+    return value
+
+
+class TagFeedAnswer(StoredTagFeedAnswer):
+    """A tag feed as the API shows it: with its addresses."""
+
+    urls: Annotated[FeedUrlsAnswer, BeforeValidator(_urls)] = Field(
+        default=None, validate_default=True
+    )
+
+
+class TagFeedListAnswer(Answer):
+    """Every tag feed."""
+
+    items: list[TagFeedAnswer]
+    count: int
+
+
 def tag_feed_to_dict(feed: TagFeed) -> dict[str, Any]:
-    shown: dict[str, Any] = TagFeedAnswer.model_validate(feed).model_dump(mode="json")
-    return shown
+    return StoredTagFeedAnswer.shown(feed)
 
 
 def _tag_keys(value: Any) -> tuple[str, ...]:

@@ -9,6 +9,8 @@ from flask import Response
 from feeds.service.payload import Answer
 
 
-def answer(model: type[Answer], value: Any, status: int = 200) -> Response:
-    """*value* (a dataclass or a mapping of the fields) as *model*'s JSON."""
-    return Response(model.json_bytes(value), status=status, mimetype="application/json")
+def answer(model: type[Answer], value: Any, status: int = 200, **context: Any) -> Response:
+    """*value* (a dataclass or a mapping of the fields) as *model*'s JSON; *context*
+    reaches the model's validators (what the face adds, such as a feed's addresses)."""
+    body = model.json_bytes(value, **context)
+    return Response(body, status=status, mimetype="application/json")

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, g, jsonify, render_template, url_for
 
 from feeds.models import FeedFormat, FeedKey, FeedKind, TagFeed
 from feeds.service.article_input import ArticleListAnswer
-from feeds.service.tagfeed_input import tag_feed_to_dict
+from feeds.service.tagfeed_input import TagFeedAnswer, TagFeedListAnswer
 from feeds.web import service
 from feeds.web.answer import answer
 from feeds.web.auth import public, require
@@ -26,18 +26,20 @@ def _actor() -> str:
     return f"token:{g.token.name}"
 
 
-def _feed(feed: TagFeed) -> dict[str, Any]:
-    key = FeedKey(FeedKind.CUSTOM, feed.slug)
-    data = tag_feed_to_dict(feed)
-    data["urls"] = {fmt.value: service().feeds.url(key, fmt) for fmt in FeedFormat}
-    return data
+def _urls(slug: str) -> dict[str, str]:
+    key = FeedKey(FeedKind.CUSTOM, slug)
+    return {fmt.value: service().feeds.url(key, fmt) for fmt in FeedFormat}
+
+
+def _feed(feed: TagFeed, status: int = 200) -> Response:
+    return answer(TagFeedAnswer, feed, status, feed_urls=_urls)
 
 
 @blueprint.get("/tag-feeds")
 @require()
 def list_tag_feeds() -> Response:
     feeds = service().catalog.tag_feeds()
-    return jsonify({"items": [_feed(f) for f in feeds], "count": len(feeds)})
+    return answer(TagFeedListAnswer, {"items": feeds, "count": len(feeds)}, feed_urls=_urls)
 
 
 @blueprint.post("/tag-feeds")
@@ -45,7 +47,7 @@ def list_tag_feeds() -> Response:
 def create_tag_feed() -> tuple[Response, int, dict[str, str]]:
     feed = service().audit.create_tag_feed(_actor(), json_body())
     location = url_for("api_admin.get_tag_feed", slug=feed.slug)
-    return jsonify(_feed(feed)), 201, {"Location": location}
+    return _feed(feed, 201), 201, {"Location": location}
 
 
 @blueprint.post("/tag-feeds/preview")
@@ -64,20 +66,20 @@ def preview_tag_feed() -> Response:
 @blueprint.get("/tag-feeds/<slug>")
 @require()
 def get_tag_feed(slug: str) -> Response:
-    return jsonify(_feed(service().catalog.tag_feed(slug)))
+    return _feed(service().catalog.tag_feed(slug))
 
 
 @blueprint.put("/tag-feeds/<slug>")
 @require("admin")
 def replace_tag_feed(slug: str) -> Response:
-    return jsonify(_feed(service().audit.update_tag_feed(_actor(), slug, json_body())))
+    return _feed(service().audit.update_tag_feed(_actor(), slug, json_body()))
 
 
 @blueprint.patch("/tag-feeds/<slug>")
 @require("admin")
 def patch_tag_feed(slug: str) -> Response:
     feed = service().audit.update_tag_feed(_actor(), slug, json_body(), partial=True)
-    return jsonify(_feed(feed))
+    return _feed(feed)
 
 
 @blueprint.delete("/tag-feeds/<slug>")

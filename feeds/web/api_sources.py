@@ -10,8 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, url_for
 
 from feeds.service.push import push_to_dict
+from feeds.service.source_input import RefreshedAnswer, SourceListAnswer
 from feeds.service.sources import ManagedByFile, source_to_dict
 from feeds.web import service
+from feeds.web.answer import answer
 from feeds.web.auth import require
 from feeds.web.errors import error_response
 from feeds.web.jsonbody import json_body
@@ -33,8 +35,8 @@ def managed(exc: ManagedByFile) -> Response:
 @blueprint.get("/sources")
 @require()
 def list_sources() -> Response:
-    found = [source_to_dict(s) for s in service().sources.list()]
-    return jsonify({"items": found, "count": len(found)})
+    found = service().sources.list()
+    return answer(SourceListAnswer, {"items": found, "count": len(found)})
 
 
 @blueprint.post("/sources")
@@ -80,6 +82,4 @@ def refresh_source(source_id: int) -> Response:
     """Fetch now. 200 whatever the outcome: the fetch failing is news, not an API error."""
     svc = service()
     outcome = svc.sources.refresh(source_id, actor=_actor())
-    return jsonify(
-        {"outcome": outcome.to_dict(), "source": source_to_dict(svc.sources.get(source_id))}
-    )
+    return answer(RefreshedAnswer, {"outcome": outcome, "source": svc.sources.get(source_id)})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +20,8 @@ from feeds.errors import (
     StorageError,
     ValidationError,
 )
+from feeds.service.payload import ErrorAnswer
+from feeds.web.answer import answer
 from feeds.web.jsonbody import BadJSON
 
 log = logging.getLogger(__name__)
@@ -124,8 +126,7 @@ def error_response(
         payload: dict[str, object] = {"error": message, "status": status}
         if fields:
             payload["fields"] = fields
-        response = jsonify(payload)
-        response.status_code = status
+        response = answer(ErrorAnswer, payload, status)
     elif kind == "admin":
         try:
             response = _admin_page(

@@ -8,15 +8,13 @@ off, in which case `/websub` is a 404.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, request
 
 from feeds.errors import ValidationError
-from feeds.models import HubSubscription
 from feeds.service.feeds import HUB_PATH
-from feeds.service.hub import subscription_state
+from feeds.service.hub import HubSubscriptionListAnswer
 from feeds.web import service
+from feeds.web.answer import answer
 from feeds.web.auth import require
 
 blueprint = Blueprint("hub", __name__)
@@ -76,33 +74,8 @@ def about() -> Response:
     return Response(text, content_type="text/plain; charset=utf-8")
 
 
-def subscription_to_dict(sub: HubSubscription) -> dict[str, Any]:
-    """A subscriber's state for the API; the secret is never shown, only whether one is set."""
-
-    def when(value: Any) -> str | None:
-        return None if value is None else value.isoformat()
-
-    return {
-        "id": sub.id,
-        "topic": sub.topic,
-        "callback": sub.callback,
-        "state": subscription_state(sub),
-        "signed": bool(sub.secret),
-        "lease_seconds": sub.lease_seconds,
-        "verified_at": when(sub.verified_at),
-        "expires_at": when(sub.expires_at),
-        "pending": sub.pending_mode,
-        "verify_error": sub.verify_error,
-        "last_delivery_at": when(sub.last_delivery_at),
-        "last_status": sub.last_status,
-        "last_error": sub.last_error,
-        "failures": sub.failures,
-        "next_attempt_at": when(sub.next_attempt_at),
-    }
-
-
 @api_blueprint.get("/websub/subscriptions")
 @require("admin")
 def list_subscriptions() -> Response:
-    found = [subscription_to_dict(s) for s in service().hub.subscriptions()]
-    return jsonify({"items": found, "count": len(found)})
+    found = service().hub.subscriptions()
+    return answer(HubSubscriptionListAnswer, {"items": found, "count": len(found)})

@@ -4,13 +4,13 @@ Request bodies come from the pydantic models the service validates with
 (ArticleInput, SourceInput, TagFeedInput; PATCH bodies are the same models with every
 field optional), their bounds from the running settings, so the document and the
 service cannot disagree. The operations are declared below, one line each, with the
-answers they give; the answers' shapes (what the service's *_to_dict functions write)
-are the schemas in ANSWERS, which tests check against live traffic.
+answers they give; the answers' shapes come from the answer models that write them
+(ArticleAnswer, ErrorAnswer, the list answers ...), which tests check against live
+traffic.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,10 +18,12 @@ from typing import Any
 
 from feeds.service.article_filter import ArticleQuery
 from feeds.service.article_input import ArticleAnswer, ArticleInput, ArticleListAnswer
-from feeds.service.payload import Payload, bounds, partial, resolve_settings
+from feeds.service.hub import HubSubscriptionListAnswer
+from feeds.service.payload import ErrorAnswer, Payload, bounds, partial, resolve_settings
 from feeds.service.payload import schemas as schemas_of
-from feeds.service.source_input import RefreshOutcomeAnswer, SourceAnswer, SourceInput
-from feeds.service.tagfeed_input import TagFeedAnswer, TagFeedInput
+from feeds.service.push import PushAnswer
+from feeds.service.source_input import RefreshedAnswer, SourceInput, SourceListAnswer
+from feeds.service.tagfeed_input import TagFeedInput, TagFeedListAnswer
 
 DESCRIPTION = (
     "The newsroom's article store and admin-defined tag feeds. Every route but this "
@@ -85,21 +87,6 @@ def query_parameters(model: type[Payload]) -> tuple[dict[str, Any], ...]:
     return tuple(found)
 
 
-FEED_URLS = {
-    "type": "object",
-    "description": "The feed's address in each format",
-    "required": ["rss", "atom", "json"],
-    "properties": {
-        "rss": {"type": "string"},
-        "atom": {"type": "string"},
-        "json": {"type": "string"},
-    },
-}
-REFRESHED = {
-    "type": "object",
-    "required": ["outcome", "source"],
-    "properties": {"outcome": ref("RefreshOutcome"), "source": ref("Source")},
-}
 LIST = query_parameters(ArticleQuery)
 A = "/articles/{article_id}"
 T = "/tag-feeds/{slug}"
@@ -151,7 +138,7 @@ OPERATIONS = (
     Operation("delete", S, "deleteSource", 204, "Removed", None, (401, 403, 404, 409),
               summary="Remove a source and its articles (scope admin)", wording=SOURCE_ERRORS),
     Operation("post", f"{S}/refresh", "refreshSource", 200, "The outcome and the source",
-              REFRESHED, (401, 403, 404),
+              "Refreshed", (401, 403, 404),
               summary="Fetch now (scope admin); 200 whatever the fetch's outcome",
               wording=SOURCE_ERRORS),
     Operation("get", "/websub/subscriptions", "listHubSubscriptions", 200,
@@ -159,109 +146,25 @@ OPERATIONS = (
               summary="Subscribers of the built-in WebSub hub with their state (admin)",
               wording={403: SOURCE_ERRORS[403]}),
 )  # fmt: skip
+# What the document describes: the bodies taken and the answers given (each model
+# brings the models it holds).
+MODELS = (
+    ArticleInput,
+    SourceInput,
+    TagFeedInput,
+    ErrorAnswer,
+    ArticleAnswer,
+    ArticleListAnswer,
+    TagFeedListAnswer,
+    SourceListAnswer,
+    RefreshedAnswer,
+    PushAnswer,
+    HubSubscriptionListAnswer,
+)
 PATH_PARAMETERS = {
     "article_id": ID,
     "slug": {"type": "string"},
     "source_id": ID,
-}
-
-# What the API adds to one source's answer (GET /sources/{id}): push_to_dict().
-PUSH: dict[str, Any] = {
-    "type": "object",
-    "description": "WebSub push state (GET /sources/{id} only): `none` when the feed names no hub",
-    "required": ["state"],
-    "properties": {
-        "state": {
-            "type": "string",
-            "enum": ["none", "discovered", "subscribing", "active", "failed", "lapsed"],
-        },
-        "hub": {"type": "string"},
-        "topic": {"type": "string"},
-        "expires_at": {"type": ["string", "null"], "format": "date-time"},
-        "verified_at": {"type": ["string", "null"], "format": "date-time"},
-        "error": {"type": ["string", "null"]},
-        "pushes": {"type": "integer", "description": "Deliveries taken"},
-        "last_push_at": {"type": ["string", "null"], "format": "date-time"},
-        "refused": {
-            "type": "integer",
-            "description": "Deliveries refused for a missing or wrong signature",
-        },
-        "last_refused_at": {"type": ["string", "null"], "format": "date-time"},
-        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
-    },
-}
-
-
-ANSWERS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "status"],
-        "properties": {
-            "error": {"type": "string"},
-            "status": {"type": "integer"},
-            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-        },
-    },
-    "TagFeedList": {
-        "type": "object",
-        "required": ["items", "count"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/TagFeed"}},
-            "count": {"type": "integer"},
-        },
-    },
-    "SourceList": {
-        "type": "object",
-        "required": ["items", "count"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Source"}},
-            "count": {"type": "integer"},
-        },
-    },
-    "HubSubscription": {
-        "type": "object",
-        "required": ["id", "topic", "callback", "state", "signed", "lease_seconds", "failures"],
-        "properties": {
-            "id": {"type": "integer"},
-            "topic": {"type": "string", "description": "The feed URL subscribed to"},
-            "callback": {"type": "string"},
-            "state": {
-                "type": "string",
-                "enum": ["active", "retrying", "pending", "failed"],
-                "description": "active; retrying (deliveries "
-                "failing); pending (intent not "
-                "verified yet); failed "
-                "(verification failed)",
-            },
-            "signed": {
-                "type": "boolean",
-                "description": "Whether deliveries carry "
-                "X-Hub-Signature (the secret "
-                "itself is never shown)",
-            },
-            "lease_seconds": {"type": "integer"},
-            "verified_at": {"type": ["string", "null"], "format": "date-time"},
-            "expires_at": {"type": ["string", "null"], "format": "date-time"},
-            "pending": {"type": ["string", "null"], "enum": ["subscribe", "unsubscribe", None]},
-            "verify_error": {"type": ["string", "null"]},
-            "last_delivery_at": {"type": ["string", "null"], "format": "date-time"},
-            "last_status": {"type": ["integer", "null"]},
-            "last_error": {"type": ["string", "null"]},
-            "failures": {
-                "type": "integer",
-                "description": "Failed attempts at the current delivery",
-            },
-            "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
-        },
-    },
-    "HubSubscriptionList": {
-        "type": "object",
-        "required": ["items", "count"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/HubSubscription"}},
-            "count": {"type": "integer"},
-        },
-    },
 }
 
 
@@ -310,20 +213,9 @@ def paths() -> dict[str, Any]:
 
 @cache
 def _document(bound_values: tuple[tuple[str, int], ...]) -> dict[str, Any]:
-    schemas = schemas_of(
-        ArticleInput,
-        SourceInput,
-        TagFeedInput,
-        ArticleAnswer,
-        ArticleListAnswer,
-        TagFeedAnswer,
-        SourceAnswer,
-        RefreshOutcomeAnswer,
-    )
-    schemas["Source"]["properties"]["push"] = PUSH
-    # The API adds a tag feed's addresses to what the service shows of it.
-    schemas["TagFeed"]["properties"]["urls"] = FEED_URLS
-    schemas["TagFeed"]["required"].append("urls")
+    schemas = schemas_of(*MODELS)
+    # One source's answer (GET /sources/{id}) adds its push state to the list's.
+    schemas["Source"]["properties"]["push"] = ref("Push")
     # PATCH merges into what is stored, and preview fills in a slug and title: the same
     # shapes with every field optional.
     schemas["ArticlePatch"] = partial(schemas["ArticleInput"], "Any fields of ArticleInput")
@@ -333,7 +225,6 @@ def _document(bound_values: tuple[tuple[str, int], ...]) -> dict[str, Any]:
         "Like TagFeedInput with every field optional (PUT takes the slug from the path "
         "unless given).",
     )
-    schemas |= copy.deepcopy(ANSWERS)
     document = {
         "openapi": "3.1.0",
         "info": {"title": "Feeds API", "version": "1", "description": DESCRIPTION},
