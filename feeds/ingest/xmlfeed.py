@@ -267,6 +267,15 @@ def _map_type(value: str) -> str:
     )
 
 
+def _text_type(el: Any, what: str) -> str:
+    """An Atom text construct's type as feedparser names it; Unsure for one that is not
+    text or HTML (xhtml and the rest go to feedparser)."""
+    kind = _map_type(_plain(el, _TYPE_ONLY).get("type", "text"))
+    if kind not in _TEXT_TYPES:
+        raise Unsure(f"{what} type {kind}")
+    return kind
+
+
 _NO_ATTRS: frozenset[str] = frozenset()
 _TYPE_ONLY = frozenset({"type"})
 _CATEGORY_ATTRS = frozenset({"term", "scheme", "domain", "label"})
@@ -510,9 +519,7 @@ class _Reader:
         textInput, or a new entry, starts again), and in an entry the shallowest; a
         media:title takes part without moving the marker (*media*)."""
         if self.atom or media:
-            kind = _map_type(_plain(el, _TYPE_ONLY).get("type", "text/plain"))
-            if kind not in _TEXT_TYPES:
-                raise Unsure(f"title type {kind}")
+            kind = _text_type(el, "title")
         else:
             _plain(el)
             kind = "text/plain"
@@ -633,8 +640,7 @@ class _Reader:
             elif local == "comments" and not self.atom:
                 _plain(el)
             elif local == "rights" and self.atom:
-                if _map_type(_plain(el, _TYPE_ONLY).get("type", "text")) not in _TEXT_TYPES:
-                    raise Unsure("rights type")
+                _text_type(el, "rights")
             else:
                 raise Unsure(local)
         elif namespace == ATOM.lower() and local == "link":
@@ -681,9 +687,7 @@ class _Reader:
             # leaves its element stack unbalanced: not mirrored.
             raise Unsure("a second summary")
         if self.atom:
-            kind = _map_type(_plain(el, _TYPE_ONLY).get("type", "text/plain"))
-            if kind not in _TEXT_TYPES:
-                raise Unsure(f"summary type {kind}")
+            kind = _text_type(el, "summary")
         else:
             _plain(el)
             kind = "text/html"
