@@ -76,35 +76,34 @@ def link_new(conn: Connection, written: Sequence[tuple[int, Article]]) -> None:
         conn.execute(insert(article_hashtags), links)
 
 
-# Built once, for every feed page.
+def _of_link(column: Any) -> Any:
+    """The hashtag's `column` for each link row, looked up by its primary key."""
+    link_tag = hashtags.c.id == article_hashtags.c.hashtag_id
+    return select(column).where(link_tag).scalar_subquery()
+
+
+# Built once, for every feed page: the links with their tags' key and display, each a
+# primary-key lookup per link (never a join a planner could answer by reading every
+# hashtag).
 _LINKS = select(
-    article_hashtags.c.article_id, article_hashtags.c.position, article_hashtags.c.hashtag_id
+    article_hashtags.c.article_id,
+    article_hashtags.c.position,
+    _of_link(hashtags.c.key),
+    _of_link(hashtags.c.display),
 ).where(article_hashtags.c.article_id.in_(bindparam("ids", expanding=True)))
 
 
 def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tuple[Hashtag, ...]]:
-    """Each article's hashtags in its order: its links, then those tags by id.
-
-    Two primary-key lookups rather than a join, which a planner may answer by reading
-    every hashtag; and ordered here, since a page's tags are few and the feed queries'
-    plans are kept free of sorts.
-    """
+    """Each article's hashtags in its order: one statement, ordered here, since a page's
+    tags are few and the feed queries' plans are kept free of sorts."""
     if not article_ids:
         return {}
     # Plain tuples, fetched at once: sorting SQLAlchemy rows compares them through
     # Python-level methods, and iterating a result fetches one row per call.
-    links = [tuple(row) for row in conn.execute(_LINKS, {"ids": list(article_ids)}).all()]
-    tags = {}
-    for chunk in _chunks(sorted({tag_id for _, _, tag_id in links})):
-        rows = conn.execute(
-            select(hashtags.c.id, hashtags.c.key, hashtags.c.display).where(
-                hashtags.c.id.in_(chunk)
-            )
-        ).all()
-        tags.update({row.id: Hashtag(key=row.key, display=row.display) for row in rows})
+    links = sorted(tuple(row) for row in conn.execute(_LINKS, {"ids": list(article_ids)}).all())
     out: dict[int, list[Hashtag]] = {}
-    for article_id, _position, tag_id in sorted(links):
-        out.setdefault(article_id, []).append(tags[tag_id])
+    for article_id, _position, key, display in links:
+        out.setdefault(article_id, []).append(Hashtag(key=key, display=display))
     return {article_id: tuple(found) for article_id, found in out.items()}
 
 
