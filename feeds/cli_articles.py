@@ -9,12 +9,9 @@ from flask.cli import with_appcontext
 
 from feeds.cli_common import FeedsGroup, cli_actor, emit, service, when
 from feeds.models import Article, TagFeed
-from feeds.service.article_filter import STATUSES, article_filter
+from feeds.service.article_filter import STATUSES, TYPED_LIST_LIMIT, article_filter
 from feeds.service.articles import article_to_dict
 from feeds.service.tagfeed_input import tag_feed_to_dict
-
-# Beyond this, a listing belongs in a file made with --json and paged with --offset.
-MAX_LIST = 1000
 
 
 def _filter_options(command: Any) -> Any:
@@ -57,7 +54,7 @@ def articles_group() -> None:
 @_filter_options
 @click.option(
     "--limit",
-    type=click.IntRange(1, MAX_LIST),
+    type=click.IntRange(1, TYPED_LIST_LIMIT),
     default=50,
     show_default=True,
     help="At most this many, newest first.",

@@ -150,3 +150,35 @@ def test_tag_feeds_list_and_show(runner: FlaskCliRunner, service: Service) -> No
     assert "holds now:  1 articles" in run(runner, "tag-feeds", "show", "ports").stdout
     missing = failed_json(run(runner, "tag-feeds", "show", "nope", "--json"))
     assert missing["kind"] == "not_found" and "nope" in missing["error"]
+
+
+def test_typed_filters_read_as_before() -> None:
+    """The command line's filters are ArticleQuery's, read as typed: spaces around a
+    value dropped, an empty value meaning any, a '#' before a hashtag, lists up to 1000,
+    and every bad value named at once."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from feeds.errors import ValidationError
+    from feeds.models import ArticleFilter, Status
+    from feeds.service.article_filter import article_filter
+
+    assert article_filter() == ArticleFilter(limit=50, offset=0)
+    typed = article_filter(
+        section=" world ", hashtag=" #SouthKorea", status="draft", query=" cranes ",
+        since=" 2026-01-12T17:23:00+09:00 ", limit=1000, offset=20,
+    )  # fmt: skip
+    assert typed == ArticleFilter(
+        section="world", hashtag="southkorea", status=Status.DRAFT, query="cranes",
+        since=datetime(2026, 1, 12, 8, 23, tzinfo=UTC), limit=1000, offset=20,
+    )  # fmt: skip
+    assert article_filter(section="", hashtag="#", status="", since=" ", query="") == (
+        ArticleFilter(limit=50, offset=0)
+    )
+    with pytest.raises(ValidationError) as refused:
+        article_filter(status="gone", since="yesterday", section="a\x00b", limit=1001)
+    assert set(refused.value.errors) == {"status", "since", "section", "limit"}
+    assert refused.value.errors["status"].startswith("must be one of")
+    assert "RFC 3339" in refused.value.errors["since"]
+    assert "NUL" in refused.value.errors["section"]

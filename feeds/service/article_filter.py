@@ -1,4 +1,5 @@
-"""Which articles a listing asks for: the one reading of filters from the CLI and admin."""
+"""Which articles a listing asks for: the one declaration of the list filters, read from
+the API's query string (ArticleQuery) and from the command line (TypedArticleQuery)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import difflib
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
-from feeds.errors import ValidationError
 from feeds.hashtags import normalize_key
 from feeds.models import ArticleFilter, Status
-from feeds.service.article_input import STATUSES, parse_datetime, parse_status, rfc3339
+from feeds.service.article_input import STATUSES, parse_status, rfc3339
 from feeds.service.payload import Payload, Text, Whole, check
 
 LIST_LIMIT = 500
+# The command line's longest list (`feeds articles list --limit`): beyond this, a listing
+# belongs in a file made with --json and paged with --offset.
+TYPED_LIST_LIMIT = 1000
 
 
 class ArticleQuery(Payload):
@@ -72,6 +75,22 @@ def list_query(parameters: dict[str, Any]) -> ArticleQuery:
     return check(ArticleQuery, parameters)
 
 
+class TypedArticleQuery(ArticleQuery):
+    """The same filters as a person types them on the command line: spaces around a
+    value are dropped and an empty value means any (`--since ""`), and a list may be
+    longer, since it is printed rather than paged over HTTP."""
+
+    limit: Annotated[int, Whole(1, TYPED_LIST_LIMIT)] = 50
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_typed(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        trimmed = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return {k: v for k, v in trimmed.items() if v not in (None, "")}
+
+
 def article_filter(
     *,
     section: str | None = None,
@@ -82,27 +101,9 @@ def article_filter(
     limit: int = 50,
     offset: int = 0,
 ) -> ArticleFilter:
-    """Build a filter from text as a person types it; every bad value is named at once.
-
-    Empty strings mean "any". A hashtag may be given with its `#`.
-    """
-    errors: dict[str, str] = {}
-    given = {"section": section, "hashtag": hashtag, "status": status, "since": since, "q": query}
-    for name, value in given.items():
-        if value is not None and "\x00" in value:  # PostgreSQL refuses NUL in a parameter
-            errors[name] = "must not contain NUL"
-    if status and status not in STATUSES:
-        errors["status"] = f"must be one of {', '.join(STATUSES)}"
-    after = parse_datetime(since.strip(), "since", errors) if since and since.strip() else None
-    tag = (hashtag or "").strip().lstrip("#")
-    if errors:
-        raise ValidationError(errors)
-    return ArticleFilter(
-        section=(section or "").strip() or None,
-        hashtag=normalize_key(tag) if tag else None,
-        status=Status(status) if status else None,
-        since=after,
-        query=(query or "").strip() or None,
-        limit=limit,
-        offset=offset,
-    )
+    """A filter from text as a person types it (TypedArticleQuery); ValidationError
+    names every bad value at once. A hashtag may be given with its `#`."""
+    given: dict[str, Any] = {"section": section, "hashtag": hashtag, "status": status}
+    given |= {"since": since}
+    given |= {"q": query, "limit": limit, "offset": offset}
+    return check(TypedArticleQuery, given).to_filter()

@@ -85,17 +85,6 @@ def rfc3339(value: Any) -> datetime:
         raise Problem(f"{value!r} is out of range") from None
 
 
-def parse_datetime(value: Any, field: str, errors: dict[str, str]) -> datetime | None:
-    """rfc3339() for a query parameter: None stays None, a problem lands in *errors*."""
-    if value is None:
-        return None
-    try:
-        return rfc3339(value)
-    except ValueError as exc:
-        errors[field] = str(exc)
-        return None
-
-
 def _when(value: Any) -> datetime | None:
     return None if value is None else rfc3339(value)
 
