@@ -6,12 +6,11 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, request, url_for
 
 from feeds.errors import Conflict, ValidationError
 from feeds.service.article_filter import list_query
-from feeds.service.article_input import ArticleListAnswer
-from feeds.service.articles import article_to_dict
+from feeds.service.article_input import ArticleAnswer, ArticleListAnswer
 from feeds.web import service
 from feeds.web.answer import answer
 from feeds.web.auth import require
@@ -78,28 +77,28 @@ def list_articles() -> Response:
 def create_article() -> tuple[Response, int, dict[str, str]]:
     article = service().articles.create(json_body())
     location = url_for("api.get_article", article_id=article.id)
-    return jsonify(article_to_dict(article)), 201, {"Location": location}
+    return answer(ArticleAnswer, article), 201, {"Location": location}
 
 
 @blueprint.get(ARTICLE)
 @require()
 def get_article(article_id: int) -> Response:
-    return jsonify(article_to_dict(service().articles.get(article_id)))
+    return answer(ArticleAnswer, service().articles.get(article_id))
 
 
 @blueprint.put(ARTICLE)
 @require("articles:write")
 def replace_article(article_id: int) -> Response:
-    return jsonify(article_to_dict(service().articles.replace(article_id, json_body())))
+    return answer(ArticleAnswer, service().articles.replace(article_id, json_body()))
 
 
 @blueprint.patch(ARTICLE)
 @require("articles:write")
 def patch_article(article_id: int) -> Response:
-    return jsonify(article_to_dict(service().articles.patch(article_id, json_body())))
+    return answer(ArticleAnswer, service().articles.patch(article_id, json_body()))
 
 
 @blueprint.delete(ARTICLE)
 @require("articles:write")
 def withdraw_article(article_id: int) -> Response:
-    return jsonify(article_to_dict(service().articles.withdraw(article_id)))
+    return answer(ArticleAnswer, service().articles.withdraw(article_id))

@@ -31,8 +31,8 @@ def _urls(slug: str) -> dict[str, str]:
     return {fmt.value: service().feeds.url(key, fmt) for fmt in FeedFormat}
 
 
-def _feed(feed: TagFeed, status: int = 200) -> Response:
-    return answer(TagFeedAnswer, feed, status, feed_urls=_urls)
+def _feed(feed: TagFeed) -> Response:
+    return answer(TagFeedAnswer, feed, feed_urls=_urls)
 
 
 @blueprint.get("/tag-feeds")
@@ -47,7 +47,7 @@ def list_tag_feeds() -> Response:
 def create_tag_feed() -> tuple[Response, int, dict[str, str]]:
     feed = service().audit.create_tag_feed(_actor(), json_body())
     location = url_for("api_admin.get_tag_feed", slug=feed.slug)
-    return _feed(feed, 201), 201, {"Location": location}
+    return _feed(feed), 201, {"Location": location}
 
 
 @blueprint.post("/tag-feeds/preview")

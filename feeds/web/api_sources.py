@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, url_for
 
 from feeds.service.push import push_to_dict
-from feeds.service.source_input import RefreshedAnswer, SourceListAnswer
+from feeds.service.source_input import RefreshedAnswer, SourceAnswer, SourceListAnswer
 from feeds.service.sources import ManagedByFile, source_to_dict
 from feeds.web import service
 from feeds.web.answer import answer
@@ -44,7 +44,7 @@ def list_sources() -> Response:
 def create_source() -> tuple[Response, int, dict[str, str]]:
     source = service().sources.add(json_body(), actor=_actor())
     location = url_for("api_sources.get_source", source_id=source.id)
-    return jsonify(source_to_dict(source)), 201, {"Location": location}
+    return answer(SourceAnswer, source), 201, {"Location": location}
 
 
 @blueprint.get(SOURCE)
@@ -59,14 +59,14 @@ def get_source(source_id: int) -> Response:
 @blueprint.put(SOURCE)
 @require("admin")
 def replace_source(source_id: int) -> Response:
-    return jsonify(source_to_dict(service().sources.update(source_id, json_body(), actor=_actor())))
+    return answer(SourceAnswer, service().sources.update(source_id, json_body(), actor=_actor()))
 
 
 @blueprint.patch(SOURCE)
 @require("admin")
 def patch_source(source_id: int) -> Response:
     changed = service().sources.update(source_id, json_body(), partial=True, actor=_actor())
-    return jsonify(source_to_dict(changed))
+    return answer(SourceAnswer, changed)
 
 
 @blueprint.delete(SOURCE)
