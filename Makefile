@@ -37,6 +37,7 @@ test: lint typecheck
 # bench/RESULTS.md. BENCH_QUICK=1 finishes in under two minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/api.py

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import brotli
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
@@ -251,6 +252,32 @@ def test_publish_all_repairs_every_month_and_removes_months_gone(
     assert sorted(p.name for p in (root / "tags/even/archive").glob("*.rss")) == [
         "2025-11.rss", "2025-12.rss", "2026-02.rss",
     ]  # fmt: skip
+
+
+def test_a_feeds_months_read_its_name_tags_and_sections_once(
+    service: Service, stories: list[dict[str, Any]]
+) -> None:
+    """What does not change from month to month is read once per feed, not per month."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.lower().replace('"', "").split()))
+
+    engine = service.ctx.store.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        report = service.publisher.archives.run([ALL, EVEN], [ALL, EVEN])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert report.failed == []
+    months = {feed: len(service.archives.months(feed)) for feed in (ALL, EVEN)}
+    assert months == {ALL: 5, EVEN: 3}
+    # The hashtag's id: once for its published walk, once for its withdrawn one.
+    tag_ids = [s for s in statements if s.startswith("select hashtags.key, hashtags.id")]
+    assert len(tag_ids) == 2
+    # The sections' titles (on every item) and the feed's name: once per feed.
+    assert len([s for s in statements if "from sections" in s]) == 2
+    assert len([s for s in statements if s.startswith("select hashtags.id, hashtags.public")]) == 1
 
 
 def test_generated_articles_republish_the_months_of_the_feeds_they_touch(

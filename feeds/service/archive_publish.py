@@ -28,7 +28,7 @@ from pathlib import Path
 from feeds.errors import FeedsError, NotFound, StorageError
 from feeds.models import FeedFormat, FeedKey
 from feeds.published import MONTH_FILE, PublishedTree, archive_folder
-from feeds.service.archives import ArchiveService, MonthRender
+from feeds.service.archives import ArchiveService, FeedMonths, MonthRender
 from feeds.service.bounded import bounded
 from feeds.service.context import Context
 from feeds.store import archive_moves
@@ -80,10 +80,12 @@ class ArchivePublisher:
                 continue  # gone since the round listed it: its removal takes the folder
             except StorageError:
                 raise  # the store is down: the moves stay for a later round
-            except FeedsError as exc:  # listing its months failed: all of them again
+            except FeedsError as exc:
+                # Reading the feed or listing its months failed: the months it wanted
+                # (every one, for a whole feed) again next round.
                 log.error("publishing the archives of %s failed: %s", key.storage_key, exc)
                 done.failed.append((key.storage_key, str(exc)))
-                done.retry.append((key.storage_key, EVERY, now))
+                done.retry.extend((key.storage_key, month, now) for month in sorted(months))
         # Every move read is done with: published, or (a feed not published, gone or
         # waiting for its first round) not needed, since a first publish writes every
         # month. A month that failed is moved again, alone, for the next round.
@@ -95,16 +97,22 @@ class ArchivePublisher:
 
     def _feed(self, key: FeedKey, months: set[str], done: ArchiveRound) -> None:
         seen: set[str] = set()
+        # What its months share (its name, walks, section titles), read once for all.
+        shared = bounded(
+            lambda: self.archives.feed_months(key),
+            self.ctx.settings.publish_timeout_seconds,
+            key.storage_key,
+        )
         if EVERY in months:
-            listed = self.archives.months(key)
+            listed = self.archives.months(key, shared)
             for month in self._published_months(key):
                 if month not in listed:
-                    self._month(key, month, seen, done, follow=False)  # emptied: removed
+                    self._month(shared, month, seen, done, follow=False)  # emptied: removed
             for month in listed:
-                self._month(key, month, seen, done, follow=False)
+                self._month(shared, month, seen, done, follow=False)
             return
         for month in sorted(months, reverse=True):
-            self._month(key, month, seen, done, follow=True)
+            self._month(shared, month, seen, done, follow=True)
 
     def _published_months(self, key: FeedKey) -> list[str]:
         folder = archive_folder(key)
@@ -117,11 +125,12 @@ class ArchivePublisher:
         )
 
     def _month(
-        self, key: FeedKey, month: str, seen: set[str], done: ArchiveRound, *, follow: bool
+        self, shared: FeedMonths, month: str, seen: set[str], done: ArchiveRound, *, follow: bool
     ) -> None:
         if month in seen:
             return
         seen.add(month)
+        key = shared.key
         name = f"{key.storage_key}/{month}"
         try:
             published = datetime.fromtimestamp(self._identity(key, month).stat().st_mtime, UTC)
@@ -129,7 +138,7 @@ class ArchivePublisher:
             published = None
         existed = published is not None
         try:
-            rendered = self._render(key, month, published)
+            rendered = self._render(shared, month, published)
             # New bytes under the published date (only a link changed) take a later
             # one, or caches would keep the old bytes for the same validators.
             if (
@@ -139,7 +148,7 @@ class ArchivePublisher:
                 and not self._same(rendered)
             ):
                 later = max(self.ctx.now().replace(microsecond=0), published + SECOND)
-                rendered = self._render(key, month, later)
+                rendered = self._render(shared, month, later)
         except NotFound:
             return  # the feed went since the round listed it; its removal takes the folder
         except ValueError:
@@ -160,14 +169,15 @@ class ArchivePublisher:
             # The month before shows this month's first article (its next link and its
             # Last-Modified); the month after links back here only if this one exists.
             if rendered.prev_month is not None:
-                self._month(key, rendered.prev_month, seen, done, follow=False)
+                self._month(shared, rendered.prev_month, seen, done, follow=False)
             if rendered.next_month is not None and existed != bool(rendered.bodies):
-                self._month(key, rendered.next_month, seen, done, follow=False)
+                self._month(shared, rendered.next_month, seen, done, follow=False)
 
-    def _render(self, key: FeedKey, month: str, not_before: datetime | None) -> MonthRender:
+    def _render(self, shared: FeedMonths, month: str, not_before: datetime | None) -> MonthRender:
         seconds = self.ctx.settings.publish_timeout_seconds
+        key = shared.key
         return bounded(
-            lambda: self.archives.render_month(key, month, not_before),
+            lambda: self.archives.render_month(key, month, not_before, shared),
             seconds,
             f"{key.storage_key}/{month}",
         )

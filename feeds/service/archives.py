@@ -69,6 +69,19 @@ class _Month:
 
 
 @dataclass(frozen=True)
+class FeedMonths:
+    """What every month of one feed shares, read once for all of them (a publisher
+    rendering a feed's months, instead of re-reading it for each): its name, its walks
+    and the sections' titles."""
+
+    key: FeedKey
+    title: str
+    description: str
+    walks: monthquery.MonthWalks
+    section_titles: dict[str, str]
+
+
+@dataclass(frozen=True)
 class MonthRender:
     """One month of a feed rendered for publishing, with the months either side."""
 
@@ -133,25 +146,42 @@ class ArchiveService:
             raise NotFound(f"no archive for {month}")
         return self._document(key, fmt, month, found)
 
-    def _month(self, key: FeedKey, start: datetime, end: datetime, now: datetime) -> _Month:
-        """What one month's archive is made of, in every format (one set of queries)."""
-        settings = self.ctx.settings
+    def feed_months(self, key: FeedKey) -> FeedMonths:
+        """What every month of the feed shares; NotFound for trending or a feed that
+        does not exist."""
+        if key.kind is FeedKind.TRENDING:
+            raise NotFound("trending is a ranking and has no archives")
+        now = self.ctx.now()
+        with self.ctx.read() as conn:
+            identity = self.feeds.identify(key, now)  # on this connection
+            spec = query_for(key, self.ctx.settings, now, identity.tag_feed)
+            walks = monthquery.walks(conn, spec)
+            section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
+        return FeedMonths(key, identity.title, identity.description, walks, section_titles)
+
+    def _month(
+        self, key: FeedKey, start: datetime, end: datetime, now: datetime,
+        shared: FeedMonths | None = None,
+    ) -> _Month:  # fmt: skip
+        """What one month's archive is made of, in every format (one set of queries;
+        fewer when what the feed's months share was read before)."""
         # Only what is visible now: a month still running ends at the present.
         high = min(end, now + timedelta(microseconds=1))
         with self.ctx.read() as conn:
-            identity = self.feeds.identify(key, now)  # on this connection
-            spec = query_for(key, settings, now, identity.tag_feed)
-            found = monthquery.between(conn, spec, start, high) if start < high else []
-            before = monthquery.newest_before(conn, spec, start)
-            after = monthquery.oldest_from(conn, spec, end, high=now + timedelta(microseconds=1))
+            feed = shared if shared is not None else self.feed_months(key)  # on this connection
+            walks = feed.walks
+            found = monthquery.between(conn, walks, start, high) if start < high else []
+            before = monthquery.newest_before(conn, walks, start)
+            after = monthquery.oldest_from(conn, walks, end, high=now + timedelta(microseconds=1))
             if not found:
                 return _Month((), before, after, EPOCH, "", "", {})
-            changed = monthquery.last_change(conn, spec, start, high) or EPOCH
-            title, description = identity.title, identity.description
-            section_titles = {s.slug: s.title for s in section_store.all_sections(conn)}
+            changed = monthquery.last_change(conn, walks, start, high) or EPOCH
         if after is not None:
             changed = max(changed, after)  # the next-archive link appeared then
-        return _Month(tuple(found), before, after, changed, title, description, section_titles)
+        return _Month(
+            tuple(found), before, after, changed, feed.title, feed.description,
+            feed.section_titles,
+        )  # fmt: skip
 
     def _document(self, key: FeedKey, fmt: FeedFormat, month: str, found: _Month) -> FeedDocument:
         settings = self.ctx.settings
@@ -182,7 +212,11 @@ class ArchiveService:
     # -- publishing ---------------------------------------------------------------------
 
     def render_month(
-        self, key: FeedKey, month: str, not_before: datetime | None = None
+        self,
+        key: FeedKey,
+        month: str,
+        not_before: datetime | None = None,
+        shared: FeedMonths | None = None,
     ) -> MonthRender:
         """One month of a feed in every format, for the publisher; `bodies` is empty when
         the month holds no article (any more), and the neighbours are given either way
@@ -191,11 +225,12 @@ class ArchiveService:
         `not_before` is the Last-Modified already published: a month whose links changed
         without any of its own articles changing (a neighbour emptied) must not go back
         to an older date, nor keep one that validators would take for the old bytes.
+        `shared` is what the feed's months share (`feed_months`), when read before.
         """
         if key.kind is FeedKind.TRENDING:
             raise NotFound("trending is a ranking and has no archives")
         start, end = month_range(month)
-        found = self._month(key, start, end, self.ctx.now())
+        found = self._month(key, start, end, self.ctx.now(), shared)
         if not_before is not None and found.changed < not_before:
             found = replace(found, changed=not_before)
         bodies: dict[FeedFormat, bytes] = {}
@@ -213,7 +248,7 @@ class ArchiveService:
             None if found.after is None else month_of(found.after),
         )
 
-    def months(self, key: FeedKey) -> list[str]:
+    def months(self, key: FeedKey, shared: FeedMonths | None = None) -> list[str]:
         """Every month of the feed holding an article visible now, newest first (one
         index probe a month: what the walk along prev-archive meets)."""
         if key.kind is FeedKind.TRENDING:
@@ -221,11 +256,10 @@ class ArchiveService:
         now = self.ctx.now()
         found: list[str] = []
         with self.ctx.read() as conn:
-            tag_feed = self.feeds.identify(key, now).tag_feed  # on this connection
-            spec = query_for(key, self.ctx.settings, now, tag_feed)
-            newest = monthquery.newest_before(conn, spec, now + timedelta(microseconds=1))
+            walks = (shared if shared is not None else self.feed_months(key)).walks
+            newest = monthquery.newest_before(conn, walks, now + timedelta(microseconds=1))
             while newest is not None:
                 month = month_of(newest)
                 found.append(month)
-                newest = monthquery.newest_before(conn, spec, month_range(month)[0])
+                newest = monthquery.newest_before(conn, walks, month_range(month)[0])
         return found
