@@ -317,3 +317,29 @@ def test_a_month_past_its_time_bound_fails_alone_and_is_retried(
     again = service.publisher.run()
     assert again.archives == ("all:/2026-02",) and again.archives_failed == ()
     assert titles(service, ALL, "2026-02")["rss"] == ["Story 6", "Story 4"]
+
+
+def test_a_feed_whose_months_cannot_be_read_in_time_fails_alone_and_is_retried(
+    service: Service, client: FlaskClient, admin_token: dict[str, str],
+    stories: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """What a feed's months share is read once, within the feed's time bound too."""
+    release = threading.Event()
+    real: Callable[..., Any] = ArchiveService.feed_months
+
+    def stuck(self: ArchiveService, key: FeedKey) -> Any:
+        if key == ALL:
+            release.wait()
+        return real(self, key)
+
+    post_story(client, admin_token, 6, "2026-02-20T08:00:00+00:00")
+    monkeypatch.setattr(ArchiveService, "feed_months", stuck)
+    report = run_bounded(service, monkeypatch, release)
+    assert [name for name, _ in report.archives_failed] == ["all:"]
+    assert "longer than 3 s" in report.archives_failed[0][1]
+    assert "tag:even/2026-02" in report.archives  # the other feeds' months went on
+    assert titles(service, ALL, "2026-02")["rss"] == ["Story 4"]
+    # The next round publishes the months that feed wanted, and only those.
+    again = service.publisher.run()
+    assert again.archives == ("all:/2026-02",) and again.archives_failed == ()
+    assert titles(service, ALL, "2026-02")["rss"] == ["Story 6", "Story 4"]
