@@ -24,6 +24,7 @@ from feeds.service.archives import ArchiveService
 from feeds.service.feedkeys import ALL, query_for
 from feeds.store import monthquery
 from tests.conftest import FakeClock
+from tests.schemas import validate_atom, validate_jsonfeed
 from tests.test_archives import DATES, NOW, post_story
 from tests.test_publish import run_bounded
 
@@ -161,9 +162,13 @@ def tree_path(service: Service, url: str) -> Path:
 
 
 def links(path: Path) -> tuple[dict[str, str], list[str]]:
-    """(links by rel, item ids) of a published file, in any of the three formats."""
+    """(links by rel, item ids) of a published file, in any of the three formats; Atom
+    and JSON Feed files are checked against their schemas as every other feed is."""
     body = path.read_bytes()
+    if path.suffix == ".atom":
+        validate_atom(body)
     if path.suffix == ".json":
+        validate_jsonfeed(body)
         data = json.loads(body)
         found = {k: v for k, v in data.get("_archive", {}).items() if isinstance(v, str)}
         found = {k.replace("_", "-"): v for k, v in found.items()}
