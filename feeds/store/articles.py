@@ -103,12 +103,6 @@ def update_article(
     hashtag_store.set_for_article(conn, article_id, article)
 
 
-def _select() -> Select[Any]:
-    return select(
-        articles, sources.c.name.label("source_name"), sources.c.url.label("feed_url")
-    ).outerjoin(sources, sources.c.id == articles.c.source_id)
-
-
 # The columns an Article is made of, read by position: a feed page turns 50 rows into
 # articles, and named access on SQLAlchemy rows costs a Python call per column.
 _FIELDS = (
@@ -117,8 +111,20 @@ _FIELDS = (
     "image_alt", "views", "sponsored", "status", "language", "source_id", "source_name",
     "feed_url", "origin_id", "origin_link", "origin_date", "feed_base", "feed_content",
 )  # fmt: skip
+
+
+def _select() -> Select[Any]:
+    # Only the columns an Article is made of: every column read is converted per row.
+    own = [articles.c[name] for name in _FIELDS if name in articles.c]
+    return select(
+        *own, sources.c.name.label("source_name"), sources.c.url.label("feed_url")
+    ).outerjoin(sources, sources.c.id == articles.c.source_id)
+
+
 _POSITIONS = {column.key: n for n, column in enumerate(_select().selected_columns)}
 _values = itemgetter(*(_POSITIONS[name] for name in _FIELDS))
+# A dict lookup, not a call of the enum class, per row.
+_STATUSES = {status.value: status for status in Status}
 # Built once, for every feed page.
 _BY_IDS = _select().where(articles.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -164,7 +170,7 @@ def _from_row(row: Row[Any], tags: tuple[Any, ...]) -> Article:
         image=image,
         views=views,
         sponsored=sponsored,
-        status=Status(status),
+        status=_STATUSES[status],
         language=language,
         origin=origin,
         feed_content=FeedContent(feed_base, feed_content) if feed_base else None,
