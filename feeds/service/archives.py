@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from feeds.errors import NotFound
 from feeds.feedcache import CachedFeed
 from feeds.models import Article, FeedFormat, FeedKey, FeedKind
-from feeds.render.document import FeedDocument
+from feeds.render.document import FeedDocument, FeedItem
 from feeds.service.context import Context
 from feeds.service.feedkeys import query_for
 from feeds.service.feeds import (
@@ -183,9 +183,16 @@ class ArchiveService:
             feed.section_titles,
         )  # fmt: skip
 
-    def _document(self, key: FeedKey, fmt: FeedFormat, month: str, found: _Month) -> FeedDocument:
+    def _document(
+        self, key: FeedKey, fmt: FeedFormat, month: str, found: _Month,
+        items: tuple[FeedItem, ...] | None = None,
+    ) -> FeedDocument:  # fmt: skip
+        """The month's document in one format; `items` when already made (they are the
+        same in every format)."""
         settings = self.ctx.settings
         root = settings.public_root
+        if items is None:
+            items = self._items(found)
 
         def url(other: datetime | None) -> str | None:
             return None if other is None else root + archive_path(key, month_of(other), fmt)
@@ -202,12 +209,16 @@ class ArchiveService:
             ttl_minutes=max(1, settings.cache_max_age // 60),
             generator="Feeds",
             generator_version=__version__,
-            items=tuple(self.feeds.item(a, root, found.section_titles) for a in found.articles),
+            items=items,
             archive=True,
             current_url=root + current,
             prev_archive_url=url(found.before),
             next_archive_url=url(found.after),
         )
+
+    def _items(self, found: _Month) -> tuple[FeedItem, ...]:
+        root = self.ctx.settings.public_root
+        return tuple(self.feeds.item(a, root, found.section_titles) for a in found.articles)
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -235,8 +246,9 @@ class ArchiveService:
             found = replace(found, changed=not_before)
         bodies: dict[FeedFormat, bytes] = {}
         if found.articles:
+            items = self._items(found)  # once for the three formats
             for fmt in FeedFormat:
-                document = self._document(key, fmt, month, found)
+                document = self._document(key, fmt, month, found, items)
                 with RENDER_LOCK:
                     bodies[fmt] = WRITERS[fmt](document)
         return MonthRender(
