@@ -39,8 +39,9 @@ from feeds.settings import Settings
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3600
-# How often the publish loop lists every feed to find new ones (hashtags, authors); the
-# rounds between look only at feeds it knows, whose versions tell what moved.
+# How often the publish loop lists every feed (every author and hashtag): the repair
+# path. The rounds between look at the feeds it knows, whose versions tell what moved,
+# and find new ones (hashtags, authors, tag feeds) by the version rows their writes made.
 DISCOVER_SECONDS = 300.0
 LOOP_THREAD = "feeds-publisher"
 
