@@ -36,7 +36,7 @@ KEYS = {
     "sqlite_autoindex_tag_feeds_1", "sqlite_autoindex_feed_versions_1",
     # PostgreSQL: the same constraints by name
     "pk_articles", "pk_article_hashtags", "pk_hashtags", "uq_hashtags_key",
-    "uq_tag_feeds_slug", "pk_feed_versions",
+    "uq_tag_feeds_slug", "pk_feed_versions", "pk_sources",
     "ix_feed_versions_next_change_at",
 }  # fmt: skip
 

@@ -193,6 +193,12 @@ def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
     return [found[i] for i in ids if i in found]
 
 
+def page(conn: Connection, where: Sequence[Any], order: Sequence[Any], limit: int) -> list[Article]:
+    """The first `limit` articles matching `where` in `order` (conditions on the articles
+    table that an index walks in that order): a feed page in one statement."""
+    return load(conn, _select().where(*where).order_by(*order).limit(limit))
+
+
 def get_by(conn: Connection, **where: Any) -> Article | None:
     query = _select()
     for column, value in where.items():

@@ -178,6 +178,14 @@ def _keyset_chunk(
     columns = [walk.published, walk.ident]
     if walk.sections:
         columns.append(walk.section)
+    where, order = _keyset(walk, bounds, after, ascending=ascending)
+    return list(conn.execute(select(*columns).where(*where).order_by(*order).limit(size)))
+
+
+def _keyset(
+    walk: _Walk, bounds: Sequence[ColumnElement[bool]], after: Cursor | None, *, ascending: bool
+) -> tuple[list[Any], tuple[Any, ...]]:
+    """The conditions and the order of the walk's rows within `bounds` past `after`."""
     where = [*walk.conditions, *bounds]
     if after is not None:
         published, ident = after
@@ -185,10 +193,8 @@ def _keyset_chunk(
         row = tuple_(walk.published, walk.ident)
         where.append(row > bound if ascending else row < bound)
     if ascending:
-        order = (walk.published, walk.ident)
-    else:
-        order = (walk.published.desc(), walk.ident.desc())
-    return list(conn.execute(select(*columns).where(*where).order_by(*order).limit(size)))
+        return where, (walk.published, walk.ident)
+    return where, (walk.published.desc(), walk.ident.desc())
 
 
 def _walked(
@@ -259,9 +265,14 @@ def _rows(
 
 
 def _newest_ids(
-    conn: Connection, spec: FeedQuery, now: datetime, limit: int, before: Cursor | None
+    conn: Connection,
+    spec: FeedQuery,
+    now: datetime,
+    limit: int,
+    before: Cursor | None,
+    walks: list[_Walk],
 ) -> list[int]:
-    streams = [_rows(conn, walk, now, limit, before) for walk in _walks(conn, spec)]
+    streams = [_rows(conn, walk, now, limit, before) for walk in walks]
     # An article reached by two walks (two any_of tags) counts once.
     seen: set[int] = set()
     ids: list[int] = []
@@ -329,9 +340,16 @@ def visible(
         if spec.published_after is None:
             raise ValueError("a ranking by views needs a window (published_after)")
         ids = _ranked_ids(conn, spec, now, limit)
-    else:
-        ids = _newest_ids(conn, spec, now, limit, before)
-    return article_store.by_ids(conn, ids)
+        return article_store.by_ids(conn, ids)
+    walks = _walks(conn, spec)
+    if len(walks) == 1 and not walks[0].checked and walks[0].ident is articles.c.id:
+        # One walk of the articles table that the index answers alone (all, a section, an
+        # author): its rows are the page, read with their columns in the same statement.
+        walk = walks[0]
+        start = walk.published <= (min(now, before[0]) if before else now)
+        where, order = _keyset(walk, [start], before, ascending=False)
+        return article_store.page(conn, where, order, limit)
+    return article_store.by_ids(conn, _newest_ids(conn, spec, now, limit, before, walks))
 
 
 def next_pending(conn: Connection, spec: FeedQuery, now: datetime) -> datetime | None:
@@ -348,7 +366,7 @@ def newest_published(conn: Connection, spec: FeedQuery, now: datetime) -> dateti
 
 def newest_change(conn: Connection, spec: FeedQuery, now: datetime) -> datetime | None:
     """The newest `updated_at` among the feed's newest NEWEST_CHANGE_DEPTH visible items."""
-    ids = _newest_ids(conn, spec, now, NEWEST_CHANGE_DEPTH, None)
+    ids = _newest_ids(conn, spec, now, NEWEST_CHANGE_DEPTH, None, _walks(conn, spec))
     if not ids:
         return None
     value: datetime | None = conn.execute(
