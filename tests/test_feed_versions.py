@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flask.testing import FlaskClient
+from lxml import etree
 
 from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
@@ -194,3 +195,24 @@ def test_a_cache_miss_names_the_feed_once(client: FlaskClient, service: Service)
         service.feeds.get(request)
     lookups = [s for s in miss if "FROM sections WHERE sections.slug" in s]
     assert len(lookups) == 1, miss
+
+
+def test_a_page_walked_on_the_articles_is_read_in_one_statement(
+    client: FlaskClient, service: Service, admin_token: dict[str, str]
+) -> None:
+    # all, a section and an author walk the articles table alone: the walk's rows are
+    # the page, with their columns, not ids first and then the rows by id.
+    for n in range(4):
+        payload = article_payload(slug=f"cranes-{n}", url=f"https://news.example.com/c/{n}")
+        payload["published_at"] = f"2026-01-1{n}T17:23:00+09:00"
+        assert client.post("/api/v1/articles", json=payload, headers=admin_token).status_code == 201
+    for key in (FeedKey(FeedKind.ALL), FeedKey(FeedKind.SECTION, "world")):
+        request = service.feeds.request(key, FeedFormat.RSS, limit=3)
+        service.feeds.settle(request.key)
+        with statements(service) as miss:
+            body = service.feeds.get(request).body
+        reads = [s for s in miss if " FROM articles" in s]
+        assert len(reads) == 1, miss
+        assert "ORDER BY articles.published_at DESC, articles.id DESC" in reads[0]
+        links = [item.findtext("link") for item in etree.fromstring(body).findall("channel/item")]
+        assert links == [f"https://news.example.com/c/{n}" for n in (3, 2, 1)]
