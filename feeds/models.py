@@ -256,12 +256,6 @@ class FeedMoves:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: tuple[Article, ...]
-    next_cursor: str | None = None
-
-
-@dataclass(frozen=True)
 class ArticleFilter:
     section: str | None = None
     hashtag: str | None = None

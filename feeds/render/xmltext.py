@@ -23,10 +23,6 @@ def clean_text(value: str) -> str:
     return xml_safe(value)
 
 
-def clean_optional(value: str | None) -> str | None:
-    return None if value is None else clean_text(value)
-
-
 def feed_datetime(value: datetime) -> datetime:
     """Whole seconds in UTC, so RSS (which has no fractions) and Atom/JSON agree."""
     return value.astimezone(UTC).replace(microsecond=0)

@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from feeds.errors import ConfigError, Conflict, FeedsError
-from feeds.models import Section
 from feeds.service.articles import ArticleService
 from feeds.service.catalog import CatalogService
 from feeds.service.configcheck import (
     ConfigFiles,
     ConfigInvalid,
     ConfigProblem,
-    check_sections,
     read_config,
 )
 from feeds.service.context import Context
@@ -36,15 +34,6 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
-
-
-def load_sections(path: Path) -> list[Section]:
-    """The sections the file lists; ConfigInvalid names every problem."""
-    files = ConfigFiles()
-    check_sections(path, files)
-    if files.problems:
-        raise ConfigInvalid(files.problems)
-    return files.sections
 
 
 @dataclass(frozen=True)

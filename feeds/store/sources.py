@@ -107,11 +107,6 @@ def get_by_url(conn: Connection, url: str) -> Source | None:
     return _from_row(row) if row else None
 
 
-def managed(conn: Connection, managed_by: str) -> list[Source]:
-    rows = conn.execute(select(sources).where(sources.c.managed_by == managed_by)).all()
-    return [_from_row(row) for row in rows]
-
-
 def insert_source(conn: Connection, source: Source) -> int:
     values = _config_values(source) | state_values(source.state)
     source_id: int = conn.execute(
