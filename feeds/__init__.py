@@ -34,7 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
     )
-    service = Service(settings, Store.from_url(settings.database_url, settings.public_root))
+    service = Service(settings, Store.from_url(settings.database_url))
     app.extensions["feeds"] = service
     register(app, settings)
     from feeds.cli import feeds_cli

@@ -6,17 +6,21 @@ attributes: it does not sanitise (the ingest normaliser does that) and does not 
 URLs in inline CSS. URL resolution itself lives in feeds/urls.py, shared with the ingest
 sanitiser. Markup nested deeper than MAX_DEPTH is flattened (text kept) first.
 
-A leaf beside the models: the store keeps each article's content made absolute when it
-is written (so a feed render does not parse every item's HTML again), and the feed
+A leaf beside the models: whoever builds an Article to write it gives it its feed copy
+(`with_feed_copy`), the content made absolute against the article's link, which the
+store keeps so that a feed render does not parse every item's HTML again; the feed
 writers' service makes it at render time for rows written before that or against
 another public URL.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lxml import html
 
 from feeds.htmlbound import FEED_MAX_DEPTH, flatten_deep, within_depth
+from feeds.models import Article, FeedContent
 from feeds.urls import absolute_url, absolutize_srcset
 from feeds.xmlchars import xml_safe
 
@@ -66,3 +70,19 @@ def article_link(url: str | None, slug: str, root: str) -> str:
     public base `root` when the newsroom gave none. Its content's relative URLs resolve
     against it."""
     return url or f"{root}articles/{slug}"
+
+
+def with_feed_copy(article: Article, root: str, *, stored: Article | None = None) -> Article:
+    """`article` with its feed copy: its content made absolute against its link (its
+    canonical URL, or its page under the public base `root`).
+
+    `stored` is the article as the store holds it before this write: its copy is kept
+    when the content and the link are the same (a status change, a new view count).
+    """
+    link = article_link(article.url, article.slug, root)
+    if stored is not None and stored.feed_content is not None:
+        kept = stored.feed_content
+        if kept.base == link and stored.content_html == article.content_html:
+            return replace(article, feed_content=kept)
+    copy = FeedContent(link, absolutize_html(article.content_html, link))
+    return replace(article, feed_content=copy)

@@ -48,7 +48,8 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Insert:
-    """A new article. Its slug is the first of `slugs` the store finds free."""
+    """A new article. Its slug is the first of `slugs` found free when the plan is
+    settled in the writing transaction (feeds/ingest/plan.py `settle`)."""
 
     article: Article
     slugs: tuple[str, ...]

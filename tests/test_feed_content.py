@@ -1,13 +1,19 @@
 """Each article keeps its content made absolute when it is written; feeds render that
-copy while it was made against the article's link, and make it afresh otherwise."""
+copy while it was made against the article's link, and make it afresh otherwise. The
+copy is made by whoever builds the article; the store keeps what it is given."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from feeds.absolutize import absolutize_html
+from feeds.models import Article, FeedContent
 from feeds.service import Service
+from feeds.store import articles as article_store
 from feeds.store.schema import articles
 from tests.conftest import FakeClock, article_payload, make_app
 
@@ -100,3 +106,47 @@ def test_after_the_public_url_changes_content_is_made_absolute_at_render(
     assert 'href="https://feeds.example.org/news/articles/more"' in content
     assert 'src="https://feeds.example.org/media/pic.jpg"' in content
     assert stored_copy(service, created.get_json()["id"])[0] == "http://localhost/articles/cranes"
+
+
+def test_the_store_keeps_the_copy_it_is_given_and_makes_none(service: Service) -> None:
+    when = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    article = Article(
+        guid="tag:example.org,2026:given", slug="given", title="Given", summary="",
+        content_html=CONTENT, author="A. Writer", section="world", hashtags=(),
+        published_at=when, updated_at=when, url="https://news.example.com/given",
+    )  # fmt: skip
+    given = FeedContent("https://news.example.com/given", "<p>as given</p>")
+    with service.ctx.store.begin() as conn:
+        with_copy = article_store.insert_article(conn, replace(article, feed_content=given))
+        without = article_store.insert_article(
+            conn, replace(article, guid="tag:example.org,2026:bare", slug="bare")
+        )
+    assert stored_copy(service, with_copy) == (given.base, given.html)
+    assert stored_copy(service, without) == (None, None)
+    # An update writes the copy the new article carries, NULLs when it carries none.
+    with service.ctx.store.begin() as conn:
+        article_store.update_article(conn, with_copy, replace(article, title="Edited"))
+    assert stored_copy(service, with_copy) == (None, None)
+
+
+def test_a_status_change_keeps_the_copy_and_an_edit_makes_it_again(
+    client: FlaskClient, service: Service, admin_token: dict[str, str]
+) -> None:
+    payload = article_payload(url=None, slug="cranes", content_html=CONTENT, hashtags=["Cranes"])
+    article_id = client.post("/api/v1/articles", json=payload, headers=admin_token).get_json()["id"]
+    base = stored_copy(service, article_id)[0]
+    with service.ctx.store.begin() as conn:
+        conn.execute(
+            update(articles).where(articles.c.id == article_id).values(feed_content="<p>kept</p>")
+        )
+    service.articles.withdraw(article_id)
+    service.articles.restore(article_id)
+    assert stored_copy(service, article_id) == (base, "<p>kept</p>")
+    # A new slug is a new link: the copy is made against it.
+    moved = client.patch(
+        f"/api/v1/articles/{article_id}", json={"slug": "cranes-2"}, headers=admin_token
+    )
+    assert moved.status_code == 200
+    base, copy = stored_copy(service, article_id)
+    assert base == service.ctx.settings.public_root + "articles/cranes-2"
+    assert copy == absolutize_html(stored_content(service, article_id), base)

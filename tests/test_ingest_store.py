@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from feeds.ingest import plan as plan_module
 from feeds.models import ArticleFilter
 from feeds.service import Service
+from feeds.store.schema import articles
 from tests.ingest_helpers import (
     Entry,
     add_source,
@@ -45,6 +46,16 @@ def statements(service: Service) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
+@pytest.fixture
+def same_slugs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every entry wants the same slug: the first gets it, the others the unique last resort."""
+    monkeypatch.setattr(
+        plan_module,
+        "slug_candidates",
+        lambda _title, _identity, unique: ("story", f"story-{unique}"),
+    )
+
+
 def test_a_first_fetch_inserts_articles_and_links_with_one_statement_each(
     service: Service, httpserver: HTTPServer, statements: list[str]
 ) -> None:
@@ -70,15 +81,10 @@ def test_a_first_fetch_inserts_articles_and_links_with_one_statement_each(
     assert [t.display for t in by_title["Story 7"].hashtags] == ["Wire", "Port", "Berth7"]
 
 
+@pytest.mark.usefixtures("same_slugs")
 def test_slugs_stay_unique_within_a_refresh_and_against_the_store(
-    service: Service, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    service: Service, httpserver: HTTPServer
 ) -> None:
-    # Every entry wants the same slug: the first gets it, the others the unique last resort.
-    monkeypatch.setattr(
-        plan_module,
-        "slug_candidates",
-        lambda _title, _identity, unique: ("story", f"story-{unique}"),
-    )
     source_id = add_source(
         service, serve(httpserver, rss([Entry(f"u-{n}", "Same") for n in range(3)]))
     )
@@ -89,3 +95,31 @@ def test_slugs_stay_unique_within_a_refresh_and_against_the_store(
     slugs = [a.slug for a in service.articles.list(ArticleFilter())]
     assert len(slugs) == len(set(slugs)) == 5
     assert slugs.count("story") == 1
+
+
+@pytest.mark.usefixtures("same_slugs")
+def test_entries_without_a_link_keep_a_copy_made_against_the_page_of_the_slug_they_got(
+    service: Service, httpserver: HTTPServer
+) -> None:
+    items = "".join(
+        f"<item><guid isPermaLink='false'>n-{n}</guid><title>Same</title>"
+        f"<description>&lt;p&gt;&lt;a href='/desk/{n}'&gt;desk&lt;/a&gt;&lt;/p&gt;"
+        "</description></item>"
+        for n in range(3)
+    )
+    body = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Wire</title>"
+        f"<link>https://wire.example.com/</link>{items}</channel></rss>"
+    ).encode()
+    assert service.sources.refresh(add_source(service, serve(httpserver, body))).new == 3
+    with service.ctx.store.read() as conn:
+        rows = conn.execute(
+            select(articles.c.slug, articles.c.url, articles.c.feed_base, articles.c.feed_content)
+        ).all()
+    root = service.ctx.settings.public_root
+    assert len(rows) == 3 and len({row.slug for row in rows}) == 3
+    for row in rows:
+        assert row.url is None
+        assert row.feed_base == f"{root}articles/{row.slug}"
+        # Resolved against the document's address when it was sanitised.
+        assert f'href="{httpserver.url_for("/desk/")}' in row.feed_content

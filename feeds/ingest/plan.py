@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from feeds.absolutize import with_feed_copy
 from feeds.ingest.normalize import IngestedItem, Refusal, truncate
 from feeds.models import Article, Image, Origin, Source, Status
 from feeds.refresh_plan import Insert, RefreshPlan, Skipped, SkipReason, StoredEntry, Update
@@ -119,6 +120,32 @@ def plan_refresh(
         skipped=tuple(skipped),
         warnings=tuple(warnings),
     )
+
+
+def settle(plan: RefreshPlan, taken: Collection[str], root: str) -> RefreshPlan:
+    """The plan as it is written: each new article with its slug, the first of its
+    candidates that is not `taken` (by a stored article, as the store said in the
+    writing transaction) nor kept by an earlier insert of the plan, and every article
+    with its feed copy (against its link, which is its page under the public base
+    `root` when the entry has no link, so the slug must be known first)."""
+    used = set(taken)
+    inserts = []
+    for insert in plan.inserts:
+        # The last candidate is unique by construction; the others may be taken.
+        slug = next((s for s in insert.slugs[:-1] if s not in used), insert.slugs[-1])
+        used.add(slug)
+        article = replace(insert.article, slug=slug)
+        inserts.append(replace(insert, article=with_feed_copy(article, root)))
+    updates = [
+        replace(update, new=with_feed_copy(update.new, root, stored=update.old))
+        for update in plan.updates
+    ]
+    return replace(plan, inserts=tuple(inserts), updates=tuple(updates))
+
+
+def slug_candidates_of(plan: RefreshPlan) -> list[str]:
+    """The slugs the plan's new articles may take but might find taken."""
+    return [slug for insert in plan.inserts for slug in insert.slugs[:-1]]
 
 
 def _fate(item: IngestedItem, found: StoredEntry | None, cutoff: datetime) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from feeds.absolutize import with_feed_copy
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Article, ArticleFilter, FeedKey, FeedMoves, Status, TagFeed
@@ -218,7 +219,8 @@ class ArticleService:
             )
         with self.ctx.unit_of_work() as conn:
             article = self._build(conn, draft, guid=self.mint_guid(), own=None)
-            article_id = article_store.insert_article(conn, article)
+            copied = with_feed_copy(article, self.ctx.settings.public_root)
+            article_id = article_store.insert_article(conn, copied)
             record_change(self.ctx, None, article)
         return replace(article, id=article_id)
 
@@ -310,7 +312,8 @@ class ArticleService:
         # The content hash describes what ingest last fetched, not what an editor typed;
         # keeping it stops the next unchanged fetch from overwriting the edit.
         content_hash = article_store.content_hash_of(conn, old.id)
-        article_store.update_article(conn, old.id, new, content_hash=content_hash)
+        copied = with_feed_copy(new, self.ctx.settings.public_root, stored=old)
+        article_store.update_article(conn, old.id, copied, content_hash=content_hash)
         # However it is withdrawn (here, the API's DELETE or PATCH), the status it had
         # is kept for a restore; leaving "withdrawn" any way forgets it.
         if new.status is Status.WITHDRAWN and old.status is not Status.WITHDRAWN:

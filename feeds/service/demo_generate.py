@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from feeds.absolutize import with_feed_copy
 from feeds.errors import Conflict, ValidationError
 from feeds.hashtags import hashtag
 from feeds.models import Article, FeedKey, FeedMoves, Hashtag, Image, Status, author_slug
@@ -133,11 +134,14 @@ class DemoService:
             batches = maker.batches(random.Random(f"articles-{seed}"), count, first_id)
 
             def prepare() -> list[Article] | None:
-                """The next batch, tallied: pure Python, run while the database writes."""
+                """The next batch, tallied and with feed copies: pure Python, run while
+                the database writes."""
                 batch = next(batches, None)
-                for article in batch or ():
+                if batch is None:
+                    return None
+                for article in batch:
                     tally.add(article, feed_moves(None, article, now, tag_feeds, settings), now)
-                return batch
+                return [with_feed_copy(article, settings.public_root) for article in batch]
 
             done = 0
             with ThreadPoolExecutor(max_workers=1) as ahead:

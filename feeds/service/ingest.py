@@ -32,7 +32,14 @@ from feeds.ingest import schedule
 from feeds.ingest.fetch import FetchOptions, FetchResult, probe_lengths
 from feeds.ingest.normalize import IngestedItem, NormalizeOptions
 from feeds.ingest.pipeline import PreparedDocument, prepare, retrieve
-from feeds.ingest.plan import fallback_span, plan_refresh, unsized_written, with_image_lengths
+from feeds.ingest.plan import (
+    fallback_span,
+    plan_refresh,
+    settle,
+    slug_candidates_of,
+    unsized_written,
+    with_image_lengths,
+)
 from feeds.models import EntryCounts, FeedKey, FeedMoves, Source, SourceState
 from feeds.refresh_plan import RefreshPlan
 from feeds.service import ingest_metrics as metrics
@@ -41,6 +48,7 @@ from feeds.service.articles import feed_moves
 from feeds.service.context import Context
 from feeds.service.ingest_guard import Budget, Heartbeat, LeaseLost
 from feeds.service.source_input import outcome_to_dict
+from feeds.store import articles as article_store
 from feeds.store import push as push_store
 from feeds.store import refresh as refresh_store
 from feeds.store import sources as source_store
@@ -203,7 +211,8 @@ class Ingester:
     def _plan(
         self, conn: Connection, source: Source, document: PreparedDocument, now: datetime
     ) -> RefreshPlan:
-        """Read the stored index for the document's entries and plan every entry."""
+        """Read the stored index for the document's entries and plan every entry, with
+        the slugs stored articles leave free."""
         assert source.id is not None
         settings = self.ctx.settings
         language = settings.language
@@ -214,11 +223,13 @@ class Ingester:
         hashes = {e.origin_id: e.content_hash for e in entries if isinstance(e, IngestedItem)}
         span = fallback_span(entries)
         taken = source_store.shown_seconds(conn, *span) if span else set()
-        return plan_refresh(
+        plan = plan_refresh(
             source, entries, source_store.stored_entries(conn, source.id, hashes),
             now=now, language=language, guid_authority=settings.guid_authority,
             document_warnings=document.warnings, taken=taken,
         )  # fmt: skip
+        slugs = article_store.slugs_taken(conn, slug_candidates_of(plan))
+        return settle(plan, slugs, settings.public_root)
 
     def _size_images(self, source: Source, document: PreparedDocument) -> PreparedDocument:
         """Learn the size of the images the refresh will write without one (RSS carries

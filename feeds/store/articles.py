@@ -9,35 +9,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, bindparam, exists, func, insert, select, update
 
-from feeds.absolutize import absolutize_html, article_link
 from feeds.models import Article, ArticleFilter, FeedContent, Image, Origin, Status
 from feeds.store import hashtags as hashtag_store
-from feeds.store.db import PUBLIC_ROOT
 from feeds.store.schema import article_hashtags, articles, hashtags, sources
 
 
-def public_root(conn: Connection) -> str | None:
-    """The public base URL of the store this write's connection belongs to."""
-    root: str | None = conn.info.get(PUBLIC_ROOT)
-    return root
-
-
-def feed_copy(article: Article, root: str | None) -> dict[str, Any]:
-    """The article's content made absolute against its link, made once when it is
-    written so that feed renders need not parse every item's HTML again. Without a
-    canonical URL the link depends on the public base URL: with none known, no copy."""
-    if not article.url and root is None:
-        return {"feed_base": None, "feed_content": None}
-    base = article_link(article.url, article.slug, root or "")
-    return {"feed_base": base, "feed_content": absolutize_html(article.content_html, base)}
-
-
-def row_values(article: Article, root: str | None = None) -> dict[str, Any]:
-    """The articles row for `article` (without its id and content hash), with its feed
-    copy made against the public base URL `root`."""
+def row_values(article: Article) -> dict[str, Any]:
+    """The articles row for `article` (without its id and content hash). Its feed copy is
+    the one it carries, made by whoever built it (NULLs without one)."""
     image = article.image
     origin = article.origin
-    return feed_copy(article, root) | {
+    copy = article.feed_content
+    return {
+        "feed_base": copy.base if copy else None,
+        "feed_content": copy.html if copy else None,
         "guid": article.guid,
         "slug": article.slug,
         "title": article.title,
@@ -65,7 +50,7 @@ def row_values(article: Article, root: str | None = None) -> dict[str, Any]:
 
 
 def insert_article(conn: Connection, article: Article, *, content_hash: str | None = None) -> int:
-    values = row_values(article, public_root(conn)) | {"content_hash": content_hash}
+    values = row_values(article) | {"content_hash": content_hash}
     article_id: int = conn.execute(
         insert(articles).values(**values).returning(articles.c.id)
     ).scalar_one()
@@ -78,8 +63,7 @@ def insert_articles(conn: Connection, batch: Sequence[tuple[Article, str | None]
     statement per table however many there are; their ids, in the order given."""
     if not batch:
         return []
-    root = public_root(conn)
-    rows = [row_values(article, root) | {"content_hash": hashed} for article, hashed in batch]
+    rows = [row_values(article) | {"content_hash": hashed} for article, hashed in batch]
     # Without RETURNING, both drivers take the rows as one batch (SQLAlchemy would send
     # SQLite one INSERT per row to return ids in order); the GUIDs, unique, give the ids.
     conn.execute(insert(articles), rows)
@@ -97,7 +81,7 @@ def insert_articles(conn: Connection, batch: Sequence[tuple[Article, str | None]
 def update_article(
     conn: Connection, article_id: int, article: Article, *, content_hash: str | None = None
 ) -> None:
-    values = row_values(article, public_root(conn)) | {"content_hash": content_hash}
+    values = row_values(article) | {"content_hash": content_hash}
     values.pop("guid")  # a GUID never changes
     conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
     hashtag_store.set_for_article(conn, article_id, article)

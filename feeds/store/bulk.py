@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, func, insert, select, text
 
 from feeds.errors import Conflict, StorageError
 from feeds.models import Article, FeedKey
-from feeds.store.articles import public_root, row_values
+from feeds.store.articles import row_values
 from feeds.store.db import Store
 from feeds.store.hashtags import link_rows
 from feeds.store.schema import article_hashtags, articles, feed_versions, hashtags
@@ -62,11 +62,10 @@ def insert_articles(conn: Connection, batch: Sequence[Article], tag_ids: Mapping
     """Insert articles that carry their ids, with their hashtag links."""
     rows: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
-    root = public_root(conn)
     for article in batch:
         if article.id is None:
             raise ValueError("a bulk load gives every article its id")
-        rows.append(row_values(article, root) | {"id": article.id, "content_hash": None})
+        rows.append(row_values(article) | {"id": article.id, "content_hash": None})
         links.extend(link_rows(article.id, article, tag_ids))
     _load(conn, articles, rows)
     _load(conn, article_hashtags, links)

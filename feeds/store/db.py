@@ -27,8 +27,6 @@ from sqlalchemy.exc import (
 from feeds.errors import ConfigError, Conflict, InvalidValue, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# Where a write's connection carries the store's public base URL (Store.public_root).
-PUBLIC_ROOT = "feeds.public_root"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -81,12 +79,8 @@ def make_engine(url: str) -> Engine:
 class Store:
     """Owns the engine. Every write goes through `begin()`: one transaction, all or nothing."""
 
-    def __init__(self, engine: Engine, public_root: str | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # The public base URL (setting public_url) articles' stored feed copies are made
-        # against (see articles.row_values); None: only articles with a canonical URL
-        # get one. Writes find it on their connection (PUBLIC_ROOT in `conn.info`).
-        self.public_root = public_root
         # Set by dispose(): background threads (the poller flusher) stop writing when
         # their service is closed rather than reaching a database that has moved on.
         self.disposed = False
@@ -94,8 +88,8 @@ class Store:
         self.committed: list[Callable[[], None]] = []
 
     @classmethod
-    def from_url(cls, url: str, public_root: str | None = None) -> Store:
-        return cls(make_engine(url), public_root)
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
 
     @property
     def dialect(self) -> str:
@@ -141,7 +135,6 @@ class Store:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         with _translated(), self.engine.begin() as conn:
-            conn.info[PUBLIC_ROOT] = self.public_root
             yield conn
         # After the commit, not in SQLAlchemy's commit event (which comes before it):
         # a listener that reads at once must see what was written.

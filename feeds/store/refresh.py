@@ -9,7 +9,6 @@ the service worked out which feeds move).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -33,19 +32,10 @@ def apply_refresh(
 ) -> None:
     """Write the plan's articles, move the feeds, store the state and give the lease back.
 
-    New articles go in with one statement per table (a first fetch brings hundreds).
+    New articles go in with one statement per table (a first fetch brings hundreds), with
+    the slugs and feed copies the plan settled (feeds/ingest/plan.py `settle`).
     """
-    taken = article_store.slugs_taken(conn, [s for i in plan.inserts for s in i.slugs[:-1]])
-    new = []
-    for insert in plan.inserts:
-        # The last candidate is unique by construction; the others may be taken, also
-        # by an earlier insert of this same plan.
-        slug = next((s for s in insert.slugs[:-1] if s not in taken), insert.slugs[-1])
-        taken.add(slug)
-        article = insert.article  # planned with its first slug, usually the one kept
-        if article.slug != slug:
-            article = replace(article, slug=slug)
-        new.append((article, insert.content_hash))
+    new = [(insert.article, insert.content_hash) for insert in plan.inserts]
     article_store.insert_articles(conn, new)
     for update in plan.updates:
         assert update.old.id is not None
