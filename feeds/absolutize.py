@@ -72,17 +72,26 @@ def article_link(url: str | None, slug: str, root: str) -> str:
     return url or f"{root}articles/{slug}"
 
 
-def with_feed_copy(article: Article, root: str, *, stored: Article | None = None) -> Article:
+def with_feed_copy(
+    article: Article, root: str, *, absolute: bool = False, stored: Article | None = None
+) -> Article:
     """`article` with its feed copy: its content made absolute against its link (its
     canonical URL, or its page under the public base `root`).
 
-    `stored` is the article as the store holds it before this write: its copy is kept
-    when the content and the link are the same (a status change, a new view count).
+    `absolute` says the content went through `sanitize_html` with a base URL, which left
+    every URL in it absolute (it drops those it cannot resolve): made absolute again it
+    would only be parsed and serialised anew, which readers cannot tell apart
+    (tests/test_feed_content.py), so it is the copy as it is. `stored` is the article as
+    the store holds it before this write: its copy is kept when the content and the link
+    are the same (a status change, a new view count).
     """
     link = article_link(article.url, article.slug, root)
+    content = article.content_html
     if stored is not None and stored.feed_content is not None:
         kept = stored.feed_content
-        if kept.base == link and stored.content_html == article.content_html:
+        if kept.base == link and stored.content_html == content:
             return replace(article, feed_content=kept)
-    copy = FeedContent(link, absolutize_html(article.content_html, link))
-    return replace(article, feed_content=copy)
+    # Deeper markup is flattened as absolutize_html does, so every copy nests alike.
+    if not (absolute and within_depth(content, MAX_DEPTH)):
+        content = absolutize_html(content, link)
+    return replace(article, feed_content=FeedContent(link, content))

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import quote
+from xml.etree import ElementTree as ET
 
+import nh3
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from feeds.absolutize import absolutize_html
+from feeds.absolutize import absolutize_html, with_feed_copy
+from feeds.ingest.sanitize import ATTRIBUTES, TAGS
 from feeds.models import Article, FeedContent
 from feeds.service import Service
 from feeds.store import articles as article_store
@@ -150,3 +155,99 @@ def test_a_status_change_keeps_the_copy_and_an_edit_makes_it_again(
     base, copy = stored_copy(service, article_id)
     assert base == service.ctx.settings.public_root + "articles/cranes-2"
     assert copy == absolutize_html(stored_content(service, article_id), base)
+
+
+# What a reader's HTML parser makes of a fragment, written out one canonical way: nh3
+# parses with html5ever, as browsers parse, and keeps every element and attribute the
+# sanitiser lets through. A URL attribute is compared as a browser requests it: spaces
+# and non-ASCII characters percent-encoded (lxml writes them so, html5ever as they are).
+_URL_ATTRIBUTES = {"href", "src", "srcset", "cite", "poster"}
+_PRINTABLE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def _as_requested(_tag: str, name: str, value: str) -> str:
+    return quote(value, safe=_PRINTABLE) if name in _URL_ATTRIBUTES else value
+
+
+_READER = nh3.Cleaner(
+    tags=set(TAGS),
+    attributes={tag: set(names) for tag, names in ATTRIBUTES.items()} | {"a": {"href", "rel"}},
+    attribute_filter=_as_requested,
+    link_rel=None,
+)
+
+
+def reader_view(fragment: str) -> str:
+    return _READER.clean(fragment)
+
+
+NESTED = "<blockquote>" * 150 + '<a href="deep">deep</a>' + "</blockquote>" * 150
+# What feeds carry, with the URLs and references that make serialisations differ.
+REPRESENTATIVE = [
+    '<p>See <a href="more">more</a>, <a href="/desk?a=1&amp;b=2#top">desk</a>,'
+    ' <a href="//cdn.example.org/x">cdn</a> and <a href="mailto:desk@example.com">mail</a></p>',
+    '<figure><img src="../img/a b.jpg" srcset="a.jpg 1x, /b.jpg 2x, c,d.jpg 3x"'
+    ' alt="A &quot;quoted&quot; &lt;alt&gt;"><figcaption>Caf\u00e9</figcaption></figure>',
+    '<picture><source srcset="wide.webp 800w, /narrow.webp 400w"><img src="p.jpg"></picture>',
+    '<video poster="poster.jpg" src="v.mp4"></video><p>after the video</p>',
+    '<blockquote cite="../quoted">q</blockquote><q cite="caf\u00e9">q</q>'
+    '<del cite="?why">d</del><ins cite="#note">i</ins>',
+    '<a href="caf\u00e9 page?q=\u00fc&amp;r=&lt;x&gt;#fr\u00e4g">non-ASCII and spaces</a>'
+    '<a href="http://[::1]:8080/v6">v6</a><a href="a\\b">backslash</a>',
+    "<p>&#1;&#0;&#xD800;&#150;&#x1F600;&#128512; &nbsp;&copy &notin; &zzz; &AMP; &lt;b&gt;</p>"
+    '<a href="x&#1;y&#x9;z">refs</a><img src="&#x2f;img.png" alt="&nbsp;">',
+    "<p>one<br>two<wbr>three</p><hr><details open><summary>s</summary><p>d</p></details>"
+    '<ol reversed start="3"><li value="2">x</li></ol><table><tr><td>1</td></tr></table>',
+    '<pre>\n\n  kept  </pre><p lang="ko">\ud55c\uad6d\uc5b4</p><ruby>\u6f22<rt>kan</rt></ruby>',
+    NESTED,
+]
+
+
+@pytest.mark.parametrize("content", REPRESENTATIVE)
+def test_a_copy_taken_from_sanitised_content_reads_as_absolutize_html_would_make_it(
+    client: FlaskClient, service: Service, admin_token: dict[str, str], content: str
+) -> None:
+    payload = article_payload(content_html=content, hashtags=["Cranes"])
+    created = client.post("/api/v1/articles", json=payload, headers=admin_token)
+    assert created.status_code == 201
+    article_id = created.get_json()["id"]
+    stored = stored_content(service, article_id)
+    base, copy = stored_copy(service, article_id)
+    # Sanitised against the canonical URL, the content is the copy: no second parse.
+    assert (base, copy) == (payload["url"], stored)
+    made = absolutize_html(stored, payload["url"])
+    assert reader_view(stored) == reader_view(made)
+    # And that is what each format carries.
+    assert item_content(client, "/feeds/tags/cranes.json") == copy
+    atom = ET.fromstring(client.get("/feeds/tags/cranes.atom").data)
+    entry = atom.find("{http://www.w3.org/2005/Atom}entry")
+    assert entry is not None
+    assert entry.findtext("{http://www.w3.org/2005/Atom}content") == copy
+
+
+def test_without_a_canonical_url_the_copy_is_made_against_the_article_page(
+    client: FlaskClient, service: Service, admin_token: dict[str, str]
+) -> None:
+    # The content keeps its relative references (the public URL may change), so the
+    # copy is made: one parse.
+    payload = article_payload(url=None, slug="cranes", content_html=REPRESENTATIVE[0])
+    article_id = client.post("/api/v1/articles", json=payload, headers=admin_token).get_json()["id"]
+    stored = stored_content(service, article_id)
+    assert 'href="more"' in stored
+    link = f"{service.ctx.settings.public_root}articles/cranes"
+    assert stored_copy(service, article_id) == (link, absolutize_html(stored, link))
+
+
+def test_markup_nested_deeper_than_feeds_carry_is_flattened_in_the_copy_all_the_same() -> None:
+    when = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    deep = "<div>" * 250 + '<a href="https://example.org/x">x</a>' + "</div>" * 250
+    link = "https://example.org/deep"
+    article = Article(
+        guid="tag:example.org,2026:deep", slug="deep", title="Deep", summary="",
+        content_html=deep, author="A. Writer", section="world", hashtags=(),
+        published_at=when, updated_at=when, url=link,
+    )  # fmt: skip
+    copy = with_feed_copy(article, "https://feeds.example.org/", absolute=True).feed_content
+    assert copy == FeedContent(link, absolutize_html(deep, link))
+    assert copy is not None
+    assert copy.html.count("<div>") < 250

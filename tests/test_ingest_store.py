@@ -114,12 +114,20 @@ def test_entries_without_a_link_keep_a_copy_made_against_the_page_of_the_slug_th
     assert service.sources.refresh(add_source(service, serve(httpserver, body))).new == 3
     with service.ctx.store.read() as conn:
         rows = conn.execute(
-            select(articles.c.slug, articles.c.url, articles.c.feed_base, articles.c.feed_content)
+            select(
+                articles.c.slug,
+                articles.c.url,
+                articles.c.content_html,
+                articles.c.feed_base,
+                articles.c.feed_content,
+            )
         ).all()
     root = service.ctx.settings.public_root
     assert len(rows) == 3 and len({row.slug for row in rows}) == 3
     for row in rows:
         assert row.url is None
         assert row.feed_base == f"{root}articles/{row.slug}"
-        # Resolved against the document's address when it was sanitised.
+        # Resolved against the document's address when it was sanitised, the content is
+        # the copy as it is.
+        assert row.feed_content == row.content_html
         assert f'href="{httpserver.url_for("/desk/")}' in row.feed_content

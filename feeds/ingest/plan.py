@@ -127,7 +127,8 @@ def settle(plan: RefreshPlan, taken: Collection[str], root: str) -> RefreshPlan:
     candidates that is not `taken` (by a stored article, as the store said in the
     writing transaction) nor kept by an earlier insert of the plan, and every article
     with its feed copy (against its link, which is its page under the public base
-    `root` when the entry has no link, so the slug must be known first)."""
+    `root` when the entry has no link, so the slug must be known first). Entries'
+    content was sanitised against their base, so its URLs are absolute already."""
     used = set(taken)
     inserts = []
     for insert in plan.inserts:
@@ -135,9 +136,9 @@ def settle(plan: RefreshPlan, taken: Collection[str], root: str) -> RefreshPlan:
         slug = next((s for s in insert.slugs[:-1] if s not in used), insert.slugs[-1])
         used.add(slug)
         article = replace(insert.article, slug=slug)
-        inserts.append(replace(insert, article=with_feed_copy(article, root)))
+        inserts.append(replace(insert, article=with_feed_copy(article, root, absolute=True)))
     updates = [
-        replace(update, new=with_feed_copy(update.new, root, stored=update.old))
+        replace(update, new=with_feed_copy(update.new, root, absolute=True, stored=update.old))
         for update in plan.updates
     ]
     return replace(plan, inserts=tuple(inserts), updates=tuple(updates))

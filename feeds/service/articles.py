@@ -219,7 +219,8 @@ class ArticleService:
             )
         with self.ctx.unit_of_work() as conn:
             article = self._build(conn, draft, guid=self.mint_guid(), own=None)
-            copied = with_feed_copy(article, self.ctx.settings.public_root)
+            root = self.ctx.settings.public_root
+            copied = with_feed_copy(article, root, absolute=_resolved(draft))
             article_id = article_store.insert_article(conn, copied)
             record_change(self.ctx, None, article)
         return replace(article, id=article_id)
@@ -307,12 +308,17 @@ class ArticleService:
             self._write(conn, old, new)
             return new
 
-    def _write(self, conn: Connection, old: Article, new: Article) -> None:
+    def _write(
+        self, conn: Connection, old: Article, new: Article, *, absolute: bool = False
+    ) -> None:
+        """Replace `old` by `new`; `absolute`: every URL in new's content is absolute (see
+        with_feed_copy), else its feed copy is made unless the stored one still holds."""
         assert old.id is not None
         # The content hash describes what ingest last fetched, not what an editor typed;
         # keeping it stops the next unchanged fetch from overwriting the edit.
         content_hash = article_store.content_hash_of(conn, old.id)
-        copied = with_feed_copy(new, self.ctx.settings.public_root, stored=old)
+        root = self.ctx.settings.public_root
+        copied = with_feed_copy(new, root, absolute=absolute, stored=old)
         article_store.update_article(conn, old.id, copied, content_hash=content_hash)
         # However it is withdrawn (here, the API's DELETE or PATCH), the status it had
         # is kept for a restore; leaving "withdrawn" any way forgets it.
@@ -334,7 +340,7 @@ class ArticleService:
             new = self._build(conn, draft, guid=old.guid, own=old)
             if replace(new, updated_at=old.updated_at) == old:
                 return old
-            self._write(conn, old, new)
+            self._write(conn, old, new, absolute=_resolved(draft))
         return new
 
     def import_lines(self, lines: Iterable[str], *, dry_run: bool = False) -> ImportReport:
@@ -360,3 +366,10 @@ class ArticleService:
             if flt is None:
                 return article_store.count(conn)
             return article_store.count_matching(conn, flt)
+
+
+def _resolved(draft: ArticleDraft) -> bool:
+    """Whether every URL in the draft's content is absolute: its content was sanitised
+    against its URL (article_input), which resolves each one or drops it; without a
+    URL, relative references are kept for the feed writers to resolve."""
+    return draft.url is not None
