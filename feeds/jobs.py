@@ -6,8 +6,8 @@ the built-in hub's round (verify intents, deliver changes) and the subscriber's 
 (subscribe to and renew with the hubs sources advertise) on the tick's interval;
 beside them the publish loop (a thread of its own, every `publish_interval_seconds`
 and at once after a tick that changed feeds) writes the published tree.
-Two hub rounds at once could deliver a change twice, which WebSub subscribers must
-tolerate anyway; production runs one scheduler process.
+Two hub rounds at once (two scheduler processes on one store) send each verification
+and each delivery once: each is claimed in the store before it is sent.
 Each is safe to run in two processes at once: sources are claimed by lease, articles
 are unique per (source, origin id), and pruning deletes by id, counting only rows it
 removed.

@@ -364,8 +364,9 @@ class HubSubscription:
     """A subscriber of the built-in WebSub hub: one callback for one feed URL (topic).
 
     `active` once the subscriber confirmed a subscribe intent; `pending_mode` is an
-    intent still waiting for its verification GET. `delivered_version` is the feed
-    version last delivered (or given up on after the last retry).
+    intent still waiting for its verification GET, which one scheduler has taken until
+    `verifying_until`. `delivered_version` is the feed version last delivered (or given
+    up on after the last retry).
     """
 
     id: int
@@ -384,6 +385,7 @@ class HubSubscription:
     pending_lease: int | None = None
     pending_at: datetime | None = None
     verify_error: str | None = None
+    verifying_until: datetime | None = None
     delivered_version: int | None = None
     last_delivery_at: datetime | None = None
     last_status: int | None = None

@@ -20,8 +20,11 @@ from prometheus_client import REGISTRY
 from werkzeug import Request, Response
 
 from feeds.jobs import Jobs
-from feeds.models import FeedFormat, FeedKey, FeedKind
+from feeds.models import FeedFormat, FeedKey, FeedKind, HubSubscription
 from feeds.service import Service
+from feeds.service import hub as hub_module
+from feeds.service.hub import CLAIM_MARGIN_SECONDS
+from feeds.store import hub as hub_store
 from tests.admin_helpers import login
 from tests.conftest import FakeClock, article_payload, make_app, serving
 
@@ -507,3 +510,124 @@ def test_two_schedulers_on_one_store_deliver_each_version_once(
         assert len(subscriber.deliveries) == moves
     finally:
         other.ctx.store.dispose()
+
+
+def verifications(outcome: str) -> float:
+    value = REGISTRY.get_sample_value("feeds_websub_hub_verifications_total", {"outcome": outcome})
+    return value or 0.0
+
+
+def test_two_schedulers_on_one_store_verify_each_intent_once(
+    database_url: str, clock: FakeClock, client: FlaskClient, svc: Service,
+    token: dict[str, str], subscriber: Subscriber, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Two verification rounds on two engines that both read the same pending intents
+    before either sends: each intent reaches its callback once and is settled once."""
+    other_app = make_app(database_url, clock, fetch_allow=("127.0.0.1",))
+    other: Service = other_app.extensions["feeds"]
+    # Both rounds hold on after reading the intents until the other has read them too,
+    # so each starts from the same rows (the race two scheduler processes run).
+    read = threading.Barrier(2, timeout=60)
+    reading = hub_store.pending
+
+    def pending_then_wait(*args: Any) -> list[HubSubscription]:
+        intents = reading(*args)
+        read.wait()
+        return intents
+
+    monkeypatch.setattr(hub_store, "pending", pending_then_wait)
+    base = subscriber.url.partition("?")[0]
+    ids = [str(n) for n in range(5)]
+    try:
+        for mode in ("subscribe", "unsubscribe"):
+            for n in ids:
+                form = {"hub.mode": mode, "hub.topic": TOPIC, "hub.callback": f"{base}?id={n}"}
+                assert client.post("/websub", data=form).status_code == 202
+            confirmed_before = verifications("confirmed")
+            confirmed: list[int] = []
+
+            def round_of(service: Service, confirmed: list[int]) -> None:
+                confirmed.append(service.hub.verify_pending())
+
+            threads = [threading.Thread(target=round_of, args=(s, confirmed)) for s in (svc, other)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sum(confirmed) == len(ids), mode
+            sent = sorted(v["id"] for v in subscriber.verifications if v["hub.mode"] == mode)
+            assert sent == ids, mode  # one GET per callback
+            assert verifications("confirmed") == confirmed_before + len(ids)  # settled once
+            if mode == "subscribe":
+                shown = states(client, token)
+                assert [s["state"] for s in shown] == ["active"] * len(ids)
+                assert {s["verified_at"] for s in shown} == {clock.now.isoformat()}
+                assert [s["pending"] for s in shown] == [None] * len(ids)
+        assert states(client, token) == []
+    finally:
+        other.ctx.store.dispose()
+
+
+def test_a_verification_claimed_by_a_process_that_died_waits_only_for_its_deadline(
+    database_url: str, clock: FakeClock, client: FlaskClient, svc: Service,
+    subscriber: Subscriber, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    other_app = make_app(database_url, clock, fetch_allow=("127.0.0.1",))
+    other: Service = other_app.extensions["feeds"]
+    try:
+        assert subscribe(client, subscriber.url).status_code == 202
+
+        def died(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the process died before sending")
+
+        # The other scheduler claims the intent and dies before its GET goes out.
+        monkeypatch.setattr(hub_module, "call", died)
+        with pytest.raises(RuntimeError):
+            other.hub.verify_pending()
+        monkeypatch.undo()
+        (claimed,) = svc.hub.subscriptions()
+        until = claimed.verifying_until
+        # One verification in the round: two turns of at most fetch_timeout, and the margin.
+        longest = timedelta(seconds=svc.settings.fetch_timeout * 2 + CLAIM_MARGIN_SECONDS)
+        assert until is not None and clock.now < until <= clock.now + longest
+
+        assert svc.hub.verify_pending() == 0  # the claim holds while its taker may live
+        clock.now = until - timedelta(seconds=1)
+        assert svc.hub.verify_pending() == 0
+        assert subscriber.verifications == []
+        clock.now = until
+        assert svc.hub.verify_pending() == 1
+        assert len(subscriber.verifications) == 1
+        (verified,) = svc.hub.subscriptions()
+        assert verified.active and verified.pending_mode is None
+        assert verified.verifying_until is None  # the outcome replaced the claim
+    finally:
+        other.ctx.store.dispose()
+
+
+def test_an_intent_asked_again_is_not_held_back_by_the_claim_on_the_one_before(
+    client: FlaskClient, svc: Service, subscriber: Subscriber, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The subscriber asks again while the first intent's GET is in flight: that GET's
+    outcome is not recorded, and the new intent is verified by the next round."""
+    assert subscribe(client, subscriber.url, **{"hub.lease_seconds": "5"}).status_code == 202
+    sending = hub_module.call
+
+    def asked_again_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        clock.advance(seconds=1)
+        lease = str(svc.settings.hub_lease_max_seconds)
+        assert subscribe(client, subscriber.url, **{"hub.lease_seconds": lease}).status_code == 202
+        return sending(*args, **kwargs)
+
+    monkeypatch.setattr(hub_module, "call", asked_again_meanwhile)
+    svc.hub.verify_pending()
+    monkeypatch.undo()
+    (sub,) = svc.hub.subscriptions()
+    assert not sub.active and sub.pending_mode == "subscribe"
+    assert sub.verifying_until is None
+    assert svc.hub.verify_pending() == 1
+    (sub,) = svc.hub.subscriptions()
+    assert sub.active and sub.lease_seconds == svc.settings.hub_lease_max_seconds
+    leases = [v["hub.lease_seconds"] for v in subscriber.verifications]
+    assert leases == [str(svc.settings.hub_lease_min_seconds), str(sub.lease_seconds)]

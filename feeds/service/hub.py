@@ -15,7 +15,9 @@ exponential backoff (`hub_retry_seconds`, doubling) and given up after
 `hub_delivery_attempts`; the next change is delivered again. At most
 `hub_concurrency` requests are in flight, so one slow subscriber holds one slot.
 Callbacks are reached under the fetcher's address rules (no loopback or private
-targets unless `fetch_allow` admits them).
+targets unless `fetch_allow` admits them). Each verification and each delivery is
+claimed in the store before it is sent, so two scheduler processes on one store send it
+once; a claim lasts the round's deadline, so one left by a process that died runs out.
 
 What this does not do: send the current content on subscription (WebSub does not ask
 for it), or follow redirects from callbacks.
@@ -59,7 +61,8 @@ MAX_SECRET = 199
 VERIFY_BATCH = 200
 # A failed intent stays visible (API, admin) this long before it is dropped.
 FAILED_INTENT_KEPT = timedelta(days=1)
-# Added to a delivery claim beyond the sends' own deadlines (recording the outcomes).
+# Added to a claim (a delivery or a verification) beyond the sends' own deadlines
+# (recording the outcomes).
 CLAIM_MARGIN_SECONDS = 30
 _FOLDERS = {
     "sections": FeedKind.SECTION,
@@ -201,6 +204,9 @@ class HubService:
             "pending_lease": lease,
             "pending_at": now,
             "verify_error": None,
+            # A new intent is verified on its own: a GET in flight for the one it replaces
+            # is not recorded (see _settle), so its claim must not hold this one back.
+            "verifying_until": None,
         }
         with self.ctx.store.begin() as conn:
             existing = hub_store.get(conn, topic, callback)
@@ -275,8 +281,10 @@ class HubService:
 
     def verify_pending(self) -> int:
         """Verify waiting intents (GET with hub.challenge); returns how many were confirmed."""
+        now = self.ctx.now()
         with self.ctx.store.read() as conn:
-            intents = hub_store.pending(conn, VERIFY_BATCH)
+            intents = hub_store.pending(conn, VERIFY_BATCH, now)
+        intents = self._claim_verifications(intents, now)
         options = self._options()
 
         def verify(sub: HubSubscription) -> str | None:
@@ -305,6 +313,27 @@ class HubService:
             metrics.HUB_VERIFICATIONS.labels("failed" if error else "confirmed").inc()
         return confirmed
 
+    def _claim_verifications(
+        self, intents: list[HubSubscription], now: datetime
+    ) -> list[HubSubscription]:
+        """The intents this process verifies: of two schedulers that read the same
+        intents, only one sends each GET. A claim lasts as long as the round can take
+        (`_round_end`); the outcome (`_settle`) clears it, and the claims of a process
+        that dies mid-round run out, so the next round verifies those intents."""
+        if not intents:
+            return []
+        until = self._round_end(len(intents), now)
+        with self.ctx.store.begin() as conn:
+            return [sub for sub in intents if hub_store.claim_verification(conn, sub, now, until)]
+
+    def _round_end(self, requests: int, now: datetime) -> datetime:
+        """When a round of `requests` sends has surely ended: every send waits its turn
+        for one of `hub_concurrency` slots, each at most `fetch_timeout`, and the
+        outcomes are recorded within the margin."""
+        settings = self.ctx.settings
+        turns = -(-requests // max(1, settings.hub_concurrency)) + 1
+        return now + timedelta(seconds=settings.fetch_timeout * turns + CLAIM_MARGIN_SECONDS)
+
     def _settle(self, sub: HubSubscription, error: str | None) -> None:
         now = self.ctx.now()
         starting = error is None and sub.pending_mode == "subscribe" and not sub.active
@@ -312,11 +341,14 @@ class HubService:
         start = {"delivered_version": self._version(sub.feed)} if starting else {}
         cleared: dict[str, Any] = {
             "pending_mode": None, "pending_secret": None, "pending_lease": None,
+            "verifying_until": None,
         }  # fmt: skip
         with self.ctx.store.begin() as conn:
             current = hub_store.get(conn, sub.topic, sub.callback)
             if current is None or current.pending_at != sub.pending_at:
                 return  # dropped or asked again meanwhile: the newer intent decides
+            if current.pending_mode is None:
+                return  # settled already (by a process that took over a claim run out)
             if error is not None:
                 log.info("WebSub intent for %s at %s: %s", sub.topic, sub.callback, error)
                 hub_store.change(conn, sub.id, verify_error=error, **cleared)
@@ -396,9 +428,7 @@ class HubService:
         """
         if not wanted:
             return []
-        settings = self.ctx.settings
-        turns = -(-len(wanted) // max(1, settings.hub_concurrency)) + 1
-        until = now + timedelta(seconds=settings.fetch_timeout * turns + CLAIM_MARGIN_SECONDS)
+        until = self._round_end(len(wanted), now)
         taken = []
         with self.ctx.store.begin() as conn:
             for sub, version in wanted:

@@ -77,11 +77,39 @@ def remove(conn: Connection, subscription_id: int) -> None:
     conn.execute(delete(subs).where(subs.c.id == subscription_id))
 
 
-def pending(conn: Connection, limit: int) -> list[HubSubscription]:
+def pending(conn: Connection, limit: int, now: datetime) -> list[HubSubscription]:
+    """Intents waiting for verification that no process has taken (or whose taker's
+    claim ran out)."""
     rows = conn.execute(
-        select(subs).where(subs.c.pending_mode.is_not(None)).order_by(subs.c.id).limit(limit)
+        select(subs)
+        .where(subs.c.pending_mode.is_not(None), _unclaimed(now))
+        .order_by(subs.c.id)
+        .limit(limit)
     )
     return [_row(row) for row in rows]
+
+
+def _unclaimed(now: datetime) -> Any:
+    return or_(subs.c.verifying_until.is_(None), subs.c.verifying_until <= now)
+
+
+def claim_verification(
+    conn: Connection, sub: HubSubscription, now: datetime, until: datetime
+) -> bool:
+    """Take the verification of `sub`'s pending intent until `until`, unless another
+    process took it, settled it or the subscriber asked again since `sub` was read (a
+    conditional UPDATE, as `claim`: of two schedulers one wins)."""
+    result = conn.execute(
+        update(subs)
+        .where(
+            subs.c.id == sub.id,
+            subs.c.pending_mode == sub.pending_mode,
+            subs.c.pending_at.is_not_distinct_from(sub.pending_at),
+            _unclaimed(now),
+        )
+        .values(verifying_until=until)
+    )
+    return result.rowcount == 1
 
 
 def live(conn: Connection, now: datetime) -> list[HubSubscription]:

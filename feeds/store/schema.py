@@ -295,6 +295,9 @@ websub_subscriptions = Table(
     Column("pending_lease", Integer),
     Column("pending_at", UTCDateTime),
     Column("verify_error", Text),
+    # A scheduler took the pending intent's verification until then (a conditional
+    # update, so of two schedulers one sends the GET); the outcome clears it.
+    Column("verifying_until", UTCDateTime),
     # Content distribution: the feed version last delivered (or given up on).
     Column("delivered_version", Integer),
     Column("last_delivery_at", UTCDateTime),
