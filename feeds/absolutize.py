@@ -86,12 +86,16 @@ def with_feed_copy(
     are the same (a status change, a new view count).
     """
     link = article_link(article.url, article.slug, root)
-    content = article.content_html
     if stored is not None and stored.feed_content is not None:
         kept = stored.feed_content
-        if kept.base == link and stored.content_html == content:
+        if kept.base == link and stored.content_html == article.content_html:
             return replace(article, feed_content=kept)
+    return replace(article, feed_content=feed_copy(article.content_html, link, absolute=absolute))
+
+
+def feed_copy(content_html: str, link: str, *, absolute: bool = False) -> FeedContent:
+    """The feed copy of `content_html` against `link` (see with_feed_copy)."""
     # Deeper markup is flattened as absolutize_html does, so every copy nests alike.
-    if not (absolute and within_depth(content, MAX_DEPTH)):
-        content = absolutize_html(content, link)
-    return replace(article, feed_content=FeedContent(link, content))
+    if absolute and within_depth(content_html, MAX_DEPTH):
+        return FeedContent(link, content_html)
+    return FeedContent(link, absolutize_html(content_html, link))

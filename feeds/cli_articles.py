@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import sys
+from dataclasses import asdict
 from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
-from feeds.cli_common import FeedsGroup, cli_actor, emit, service, when
+from feeds.cli_common import (
+    FeedsGroup,
+    cli_actor,
+    emit,
+    progress_option,
+    progress_wanted,
+    service,
+    when,
+)
 from feeds.models import Article, TagFeed
 from feeds.service.article_filter import STATUSES, TYPED_LIST_LIMIT, article_filter
-from feeds.service.articles import article_to_dict
+from feeds.service.articles import COPY_BATCH, COPY_BATCH_MAX, CopyReport, article_to_dict
 from feeds.service.tagfeed_input import tag_feed_to_dict
 
 
@@ -115,6 +125,45 @@ def _status_change(action: str, help_text: str) -> None:
 
 _status_change("withdraw", "Take an article out of every feed (it stays in the store).")
 _status_change("restore", "Return a withdrawn article to the status it had (a draft stays one).")
+
+
+@articles_group.command("refresh-copies")
+@click.option(
+    "--batch",
+    type=click.IntRange(1, COPY_BATCH_MAX),
+    default=COPY_BATCH,
+    show_default=True,
+    help="Articles examined per transaction.",
+)
+@progress_option
+@with_appcontext
+def articles_refresh_copies(batch: int, progress: bool | None) -> None:
+    """Give articles without a feed copy (stored before copies were kept) or with one made
+    against another public URL the copy feeds render, a batch per transaction.
+
+    Stopped midway, it keeps what it did; run again, it finds only what is left.
+    """
+    show = progress_wanted(progress)
+    end = "\r" if sys.stderr.isatty() else "\n"
+
+    def report(done: CopyReport) -> None:
+        click.echo(_copies_line(done), err=True, nl=False)
+        click.echo(end, err=True, nl=False)
+
+    result = service().articles.refresh_copies(batch, report if show else None)
+    if show and end == "\r":
+        click.echo(err=True)
+    emit(asdict(result), _copies_line(result))
+
+
+def _copies_line(report: CopyReport) -> str:
+    line = (
+        f"{report.examined} articles examined: {report.made} copies made, "
+        f"{report.remade} made again against the current public URL, {report.current} current"
+    )
+    if report.changed:
+        line += f", {report.changed} written meanwhile (left to that write)"
+    return line
 
 
 @click.group("tag-feeds", cls=FeedsGroup, help="Tag feeds: articles chosen by hashtag rules.")

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from click.testing import Result
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select, update
 
+from feeds.absolutize import absolutize_html
 from feeds.service import Service
+from feeds.service.articles import CopyReport
+from feeds.store import articles as article_store
+from feeds.store.schema import articles
 from tests.conftest import FakeClock, article_payload
 
 
@@ -182,3 +188,89 @@ def test_typed_filters_read_as_before() -> None:
     assert refused.value.errors["status"].startswith("must be one of")
     assert "RFC 3339" in refused.value.errors["since"]
     assert "NUL" in refused.value.errors["section"]
+
+
+def copies(service: Service) -> dict[int, tuple[str | None, str | None]]:
+    with service.ctx.store.read() as conn:
+        rows = conn.execute(select(articles.c.id, articles.c.feed_base, articles.c.feed_content))
+        return {row.id: (row.feed_base, row.feed_content) for row in rows}
+
+
+def test_refresh_copies_fills_missing_and_moved_copies_once(
+    runner: FlaskCliRunner, service: Service, client: FlaskClient
+) -> None:
+    ids = seed(service)
+    root = service.ctx.settings.public_root
+    cranes = service.articles.get(ids["cranes"])
+    # One row as stored before copies were kept, one made under another public URL.
+    with service.ctx.store.begin() as conn:
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == ids["cranes"])
+            .values(feed_base=None, feed_content=None)
+        )
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == ids["budget"])
+            .values(feed_base="https://old.example.org/articles/x", feed_content="<p>old</p>")
+        )
+    current = copies(service)[ids["draft"]]
+
+    first = ok_json(run(runner, "articles", "refresh-copies", "--batch", "2", "--json"))
+    assert first == {"examined": 3, "made": 1, "remade": 1, "current": 1, "changed": 0}
+    after = copies(service)
+    link = f"{root}articles/{cranes.slug}"
+    assert after[ids["cranes"]] == (link, absolutize_html(cranes.content_html, link))
+    budget = service.articles.get(ids["budget"])
+    link = f"{root}articles/{budget.slug}"
+    assert after[ids["budget"]] == (link, absolutize_html(budget.content_html, link))
+    assert after[ids["draft"]] == current
+    # The feed shows the copy made.
+    items = client.get("/feeds/all.json").get_json()["items"]
+    shown = {item["url"]: item["content_html"] for item in items}
+    assert shown[link] == after[ids["budget"]][1]
+
+    again = run(runner, "articles", "refresh-copies")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip() == (
+        "3 articles examined: 0 copies made, 0 made again against the current public URL, 3 current"
+    )
+    assert copies(service) == after
+
+
+def test_refresh_copies_commits_each_batch_and_resumes(service: Service) -> None:
+    ids = seed(service)
+    with service.ctx.store.begin() as conn:
+        conn.execute(update(articles).values(feed_base=None, feed_content=None))
+
+    def stop(_report: CopyReport) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        service.articles.refresh_copies(batch=1, progress=stop)
+    # The first batch (the lowest id) was committed before the stop.
+    kept = {i for i, (base, _) in copies(service).items() if base is not None}
+    assert kept == {min(ids.values())}
+    report = service.articles.refresh_copies(batch=2)
+    assert (report.examined, report.made, report.current) == (3, 2, 1)
+    assert all(base is not None for base, _ in copies(service).values())
+
+
+def test_refresh_copies_batch_is_bounded(runner: FlaskCliRunner) -> None:
+    zero = failed_json(run(runner, "articles", "refresh-copies", "--batch", "0", "--json"), 2)
+    assert "batch" in zero["error"]
+
+
+def test_refresh_copies_leaves_an_article_written_meanwhile_to_that_write(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = seed(service)
+    with service.ctx.store.begin() as conn:
+        conn.execute(update(articles).values(feed_base=None, feed_content=None))
+    # As if each article's content changed between the run's reading and its writing.
+    monkeypatch.setattr(
+        article_store, "contents", lambda _conn, wanted: dict.fromkeys(wanted, "<p>before</p>")
+    )
+    report = service.articles.refresh_copies()
+    assert (report.examined, report.made, report.changed) == (3, 0, 3)
+    assert copies(service) == dict.fromkeys(ids.values(), (None, None))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
-from feeds.absolutize import with_feed_copy
+from feeds.absolutize import article_link, feed_copy, with_feed_copy
 from feeds.errors import Conflict, NotFound, ValidationError
 from feeds.ingest.sanitize import sanitize_html
 from feeds.models import Article, ArticleFilter, FeedKey, FeedMoves, Status, TagFeed
@@ -25,10 +25,30 @@ from feeds.store import feedquery as feed_query
 from feeds.store import sections as section_store
 from feeds.store import tagfeeds as tagfeed_store
 from feeds.store import versions as version_store
+from feeds.store.articles import StoredCopy
+
+# Articles `refresh_copies` examines per transaction: the default and the most.
+COPY_BATCH = 500
+COPY_BATCH_MAX = 10_000
 
 # Ids are 32-bit integer keys on PostgreSQL; a larger id cannot exist, and passing it to
 # the driver would be an out-of-range error instead of a 404.
 MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class CopyReport:
+    """What `refresh_copies` did, so far or in all."""
+
+    examined: int = 0
+    made: int = 0  # articles that had no feed copy (stored before copies were kept)
+    remade: int = 0  # copies made against another link (a change of `public_url`)
+    current: int = 0  # copies made against the article's link: left as they are
+    # Articles written while the run read them: that write made their copy.
+    changed: int = 0
+
+    def __add__(self, other: CopyReport) -> CopyReport:
+        return CopyReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 class SlugTaken(Conflict):
@@ -343,6 +363,32 @@ class ArticleService:
             self._write(conn, old, new, absolute=_resolved(draft))
         return new
 
+    def refresh_copies(
+        self, batch: int = COPY_BATCH, progress: Callable[[CopyReport], None] | None = None
+    ) -> CopyReport:
+        """Give every article the feed copy a write would give it now: those stored
+        before copies were kept, and those made against another public URL.
+
+        `batch` articles are examined per transaction, in id order, so a run stopped
+        midway keeps what it did and the next one finds only what is left; over a
+        store whose copies are current a run writes nothing. Feeds render the same
+        either way (they make a missing copy at render), only faster after.
+        """
+        if not 1 <= batch <= COPY_BATCH_MAX:
+            raise ValidationError({"batch": f"must be a whole number from 1 to {COPY_BATCH_MAX}"})
+        root = self.ctx.settings.public_root
+        report = CopyReport()
+        after = 0
+        while True:
+            with self.ctx.store.begin() as conn:
+                rows = article_store.stored_copies(conn, after, batch)
+                if not rows:
+                    return report
+                report += _refresh_batch(conn, rows, root)
+            after = rows[-1].article_id
+            if progress is not None:
+                progress(report)
+
     def import_lines(self, lines: Iterable[str], *, dry_run: bool = False) -> ImportReport:
         """Create or update articles from NDJSON lines, all or nothing (see article_import)."""
         return import_records(self, self.ctx, lines, dry_run=dry_run)
@@ -373,3 +419,25 @@ def _resolved(draft: ArticleDraft) -> bool:
     against its URL (article_input), which resolves each one or drops it; without a
     URL, relative references are kept for the feed writers to resolve."""
     return draft.url is not None
+
+
+def _refresh_batch(conn: Connection, rows: Sequence[StoredCopy], root: str) -> CopyReport:
+    """Feed copies for the articles of `rows` whose copy is missing or was made against
+    another link than theirs under the public base `root`."""
+    links = {row.article_id: article_link(row.url, row.slug, root) for row in rows}
+    stale = [row for row in rows if row.feed_base != links[row.article_id]]
+    found = article_store.contents(conn, [row.article_id for row in stale])
+    made = remade = changed = 0
+    for row in stale:
+        content = found.get(row.article_id)
+        if content is None:
+            changed += 1  # deleted since (a source removed with its articles)
+            continue
+        copy = feed_copy(content, links[row.article_id])
+        if not article_store.set_feed_copy(conn, row, content, copy):
+            changed += 1
+        elif row.feed_base is None:
+            made += 1
+        else:
+            remade += 1
+    return CopyReport(len(rows), made, remade, len(rows) - len(stale), changed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -212,6 +213,56 @@ def set_status_before_withdrawal(conn: Connection, article_id: int, status: Stat
         .where(articles.c.id == article_id)
         .values(status_before_withdrawal=status.value if status else None)
     )
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    """What says whether an article's feed copy still holds: the fields its link is made
+    of, and the link its copy was made against (None: it has none)."""
+
+    article_id: int
+    url: str | None
+    slug: str
+    feed_base: str | None
+
+
+def stored_copies(conn: Connection, after_id: int, limit: int) -> list[StoredCopy]:
+    """The first `limit` articles with an id above `after_id`, in id order."""
+    query = (
+        select(articles.c.id, articles.c.url, articles.c.slug, articles.c.feed_base)
+        .where(articles.c.id > after_id)
+        .order_by(articles.c.id)
+        .limit(limit)
+    )
+    return [StoredCopy(*row) for row in conn.execute(query)]
+
+
+def contents(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
+    """The stored content of these articles, by id (missing ones left out)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), hashtag_store.CHUNK):
+        chunk = list(ids[start : start + hashtag_store.CHUNK])
+        query = select(articles.c.id, articles.c.content_html).where(articles.c.id.in_(chunk))
+        found.update({int(id_): content for id_, content in conn.execute(query)})
+    return found
+
+
+def set_feed_copy(
+    conn: Connection, stored: StoredCopy, content_html: str, copy: FeedContent
+) -> bool:
+    """Give the article `copy` (made from `content_html`) unless its link fields or its
+    content changed since they were read, a write whose copy stands; whether it did."""
+    result = conn.execute(
+        update(articles)
+        .where(
+            articles.c.id == stored.article_id,
+            articles.c.slug == stored.slug,
+            articles.c.url.is_not_distinct_from(stored.url),
+            articles.c.content_html == content_html,
+        )
+        .values(feed_base=copy.base, feed_content=copy.html)
+    )
+    return result.rowcount == 1
 
 
 def content_hash_of(conn: Connection, article_id: int) -> str | None:
