@@ -7,7 +7,8 @@ the built-in hub's round (verify intents, deliver changes) and the subscriber's 
 beside them the publish loop (a thread of its own, every `publish_interval_seconds`
 and at once after a tick that changed feeds) writes the published tree.
 Two hub rounds at once (two scheduler processes on one store) send each verification
-and each delivery once: each is claimed in the store before it is sent.
+and each delivery once, and two subscriber rounds ask a source's hub once: each is
+claimed in the store before it is sent.
 Each is safe to run in two processes at once: sources are claimed by lease, articles
 are unique per (source, origin id), and pruning deletes by id, counting only rows it
 removed.

@@ -402,6 +402,7 @@ class SourcePush:
     waiting for the hub's verification), active (verified; lease until `expires_at`),
     failed (the hub refused or was unreachable; retried at `next_attempt_at`) or lapsed
     (the lease ended without renewal). Polling carries on unless the push is active.
+    `requesting_until`: one scheduler is asking the hub for the subscription until then.
     """
 
     source_id: int
@@ -421,6 +422,7 @@ class SourcePush:
     last_push_at: datetime | None = None
     refused: int = 0
     last_refused_at: datetime | None = None
+    requesting_until: datetime | None = None
 
     def live(self, now: datetime) -> bool:
         """Pushes are expected now: verified, and the lease has not ended."""

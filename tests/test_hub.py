@@ -20,13 +20,14 @@ from prometheus_client import REGISTRY
 from werkzeug import Request, Response
 
 from feeds.jobs import Jobs
-from feeds.models import FeedFormat, FeedKey, FeedKind, HubSubscription
+from feeds.models import FeedFormat, FeedKey, FeedKind
 from feeds.service import Service
 from feeds.service import hub as hub_module
 from feeds.service.hub import CLAIM_MARGIN_SECONDS
 from feeds.store import hub as hub_store
 from tests.admin_helpers import login
 from tests.conftest import FakeClock, article_payload, make_app, serving
+from tests.together import read_by_both, run_together
 
 TOPIC = "http://localhost/feeds/sections/world.atom"
 
@@ -487,20 +488,7 @@ def test_two_schedulers_on_one_store_deliver_each_version_once(
         moves = 6
         for number in range(moves):
             write(client, token, number)
-            start = threading.Barrier(2)
-            sent: list[int] = []
-
-            def round_of(service: Service, start: threading.Barrier, sent: list[int]) -> None:
-                start.wait()
-                sent.append(service.hub.deliver())
-
-            threads = [
-                threading.Thread(target=round_of, args=(s, start, sent)) for s in (svc, other)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            sent = run_together(svc.hub.deliver, other.hub.deliver)
             assert sorted(sent) == [0, 1], number
             assert len(subscriber.deliveries) == number + 1
         bodies = [body for body, _, _ in subscriber.deliveries]
@@ -525,17 +513,7 @@ def test_two_schedulers_on_one_store_verify_each_intent_once(
     before either sends: each intent reaches its callback once and is settled once."""
     other_app = make_app(database_url, clock, fetch_allow=("127.0.0.1",))
     other: Service = other_app.extensions["feeds"]
-    # Both rounds hold on after reading the intents until the other has read them too,
-    # so each starts from the same rows (the race two scheduler processes run).
-    read = threading.Barrier(2, timeout=60)
-    reading = hub_store.pending
-
-    def pending_then_wait(*args: Any) -> list[HubSubscription]:
-        intents = reading(*args)
-        read.wait()
-        return intents
-
-    monkeypatch.setattr(hub_store, "pending", pending_then_wait)
+    read_by_both(monkeypatch, hub_store, "pending")
     base = subscriber.url.partition("?")[0]
     ids = [str(n) for n in range(5)]
     try:
@@ -544,16 +522,7 @@ def test_two_schedulers_on_one_store_verify_each_intent_once(
                 form = {"hub.mode": mode, "hub.topic": TOPIC, "hub.callback": f"{base}?id={n}"}
                 assert client.post("/websub", data=form).status_code == 202
             confirmed_before = verifications("confirmed")
-            confirmed: list[int] = []
-
-            def round_of(service: Service, confirmed: list[int]) -> None:
-                confirmed.append(service.hub.verify_pending())
-
-            threads = [threading.Thread(target=round_of, args=(s, confirmed)) for s in (svc, other)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            confirmed = run_together(svc.hub.verify_pending, other.hub.verify_pending)
             assert sum(confirmed) == len(ids), mode
             sent = sorted(v["id"] for v in subscriber.verifications if v["hub.mode"] == mode)
             assert sent == ids, mode  # one GET per callback

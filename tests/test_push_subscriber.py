@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -26,9 +28,12 @@ from werkzeug.serving import make_server
 from feeds.jobs import Jobs
 from feeds.models import ArticleFilter
 from feeds.service import Service
+from feeds.service import push as push_module
 from feeds.store import Store
+from feeds.store import push as push_store
 from tests.admin_helpers import login
 from tests.conftest import PG_URL, FakeClock, address, article_payload, make_app, pg_schema, serving
+from tests.together import read_by_both, run_together
 
 
 @dataclass
@@ -38,16 +43,22 @@ class Instance:
     url: str
     # Paths of the feed GETs this instance answered.
     feed_gets: list[str]
+    # The forms of the WebSub requests (POST /websub) this instance answered, as a hub.
+    hub_requests: list[dict[str, str]]
 
     def token(self) -> dict[str, str]:
         raw = self.service.tokens.create("desk", ("articles:write", "admin"))
         return {"Authorization": f"Bearer {raw}"}
 
 
-def counting(app: Flask, seen: list[str]) -> Callable[..., Any]:
+def counting(app: Flask, seen: list[str], hub_requests: list[dict[str, str]]) -> Callable[..., Any]:
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
         if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/feeds/"):
             seen.append(environ["PATH_INFO"])
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/websub":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)  # the hub reads it again
+            hub_requests.append({k: v[0] for k, v in parse_qs(body.decode()).items()})
         return app(environ, start_response)
 
     return wsgi
@@ -76,14 +87,15 @@ def start(
         database_url, clock, public_url=url + "/", fetch_allow=("127.0.0.1",), **settings
     )
     seen: list[str] = []
-    running = serving(counting(app, seen), server)
+    hub_requests: list[dict[str, str]] = []
+    running = serving(counting(app, seen, hub_requests), server)
     running.__enter__()
 
     def stop() -> None:
         running.__exit__(None, None, None)
         app.extensions["feeds"].ctx.store.dispose()
 
-    return Instance(app, app.extensions["feeds"], url, seen), stop
+    return Instance(app, app.extensions["feeds"], url, seen, hub_requests), stop
 
 
 @pytest.fixture
@@ -229,3 +241,85 @@ def test_the_dashboard_shows_push_state(
     page = etree.HTML(client.get("/admin/").data)
     (cell,) = page.xpath(f"//tr[@data-source='{source_id}']//div[@class='push']")
     assert cell.get("data-push") == "active"
+
+
+def test_two_schedulers_on_one_store_ask_the_hub_once(
+    hub: Instance, subscriber: Instance, source_id: int, clock: FakeClock,
+    database_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Two subscriber rounds on two engines that both read the same subscription before
+    either asks the hub: to subscribe, to renew, and after the lease lapsed, the hub gets
+    one request each time, and a lapse is counted once."""
+    assert subscriber.service.sources.refresh(source_id).status == "fetched"
+    other_app = make_app(
+        database_url, clock, public_url=subscriber.url + "/", fetch_allow=("127.0.0.1",)
+    )
+    other: Service = other_app.extensions["feeds"]
+    read_by_both(monkeypatch, push_store, "of_enabled_sources")
+
+    def both_rounds() -> list[dict[str, int]]:
+        return run_together(subscriber.service.push.run, other.push.run)
+
+    try:
+        results = both_rounds()
+        assert sum(r["requested"] for r in results) == 1
+        assert [form["hub.mode"] for form in hub.hub_requests] == ["subscribe"]
+        assert hub.service.hub.run()["verified"] == 1
+        push = subscriber.service.push.state(source_id)
+        assert push is not None and push.state == "active" and push.expires_at is not None
+        assert push.lease_seconds is not None
+
+        # Renewal, when a tenth of the lease is left.
+        clock.now = push.expires_at - timedelta(seconds=push.lease_seconds // 20)
+        results = both_rounds()
+        assert sum(r["requested"] for r in results) == 1
+        assert len(hub.hub_requests) == 2
+        assert hub.service.hub.run()["verified"] == 1
+        renewed = subscriber.service.push.state(source_id)
+        assert renewed is not None and renewed.expires_at is not None
+        assert renewed.expires_at > push.expires_at
+
+        # The lease lapsed (no renewal in time): marked once, asked for again once.
+        clock.now = renewed.expires_at + timedelta(seconds=1)
+        results = both_rounds()
+        assert sorted(r["lapsed"] for r in results) == [0, 1]
+        assert sum(r["requested"] for r in results) == 1
+        assert len(hub.hub_requests) == 3
+        state = subscriber.service.push.state(source_id)
+        assert state is not None and state.state == "subscribing"
+    finally:
+        other.ctx.store.dispose()
+
+
+def test_a_request_claimed_by_a_process_that_died_waits_only_for_its_deadline(
+    hub: Instance, subscriber: Instance, source_id: int, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    assert subscriber.service.sources.refresh(source_id).status == "fetched"
+
+    def died(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the process died before asking")
+
+    # A scheduler claims the request and dies before it reaches the hub.
+    monkeypatch.setattr(push_module, "call", died)
+    with pytest.raises(RuntimeError):
+        subscriber.service.push.run()
+    monkeypatch.undo()
+    claimed = subscriber.service.push.state(source_id)
+    assert claimed is not None and claimed.state == "discovered"
+    until = claimed.requesting_until
+    longest = (
+        timedelta(seconds=subscriber.service.settings.fetch_timeout) + push_module.CLAIM_MARGIN
+    )
+    assert until is not None and clock.now < until <= clock.now + longest
+
+    assert subscriber.service.push.run()["requested"] == 0  # its taker may still live
+    clock.now = until - timedelta(seconds=1)
+    assert subscriber.service.push.run()["requested"] == 0
+    assert hub.hub_requests == []
+    clock.now = until
+    assert subscriber.service.push.run()["requested"] == 1
+    assert [form["hub.mode"] for form in hub.hub_requests] == ["subscribe"]
+    asked = subscriber.service.push.state(source_id)
+    assert asked is not None and asked.state == "subscribing"
+    assert asked.requesting_until is None  # the outcome replaced the claim

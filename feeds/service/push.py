@@ -13,6 +13,8 @@ While a subscription is live the scheduler polls the source only every
 `push_poll_seconds` (a safety net); it renews the subscription when a tenth of the
 lease is left, and when the lease lapses or the hub fails, normal polling resumes at
 once and the subscription is asked for again later (`push_retry_seconds`, doubling).
+Each request to a hub is claimed in the store first, so two scheduler processes on one
+store ask once.
 
 What this does not do: subscribe `file:` sources, or unsubscribe (an unwanted lease
 simply runs out: the callback stops confirming it).
@@ -49,6 +51,8 @@ SIGNATURE_METHODS = ("sha1", "sha256", "sha384", "sha512")
 MAX_CHALLENGE = 1000
 # A subscription asked for but never verified is asked for again after this long.
 VERIFY_WAIT = timedelta(hours=1)
+# Added to a request's claim beyond the request's own deadline (recording the outcome).
+CLAIM_MARGIN = timedelta(seconds=30)
 
 
 class PushService:
@@ -79,15 +83,28 @@ class PushService:
         lapsed = requested = 0
         for push in pushes:
             if push.state == "active" and push.expires_at is not None and push.expires_at <= now:
-                lapsed += 1
                 ended = f"the lease ended at {push.expires_at:%Y-%m-%d %H:%M} UTC"
-                self._change(push, state="lapsed", error=ended)
+                with self.ctx.store.begin() as conn:
+                    if push_store.lapse(conn, push.source_id, now, ended):
+                        lapsed += 1
                 push = self.state(push.source_id) or push
-            if self._needs_request(push, now):
+            if self._needs_request(push, now) and self._claim(push):
                 requested += self._subscribe(push, now)
         return {"lapsed": lapsed, "requested": requested}
 
+    def _claim(self, push: SourcePush) -> bool:
+        """Whether this process asks the hub: two schedulers (or a scheduler and
+        `feeds serve`) on one store read the same rows, and only one may ask. The claim
+        lasts the request's deadline (`fetch_timeout`); its outcome clears it, and the
+        claim of a process that dies meanwhile runs out, so the next round asks."""
+        now = self.ctx.now()
+        until = now + timedelta(seconds=self.ctx.settings.fetch_timeout) + CLAIM_MARGIN
+        with self.ctx.store.begin() as conn:
+            return push_store.claim(conn, push, now, until)
+
     def _needs_request(self, push: SourcePush, now: datetime) -> bool:
+        if push.requesting_until is not None and push.requesting_until > now:
+            return False  # another process is asking
         if push.state in ("discovered", "lapsed"):
             return True
         if push.state == "failed":
@@ -124,7 +141,9 @@ class PushService:
             error = f"the hub could not be reached: {exc}"
         if error is None:
             state = "active" if push.state == "active" else "subscribing"
-            self._change(push, state=state, requested_at=now, next_attempt_at=None)
+            self._change(
+                push, state=state, requested_at=now, next_attempt_at=None, requesting_until=None
+            )
             return 1
         failures = push.failures + 1
         wait = min(settings.push_retry_seconds * 2 ** (failures - 1), settings.backoff_cap_seconds)
@@ -132,6 +151,7 @@ class PushService:
         self._change(
             push, state="active" if push.state == "active" else "failed", failures=failures,
             error=error, requested_at=now, next_attempt_at=now + timedelta(seconds=wait),
+            requesting_until=None,
         )  # fmt: skip
         return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from feeds.models import SourcePush
 from feeds.store.schema import source_push as push
@@ -32,6 +32,38 @@ def add(conn: Connection, **values: Any) -> None:
 
 def change(conn: Connection, source_id: int, **values: Any) -> None:
     conn.execute(update(push).where(push.c.source_id == source_id).values(**values))
+
+
+def claim(conn: Connection, current: SourcePush, now: datetime, until: datetime) -> bool:
+    """Take the request to `current`'s hub until `until`, unless another process took
+    it, or asked, was answered or rediscovered the hub since `current` was read: a
+    conditional UPDATE, so of two schedulers that read the same row one wins (the row
+    lock on PostgreSQL, the database lock on SQLite) and the other's matches nothing."""
+    result = conn.execute(
+        update(push)
+        .where(
+            push.c.source_id == current.source_id,
+            push.c.token == current.token,
+            push.c.state == current.state,
+            push.c.failures == current.failures,
+            push.c.requested_at.is_not_distinct_from(current.requested_at),
+            push.c.verified_at.is_not_distinct_from(current.verified_at),
+            or_(push.c.requesting_until.is_(None), push.c.requesting_until <= now),
+        )
+        .values(requesting_until=until)
+    )
+    return result.rowcount == 1
+
+
+def lapse(conn: Connection, source_id: int, now: datetime, error: str) -> bool:
+    """Mark an active subscription whose lease ended as lapsed; False when it is not
+    (another process marked it, or the hub renewed it since it was read)."""
+    result = conn.execute(
+        update(push)
+        .where(push.c.source_id == source_id, push.c.state == "active", push.c.expires_at <= now)
+        .values(state="lapsed", error=error)
+    )
+    return result.rowcount == 1
 
 
 def remove(conn: Connection, source_id: int) -> None:
@@ -81,5 +113,5 @@ def discover(
     elif current.hub not in hubs or current.topic != topic:
         change(
             conn, source_id, hub=hub, topic=topic, state="discovered", expires_at=None,
-            failures=0, error=None, next_attempt_at=None, **fresh,
+            failures=0, error=None, next_attempt_at=None, requesting_until=None, **fresh,
         )  # fmt: skip

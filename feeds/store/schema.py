@@ -351,6 +351,9 @@ source_push = Table(
     Column("last_push_at", UTCDateTime),
     Column("refused", Integer, nullable=False, server_default=text("0")),
     Column("last_refused_at", UTCDateTime),
+    # A scheduler is asking the hub for the subscription until then (a conditional
+    # update, so of two schedulers one asks); the outcome clears it.
+    Column("requesting_until", UTCDateTime),
 )
 
 archive_moves = Table(
