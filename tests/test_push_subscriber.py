@@ -323,3 +323,47 @@ def test_a_request_claimed_by_a_process_that_died_waits_only_for_its_deadline(
     asked = subscriber.service.push.state(source_id)
     assert asked is not None and asked.state == "subscribing"
     assert asked.requesting_until is None  # the outcome replaced the claim
+
+
+def test_deliveries_taken_at_once_each_count(
+    hub: Instance, subscriber: Instance, source_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two web processes refusing a delivery each at once, both having read the
+    subscription before either wrote: both refusals count."""
+    subscribed(hub, subscriber, source_id)
+    push = subscriber.service.push.state(source_id)
+    assert push is not None
+    forged = hub.app.test_client().get("/feeds/sections/world.atom").data
+    read_by_both(monkeypatch, push_store, "by_token")
+
+    def forged_delivery() -> int:
+        return subscriber.service.push.receive(push.token, forged, "sha256=00", None)
+
+    assert run_together(forged_delivery, forged_delivery) == [403, 403]
+    counted = subscriber.service.push.state(source_id)
+    assert counted is not None and counted.refused == 2
+
+
+def test_a_hub_found_anew_while_the_last_one_is_asked_starts_over(
+    hub: Instance, subscriber: Instance, source_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh finds another hub while the round asks the old one: the old request's
+    outcome is not written over the new subscription, which is asked for next round."""
+    assert subscriber.service.sources.refresh(source_id).status == "fetched"
+    asking = push_module.call
+    other_hub = f"{hub.url}/other-hub"
+
+    def found_anew_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        answer = asking(*args, **kwargs)
+        fresh = {"token": "new-token", "secret": "new-secret"}
+        topic = f"{hub.url}/feeds/sections/world.atom"
+        with subscriber.service.ctx.store.begin() as conn:
+            push_store.discover(conn, source_id, (other_hub,), topic, fresh)
+        return answer
+
+    monkeypatch.setattr(push_module, "call", found_anew_meanwhile)
+    assert subscriber.service.push.run()["requested"] == 1
+    monkeypatch.undo()
+    push = subscriber.service.push.state(source_id)
+    assert push is not None and push.hub == other_hub and push.token == "new-token"
+    assert push.state == "discovered" and push.requested_at is None

@@ -157,7 +157,13 @@ class PushService:
 
     def _change(self, push: SourcePush, **values: Any) -> None:
         with self.ctx.store.begin() as conn:
-            push_store.change(conn, push.source_id, **values)
+            push_store.change_read(conn, push, **values)
+
+    def _count(
+        self, push: SourcePush, counter: Literal["pushes", "refused"], **values: Any
+    ) -> None:
+        with self.ctx.store.begin() as conn:
+            push_store.count(conn, push, counter, **values)
 
     # -- the callback -----------------------------------------------------------------
 
@@ -209,8 +215,8 @@ class PushService:
         now = self.ctx.now()
         if not signed_by(push.secret, body, signature):
             log.warning("source %s: refused a WebSub delivery with a bad signature", push.source_id)
-            self._change(
-                push, refused=push.refused + 1, last_refused_at=now,
+            self._count(
+                push, "refused", last_refused_at=now,
                 error="refused a delivery whose X-Hub-Signature is missing or wrong",
             )  # fmt: skip
             metrics.RECEIVED.labels("refused").inc()
@@ -220,7 +226,7 @@ class PushService:
             metrics.RECEIVED.labels("busy").inc()
             return 503  # the source is being fetched; the hub retries
         metrics.RECEIVED.labels("ingested").inc()
-        self._change(push, pushes=push.pushes + 1, last_push_at=now)
+        self._count(push, "pushes", last_push_at=now)
         return 202
 
 

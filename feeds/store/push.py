@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
@@ -32,6 +32,24 @@ def add(conn: Connection, **values: Any) -> None:
 
 def change(conn: Connection, source_id: int, **values: Any) -> None:
     conn.execute(update(push).where(push.c.source_id == source_id).values(**values))
+
+
+def change_read(conn: Connection, read: SourcePush, **values: Any) -> None:
+    """Change the subscription `read` was read from; nothing when the source's hub was
+    found anew since (`discover` started it over with a new token and secret)."""
+    conn.execute(
+        update(push)
+        .where(push.c.source_id == read.source_id, push.c.token == read.token)
+        .values(**values)
+    )
+
+
+def count(
+    conn: Connection, read: SourcePush, counter: Literal["pushes", "refused"], **values: Any
+) -> None:
+    """Add one to `counter` in the statement, not from `read`'s figure: deliveries that
+    two web processes take at once each count."""
+    change_read(conn, read, **{counter: push.c[counter] + 1}, **values)
 
 
 def claim(conn: Connection, current: SourcePush, now: datetime, until: datetime) -> bool:
