@@ -367,3 +367,28 @@ def test_a_hub_found_anew_while_the_last_one_is_asked_starts_over(
     push = subscriber.service.push.state(source_id)
     assert push is not None and push.hub == other_hub and push.token == "new-token"
     assert push.state == "discovered" and push.requested_at is None
+
+
+def test_a_hub_that_verifies_before_its_answer_arrives_is_confirmed_and_kept(
+    hub: Instance, subscriber: Instance, source_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hub verifies the intent between taking our request and our reading its
+    answer: the callback confirms it, and the answer does not undo the verification."""
+    assert subscriber.service.sources.refresh(source_id).status == "fetched"
+    asking = push_module.call
+    verified: list[int] = []
+
+    def verified_before_the_answer(*args: Any, **kwargs: Any) -> Any:
+        answer = asking(*args, **kwargs)
+        verified.append(hub.service.hub.run()["verified"])
+        return answer
+
+    monkeypatch.setattr(push_module, "call", verified_before_the_answer)
+    assert subscriber.service.push.run()["requested"] == 1
+    monkeypatch.undo()
+    assert verified == [1]
+    push = subscriber.service.push.state(source_id)
+    assert push is not None and push.state == "active" and push.verified_at is not None
+    assert push.requesting_until is None
+    (subscription,) = hub.service.hub.subscriptions()
+    assert subscription.active

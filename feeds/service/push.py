@@ -141,19 +141,23 @@ class PushService:
             error = f"the hub could not be reached: {exc}"
         if error is None:
             state = "active" if push.state == "active" else "subscribing"
-            self._change(
-                push, state=state, requested_at=now, next_attempt_at=None, requesting_until=None
+            self._requested(
+                push, state, requested_at=now, next_attempt_at=None, requesting_until=None
             )
             return 1
         failures = push.failures + 1
         wait = min(settings.push_retry_seconds * 2 ** (failures - 1), settings.backoff_cap_seconds)
         log.warning("WebSub subscription for source %s: %s", push.source_id, error)
-        self._change(
-            push, state="active" if push.state == "active" else "failed", failures=failures,
+        self._requested(
+            push, "active" if push.state == "active" else "failed", failures=failures,
             error=error, requested_at=now, next_attempt_at=now + timedelta(seconds=wait),
             requesting_until=None,
         )  # fmt: skip
         return 0
+
+    def _requested(self, push: SourcePush, state: str, **values: Any) -> None:
+        with self.ctx.store.begin() as conn:
+            push_store.requested(conn, push, state, **values)
 
     def _change(self, push: SourcePush, **values: Any) -> None:
         with self.ctx.store.begin() as conn:
@@ -184,10 +188,14 @@ class PushService:
             return ""
         if not challenge or len(challenge) > MAX_CHALLENGE:
             return None
+        # A hub may verify before its answer to our request reaches us: while a round is
+        # asking (its claim), the subscription is wanted as if it were subscribing.
+        asking = push.requesting_until is not None and push.requesting_until > now
+        held = push.state in ("active", "subscribing") or asking
         if mode == "unsubscribe":
             # Only an unsubscription we want: never one of a subscription we hold.
-            return None if push.state in ("active", "subscribing") else challenge
-        wanted = push.state in ("subscribing", "active") and self.ctx.settings.push_enabled
+            return None if held else challenge
+        wanted = held and self.ctx.settings.push_enabled
         if mode != "subscribe" or not wanted:
             return None
         raw = params.get("hub.lease_seconds", "")

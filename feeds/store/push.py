@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, case, delete, insert, or_, select, update
 
 from feeds.models import SourcePush
 from feeds.store.schema import source_push as push
@@ -42,6 +42,14 @@ def change_read(conn: Connection, read: SourcePush, **values: Any) -> None:
         .where(push.c.source_id == read.source_id, push.c.token == read.token)
         .values(**values)
     )
+
+
+def requested(conn: Connection, read: SourcePush, state: str, **values: Any) -> None:
+    """Write the outcome of asking `read`'s hub; `state` only if the hub has not verified
+    the subscription meanwhile (a hub may verify before its answer reaches us: the
+    callback then made it active, and `verified_at` moved since `read`)."""
+    unverified = push.c.verified_at.is_not_distinct_from(read.verified_at)
+    change_read(conn, read, state=case((unverified, state), else_=push.c.state), **values)
 
 
 def count(
