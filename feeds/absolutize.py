@@ -10,7 +10,7 @@ A leaf beside the models: whoever builds an Article to write it gives it its fee
 (`with_feed_copy`), the content made absolute against the article's link, which the
 store keeps so that a feed render does not parse every item's HTML again; the feed
 writers' service makes it at render time for rows written before that or against
-another public URL.
+another public URL (until `feeds articles refresh-copies` gives them theirs).
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def with_feed_copy(
     `absolute` says the content went through `sanitize_html` with a base URL, which left
     every URL in it absolute (it drops those it cannot resolve): made absolute again it
     would only be parsed and serialised anew, which readers cannot tell apart
-    (tests/test_feed_content.py), so it is the copy as it is. `stored` is the article as
+    (tests/test_feed_content.py) but where lxml's parser rearranges markup that breaks
+    HTML's content model, so it is the copy as it is. `stored` is the article as
     the store holds it before this write: its copy is kept when the content and the link
     are the same (a status change, a new view count).
     """
