@@ -106,11 +106,13 @@ def test_pages_match_the_definition(
     spec = SPECS[name]
     want = expected(stored, spec, clock.now)
     got: list[int] = []
+    read: list[Article] = []
     before = None
     with service.ctx.store.read() as conn:
         while True:
             page = feedquery.visible(conn, spec, clock.now, PAGE, before)
             got.extend(a.id for a in page if a.id is not None)
+            read.extend(page)
             if len(page) < PAGE:
                 break
             before = (page[-1].published_at, page[-1].id)
@@ -121,6 +123,11 @@ def test_pages_match_the_definition(
     if name != "unknown tag" and name != "all of unknown":
         assert len(want) > 2 * PAGE  # the feed really pages
     by_id = {a.id: a for a in stored}
+    # Each article reads back as written: its hashtags in the writer's order (read in
+    # the page's own statement), its times aware UTC, every other field the same.
+    assert [a.hashtags for a in read] == [by_id[a.id].hashtags for a in read]
+    assert read == [by_id[a.id] for a in read]
+    assert any(len(a.hashtags) > 2 for a in read) or not read
     scheduled = [by_id[i].published_at for i in future if by_id[i].published_at > clock.now]
     assert next_due == min(scheduled, default=None)
     if name == "all":

@@ -47,6 +47,35 @@ def test_datetimes_come_back_aware_utc(service: Service) -> None:
     assert read.tzinfo == UTC
 
 
+def test_sqlite_datetime_text_in_any_iso_form_comes_back_aware_utc(service: Service) -> None:
+    if service.ctx.store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite keeps datetimes as text")
+    # Written by hand or by an older release: without fractions, with a "T", with an
+    # offset. Each is read as the instant it names, in UTC.
+    written = {
+        "t:plain": ("2026-01-12 08:23:00", datetime(2026, 1, 12, 8, 23, tzinfo=UTC)),
+        "t:micro": ("2026-01-12 08:23:00.000250", datetime(2026, 1, 12, 8, 23, 0, 250, UTC)),
+        "t:tee": ("2026-01-12T08:23:00", datetime(2026, 1, 12, 8, 23, tzinfo=UTC)),
+        "t:offset": ("2026-01-12 17:23:00+09:00", datetime(2026, 1, 12, 8, 23, tzinfo=UTC)),
+    }
+    with service.ctx.store.begin() as conn:
+        for key, (stored, _) in written.items():
+            conn.execute(
+                text("INSERT INTO feed_versions (key, version, changed_at) VALUES (:k, 1, :at)"),
+                {"k": key, "at": stored},
+            )
+    with service.ctx.store.read() as conn:
+        read = dict(
+            conn.execute(
+                select(feed_versions.c.key, feed_versions.c.changed_at).where(
+                    feed_versions.c.key.in_(list(written))
+                )
+            ).all()
+        )
+    assert read == {key: instant for key, (_, instant) in written.items()}
+    assert {value.tzinfo for value in read.values()} == {UTC}
+
+
 def test_naive_datetimes_are_refused(service: Service) -> None:
     with pytest.raises(Exception, match="naive"), service.ctx.store.begin() as conn:
         conn.execute(

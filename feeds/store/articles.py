@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, bindparam, exists, func, insert, select, update
 
-from feeds.models import Article, ArticleFilter, FeedContent, Image, Origin, Status
+from feeds.models import Article, ArticleFilter, FeedContent, Hashtag, Image, Origin, Status
 from feeds.store import hashtags as hashtag_store
 from feeds.store.schema import article_hashtags, articles, hashtags, sources
 
@@ -100,21 +100,28 @@ _FIELDS = (
 
 def _select() -> Select[Any]:
     # Only the columns an Article is made of: every column read is converted per row.
+    # Its hashtags come in the same statement, a few primary-key lookups per row read.
     own = [articles.c[name] for name in _FIELDS if name in articles.c]
     return select(
-        *own, sources.c.name.label("source_name"), sources.c.url.label("feed_url")
+        *own,
+        sources.c.name.label("source_name"),
+        sources.c.url.label("feed_url"),
+        hashtag_store.listed(articles.c.id).label("tag_list"),
     ).outerjoin(sources, sources.c.id == articles.c.source_id)
 
 
-_POSITIONS = {column.key: n for n, column in enumerate(_select().selected_columns)}
+# Built once: a feed page only adds its conditions, order and limit.
+_SELECT = _select()
+_POSITIONS = {column.key: n for n, column in enumerate(_SELECT.selected_columns)}
 _values = itemgetter(*(_POSITIONS[name] for name in _FIELDS))
+_TAG_LIST = _POSITIONS["tag_list"]
 # A dict lookup, not a call of the enum class, per row.
 _STATUSES = {status.value: status for status in Status}
 # Built once, for every feed page.
-_BY_IDS = _select().where(articles.c.id.in_(bindparam("ids", expanding=True)))
+_BY_IDS = _SELECT.where(articles.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def _from_row(row: Row[Any], tags: tuple[Any, ...]) -> Article:
+def _from_row(row: Row[Any], tags: tuple[Hashtag, ...]) -> Article:
     (
         id_, guid, slug, title, summary, content_html, author, section, published_at,
         updated_at, url, image_url, image_type, image_length, image_alt, views, sponsored,
@@ -166,8 +173,8 @@ def load(
     conn: Connection, query: Select[Any], parameters: dict[str, Any] | None = None
 ) -> list[Article]:
     rows = conn.execute(query, parameters).all()
-    tags = hashtag_store.for_articles(conn, [row.id for row in rows])
-    return [_from_row(row, tags.get(row.id, ())) for row in rows]
+    tags = hashtag_store.from_listed([row[_TAG_LIST] for row in rows])
+    return [_from_row(row, found) for row, found in zip(rows, tags, strict=True)]
 
 
 def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
@@ -178,14 +185,14 @@ def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
     return [found[i] for i in ids if i in found]
 
 
-def page(conn: Connection, where: Sequence[Any], order: Sequence[Any], limit: int) -> list[Article]:
-    """The first `limit` articles matching `where` in `order` (conditions on the articles
-    table that an index walks in that order): a feed page in one statement."""
-    return load(conn, _select().where(*where).order_by(*order).limit(limit))
+def page_query(where: Sequence[Any], order: Sequence[Any]) -> Select[Any]:
+    """The first `:limit` articles matching `where` in `order` (conditions on the
+    articles table that an index walks in that order): a feed page in one statement."""
+    return _SELECT.where(*where).order_by(*order).limit(bindparam("limit"))
 
 
 def get_by(conn: Connection, **where: Any) -> Article | None:
-    query = _select()
+    query = _SELECT
     for column, value in where.items():
         query = query.where(articles.c[column] == value)
     found = load(conn, query.limit(1))
@@ -196,7 +203,7 @@ def get_many(conn: Connection, ids: Sequence[int]) -> list[Article]:
     """The articles with these ids (in no particular order); missing ids are left out."""
     found: list[Article] = []
     for start in range(0, len(ids), 500):  # SQLite caps bound parameters per statement
-        found += load(conn, _select().where(articles.c.id.in_(list(ids[start : start + 500]))))
+        found += load(conn, _SELECT.where(articles.c.id.in_(list(ids[start : start + 500]))))
     return found
 
 
@@ -296,7 +303,7 @@ def _matching(query: Select[Any], flt: ArticleFilter) -> Select[Any]:
 
 
 def list_articles(conn: Connection, flt: ArticleFilter) -> list[Article]:
-    query = _matching(_select(), flt)
+    query = _matching(_SELECT, flt)
     query = query.order_by(articles.c.published_at.desc(), articles.c.id.desc())
     return load(conn, query.limit(flt.limit).offset(flt.offset))
 
@@ -341,5 +348,5 @@ def count(conn: Connection) -> int:
 
 
 def ingested_before(conn: Connection, source_id: int, cutoff: datetime) -> list[Article]:
-    query = _select().where(articles.c.source_id == source_id, articles.c.updated_at < cutoff)
+    query = _SELECT.where(articles.c.source_id == source_id, articles.c.updated_at < cutoff)
     return load(conn, query)

@@ -16,13 +16,15 @@ Articles are loaded by id once the page is known; nothing here aggregates a whol
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, literal, select, tuple_
+from sqlalchemy.sql.elements import BindParameter
 
 from feeds.models import Article, FeedQuery, Status, TagRule
 from feeds.store import articles as article_store
@@ -182,14 +184,29 @@ def _keyset_chunk(
     return list(conn.execute(select(*columns).where(*where).order_by(*order).limit(size)))
 
 
+def _bound(value: Any, type_: Any) -> Any:
+    """A cursor's value in a statement: as given when it is a bound parameter already
+    (a statement built once), otherwise a literal of the column's type."""
+    return value if isinstance(value, BindParameter) else literal(value, type_)
+
+
 def _keyset(
-    walk: _Walk, bounds: Sequence[ColumnElement[bool]], after: Cursor | None, *, ascending: bool
+    walk: _Walk,
+    bounds: Sequence[ColumnElement[bool]],
+    after: Cursor | tuple[Any, Any] | None,
+    *,
+    ascending: bool,
 ) -> tuple[list[Any], tuple[Any, ...]]:
     """The conditions and the order of the walk's rows within `bounds` past `after`."""
     where = [*walk.conditions, *bounds]
     if after is not None:
         published, ident = after
-        bound = tuple_(literal(published, walk.published.type), literal(ident, walk.ident.type))
+        bound = tuple_(
+            published
+            if isinstance(published, BindParameter)
+            else literal(published, walk.published.type),
+            ident if isinstance(ident, BindParameter) else literal(ident, walk.ident.type),
+        )
         row = tuple_(walk.published, walk.ident)
         where.append(row > bound if ascending else row < bound)
     if ascending:
@@ -341,15 +358,43 @@ def visible(
             raise ValueError("a ranking by views needs a window (published_after)")
         ids = _ranked_ids(conn, spec, now, limit)
         return article_store.by_ids(conn, ids)
-    walks = _walks(conn, spec)
-    if len(walks) == 1 and not walks[0].checked and walks[0].ident is articles.c.id:
+    if spec.rule is None and spec.tag is None and spec.published_after is None:
         # One walk of the articles table that the index answers alone (all, a section, an
         # author): its rows are the page, read with their columns in the same statement.
-        walk = walks[0]
-        start = walk.published <= (min(now, before[0]) if before else now)
-        where, order = _keyset(walk, [start], before, ascending=False)
-        return article_store.page(conn, where, order, limit)
-    return article_store.by_ids(conn, _newest_ids(conn, spec, now, limit, before, walks))
+        column = "section" if spec.section is not None else None
+        if spec.author is not None:
+            column = "author_slug"
+        query = _article_page(spec.status, column, spec.include_sponsored, before is not None)
+        values: dict[str, Any] = {
+            "value": spec.section if spec.author is None else spec.author,
+            "start": min(now, before[0]) if before else now,
+            "limit": limit,
+        }
+        if before is not None:
+            values["before_at"], values["before_id"] = before
+        return article_store.load(conn, query, values)
+    return article_store.by_ids(
+        conn, _newest_ids(conn, spec, now, limit, before, _walks(conn, spec))
+    )
+
+
+@functools.cache
+def _article_page(
+    status: Status, column: str | None, include_sponsored: bool, paged: bool
+) -> Select[Any]:
+    """The statement of a one-walk page (all, a section when `column` is "section", an
+    author when it is "author_slug"), built once per shape with its values bound at
+    execution: building and keying a statement costs a page more than running it."""
+    published = articles.c.published_at
+    conditions = [published <= bindparam("start", type_=published.type)]
+    if column is not None:
+        conditions.append(articles.c[column] == bindparam("value"))
+    walk = _article_walk(FeedQuery(status=status, include_sponsored=include_sponsored), *conditions)
+    after: tuple[Any, Any] | None = None
+    if paged:
+        after = (bindparam("before_at", type_=published.type), bindparam("before_id"))
+    where, order = _keyset(walk, [], after, ascending=False)
+    return article_store.page_query(where, order)
 
 
 def next_pending(conn: Connection, spec: FeedQuery, now: datetime) -> datetime | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from feeds.models import Article, Hashtag, Status
 from feeds.store.schema import article_hashtags, hashtags
@@ -82,29 +85,54 @@ def _of_link(column: Any) -> Any:
     return select(column).where(link_tag).scalar_subquery()
 
 
-# Built once, for every feed page: the links with their tags' key and display, each a
-# primary-key lookup per link (never a join a planner could answer by reading every
-# hashtag).
-_LINKS = select(
-    article_hashtags.c.article_id,
-    article_hashtags.c.position,
-    _of_link(hashtags.c.key),
-    _of_link(hashtags.c.display),
-).where(article_hashtags.c.article_id.in_(bindparam("ids", expanding=True)))
+class _rows_as_json(FunctionElement[Any]):
+    """An aggregate of one JSON array per row (its arguments) into one JSON array:
+    `json_group_array(json_array(...))` in SQLite, `json_agg(json_build_array(...))` in
+    PostgreSQL."""
+
+    inherit_cache = True
 
 
-def for_articles(conn: Connection, article_ids: Sequence[int]) -> dict[int, tuple[Hashtag, ...]]:
-    """Each article's hashtags in its order: one statement, ordered here, since a page's
-    tags are few and the feed queries' plans are kept free of sorts."""
-    if not article_ids:
-        return {}
-    # Plain tuples, fetched at once: sorting SQLAlchemy rows compares them through
-    # Python-level methods, and iterating a result fetches one row per call.
-    links = sorted(tuple(row) for row in conn.execute(_LINKS, {"ids": list(article_ids)}).all())
-    out: dict[int, list[Hashtag]] = {}
-    for article_id, _position, key, display in links:
-        out.setdefault(article_id, []).append(Hashtag(key=key, display=display))
-    return {article_id: tuple(found) for article_id, found in out.items()}
+@compiles(_rows_as_json, "sqlite")
+def _rows_as_json_sqlite(element: _rows_as_json, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_rows_as_json, "postgresql")
+def _rows_as_json_postgresql(element: _rows_as_json, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+def listed(article_id: Any) -> Any:
+    """The article's hashtags as one value of the row that reads it (decoded by
+    `from_listed`): a feed page reads its articles and their tags in one statement.
+    Each link's tag is a primary-key lookup, never a join a planner could answer by
+    reading every hashtag."""
+    rows = _rows_as_json(
+        article_hashtags.c.position, _of_link(hashtags.c.key), _of_link(hashtags.c.display)
+    )
+    return select(rows).where(article_hashtags.c.article_id == article_id).scalar_subquery()
+
+
+def from_listed(values: Sequence[str | list[Any] | None]) -> list[tuple[Hashtag, ...]]:
+    """The hashtags `listed` read for each of a page's rows, each in its article's order.
+
+    SQLite hands the JSON over as text, decoded here in one call for the whole page;
+    psycopg hands it over decoded. An article without tags gives NULL.
+    """
+    texts = [value for value in values if isinstance(value, str)]
+    decoded = iter(json.loads("[" + ",".join(texts) + "]") if texts else ())
+    found: list[tuple[Hashtag, ...]] = []
+    for value in values:
+        links = next(decoded) if isinstance(value, str) else value
+        if not links:
+            found.append(())
+            continue
+        if len(links) > 1:
+            # Aggregates keep no order that both databases promise: the position does.
+            links.sort()
+        found.append(tuple(Hashtag(key=key, display=display) for _position, key, display in links))
+    return found
 
 
 def get(conn: Connection, key: str) -> Hashtag | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Dialect, Text
 from sqlalchemy.types import TypeDecorator
@@ -36,6 +36,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        # SQLite hands back the ISO text SQLAlchemy wrote: one C-level parse per value
+        # instead of a regular expression and two Python calls (a feed page reads a
+        # hundred of them). Text in any other form takes the general path.
+        general = super().result_processor(dialect, coltype)
+        assert general is not None  # a TypeDecorator always has one
+        parse = datetime.fromisoformat
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                parsed = parse(value)
+            except (TypeError, ValueError):
+                return cast("datetime | None", general(value))
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+
+        return process
 
 
 class JSONList(TypeDecorator[list[Any]]):
