@@ -360,6 +360,20 @@ class FeedQuery:
 
 
 @dataclass(frozen=True)
+class HubAnnouncement:
+    """A feed whose version moved past what the outside WebSub hub was last told.
+
+    `announced` is the version the hub last accepted, `version` the feed's version when
+    read; `failures` counts the pings for it that failed since the last accepted one.
+    """
+
+    feed: FeedKey
+    announced: int
+    version: int
+    failures: int
+
+
+@dataclass(frozen=True)
 class HubSubscription:
     """A subscriber of the built-in WebSub hub: one callback for one feed URL (topic).
 

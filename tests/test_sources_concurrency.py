@@ -26,6 +26,7 @@ from feeds.store.schema import article_hashtags, articles, sources
 from tests.conftest import CONFIG, ROOT, FakeClock
 from tests.httpservers import RawServer, head_reply, raw_server
 from tests.ingest_helpers import INGEST_SETTINGS, Entry, add_source, ingest_app, rss, svc
+from tests.together import run_together
 
 __all__ = ["raw_server"]  # the fixture, imported for its side effect
 
@@ -52,22 +53,6 @@ def slow(body: bytes, seconds: float = 0.5):  # type: ignore[no-untyped-def]
 def row_count(service: Service, table=articles) -> int:  # type: ignore[no-untyped-def]
     with service.ctx.store.read() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def run_together(*calls):  # type: ignore[no-untyped-def]
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def test_two_schedulers_refreshing_one_source_fetch_it_once(

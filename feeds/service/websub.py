@@ -8,21 +8,32 @@ destination.
 
 Changes are found by feed version, not by clock: every write moves versions, and a
 scheduled article coming due is applied here first, even if nobody has read the feed.
-A feed is remembered as announced only once the hub accepted it, so a hub that is down
-delays pushes instead of losing them.
+
+What the hub was told lives in the store (table websub_announcements), per feed: the
+version it last accepted. Every scheduler process on the store reads the same rows, and
+before pinging a feed a process claims the ping with a conditional update, so of two
+schedulers exactly one pings for a given version; a restarted process does not ping
+again for what was announced before. A feed is recorded as announced only once the hub
+accepted it: a refused or failed ping ends the claim and the next round (of whichever
+process) sends it again, so a hub that is down delays pushes instead of losing them. A
+claim lasts as long as one feed's pings can take, so a process that died mid-ping leaves
+the feed to the next round once it runs out (at least once, never twice while both live).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 import httpx
 
 from feeds.errors import NotFound
-from feeds.models import FeedFormat, FeedKey
+from feeds.models import FeedFormat, FeedKey, HubAnnouncement
 from feeds.service.context import Context
 from feeds.service.feeds import FeedService, feed_path
+from feeds.service.hub import CLAIM_MARGIN_SECONDS
+from feeds.store import announcements as announcement_store
 from feeds.store import versions as version_store
 from feeds.version import user_agent
 
@@ -33,18 +44,17 @@ class WebSubPublisher:
     def __init__(self, ctx: Context, feeds_service: FeedService) -> None:
         self.ctx = ctx
         self.feeds = feeds_service
-        self.announced: dict[FeedKey, int] | None = None
 
     def start(self) -> None:
-        """Take the present versions as announced: only later changes are pushed."""
-        with self.ctx.store.read() as conn:
-            self.announced = version_store.all_versions(conn)
+        """Feeds the hub was told nothing about take their present versions as
+        announced: only later changes are pushed. What an earlier process announced, or
+        failed to, is kept."""
+        with self.ctx.store.begin() as conn:
+            announcement_store.take_present(conn)
 
-    def changed_feeds(self) -> list[FeedKey]:
-        """Feeds whose version moved since they were last announced."""
-        if self.announced is None:
-            self.start()
-            return []
+    def changed_feeds(self) -> list[HubAnnouncement]:
+        """Feeds whose version moved since the hub last accepted them."""
+        self.start()  # feeds that appeared since the last round are not changes
         with self.ctx.store.read() as conn:
             due = version_store.due(conn, self.ctx.now())
         for key in due:
@@ -53,42 +63,57 @@ class WebSubPublisher:
             except NotFound:
                 continue
         with self.ctx.store.read() as conn:
-            current = version_store.all_versions(conn)
-        changed = []
-        for key, version in current.items():
-            seen = self.announced.get(key)
-            if seen is None:
-                self.announced[key] = version  # first read of a feed is not a change
-            elif seen != version:
-                changed.append(key)
-        return sorted(changed, key=lambda k: k.storage_key)
+            return announcement_store.behind(conn, self.ctx.now())
 
-    def publish(self, keys: Iterable[FeedKey], root: str) -> int:
-        """Notify the hub of every format of each feed; returns URLs accepted."""
+    def publish(self, changes: Iterable[HubAnnouncement], root: str) -> int:
+        """Notify the hub of every format of each changed feed that this process
+        claims; returns URLs accepted."""
         hub = self.ctx.settings.websub_hub
-        keys = list(keys)
-        if not hub or not keys:
+        changes = list(changes)
+        if not hub or not changes:
             return 0
-        with self.ctx.store.read() as conn:
-            versions = version_store.all_versions(conn)
         accepted = 0
         settings = self.ctx.settings
         headers = {"User-Agent": user_agent(settings.site_url, settings.fetch_user_agent)}
-        with httpx.Client(timeout=self.ctx.settings.fetch_timeout, headers=headers) as client:
-            for key in keys:
-                ok = True
-                for fmt in FeedFormat:
-                    url = root + feed_path(key, fmt)
-                    try:
-                        response = client.post(hub, data={"hub.mode": "publish", "hub.url": url})
-                    except httpx.HTTPError as exc:
-                        log.warning("WebSub hub %s unreachable: %s", hub, exc)
-                        return accepted  # the rest stay unannounced, for the next run
-                    if response.is_success:
-                        accepted += 1
+        with httpx.Client(timeout=settings.fetch_timeout, headers=headers) as client:
+            for change in changes:
+                until = self._claim(change)
+                if until is None:
+                    continue  # another process pings for it, or did
+                sent, reachable = self._ping(client, hub, change.feed, root)
+                accepted += sent
+                with self.ctx.store.begin() as conn:
+                    if sent == len(FeedFormat):
+                        announcement_store.announced(conn, change, until, self.ctx.now())
                     else:
-                        ok = False
-                        log.warning("WebSub hub refused %s: HTTP %s", url, response.status_code)
-                if ok and self.announced is not None and key in versions:
-                    self.announced[key] = versions[key]
+                        announcement_store.failed(conn, change, until)
+                if not reachable:
+                    break  # the rest stay unclaimed, for the next round
         return accepted
+
+    def _claim(self, change: HubAnnouncement) -> datetime | None:
+        """Take the ping for `change`; returns when the claim ends, or None when
+        another process has it. The claim outlasts the feed's pings (one per format,
+        each at most `fetch_timeout`) and recording their outcome."""
+        now = self.ctx.now()
+        seconds = self.ctx.settings.fetch_timeout * len(FeedFormat) + CLAIM_MARGIN_SECONDS
+        until = now + timedelta(seconds=seconds)
+        with self.ctx.store.begin() as conn:
+            return until if announcement_store.claim(conn, change, now, until) else None
+
+    def _ping(self, client: httpx.Client, hub: str, key: FeedKey, root: str) -> tuple[int, bool]:
+        """Ping the hub for each format of `key`: the URLs it accepted, and whether it
+        could be reached at all."""
+        accepted = 0
+        for fmt in FeedFormat:
+            url = root + feed_path(key, fmt)
+            try:
+                response = client.post(hub, data={"hub.mode": "publish", "hub.url": url})
+            except httpx.HTTPError as exc:
+                log.warning("WebSub hub %s unreachable: %s", hub, exc)
+                return accepted, False
+            if response.is_success:
+                accepted += 1
+            else:
+                log.warning("WebSub hub refused %s: HTTP %s", url, response.status_code)
+        return accepted, True

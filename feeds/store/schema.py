@@ -356,6 +356,21 @@ source_push = Table(
     Column("requesting_until", UTCDateTime),
 )
 
+websub_announcements = Table(
+    "websub_announcements",
+    metadata,
+    # What the outside WebSub hub (setting websub_hub) was told, one row per feed, so
+    # every scheduler process on the store shares it and a restart keeps it. `version`
+    # is the feed version the hub last accepted (or the one the feed had when first
+    # seen, which is not a change); `pinging_until` is a scheduler's claim on the ping
+    # for a newer one (a conditional update, so of two schedulers one pings).
+    Column("feed", String(500), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("announced_at", UTCDateTime),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("pinging_until", UTCDateTime),
+)
+
 archive_moves = Table(
     "archive_moves",
     metadata,
