@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin
+
+# An absolute URL with a host, its scheme in lower case, and nothing that parsing it
+# again would drop or change (an empty query, fragment or parameters, brackets, the
+# tab and line breaks urlsplit removes): urljoin would hand it back as it is.
+_PLAIN_ABSOLUTE = re.compile(r"[a-z][a-z0-9+.\-]*://[^/?#\[\]]")
+_REPARSED = re.compile(r"[;?#\[\]\t\r\n]")
 
 
 def absolute_url(url: str, base: str) -> str:
@@ -14,6 +21,10 @@ def absolute_url(url: str, base: str) -> str:
     stripped = url.strip()
     if not stripped:
         return url
+    if _PLAIN_ABSOLUTE.match(stripped) and stripped.isascii() and not _REPARSED.search(stripped):
+        # Most URLs a feed shows are absolute already: skip parsing them and the base
+        # (tests/test_render_content.py checks this agrees with urljoin).
+        return stripped
     try:
         return urljoin(base, stripped)
     except ValueError:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from feeds.render.content import absolute_url, absolutize_html, absolutize_srcset
 
@@ -28,6 +32,49 @@ BASE = "https://news.example.org/articles/bridge/"
 )
 def test_absolute_url(url: str, expected: str) -> None:
     assert absolute_url(url, BASE) == expected
+
+
+def _resolved_by_urljoin(url: str, base: str) -> str:
+    """The plain rule absolute_url keeps (its fast path for absolute URLs included)."""
+    stripped = url.strip()
+    if not stripped:
+        return url
+    try:
+        return urljoin(base, stripped)
+    except ValueError:
+        return url
+
+
+_URL_PIECES = st.sampled_from(
+    ["https", "http", "HTTPS", "ftp", "://", "https://", "http://", "：", "／", ":", "/", "//", "///", "?", "#", ";", "[", "]",
+     "@", ".", "..", "a", "B", "news.example.org", "x-y", "%7e", " ", "\t", "\n", "é", "１",
+     "\x01", "mailto", "data", "=", "&", "%", "+", "-"]
+)  # fmt: skip
+
+
+@given(
+    url=st.lists(_URL_PIECES, max_size=10).map("".join),
+    base=st.sampled_from([BASE, "http://plain.example/a/b", "https://news.example.org"]),
+)
+@example(url="https:///x", base=BASE)
+@example(url=" https://a：b/ ", base=BASE)
+@example(url="https://a/b;", base=BASE)
+@settings(max_examples=3000, deadline=None)
+def test_absolute_url_agrees_with_urljoin(url: str, base: str) -> None:
+    assert absolute_url(url, base) == _resolved_by_urljoin(url, base)
+
+
+@given(
+    url=st.builds(
+        "{}://{}/{}".format,
+        st.sampled_from(["https", "http", "ftp"]),
+        st.text(st.characters(codec="ascii", exclude_characters="/"), min_size=1, max_size=12),
+        st.text(st.characters(codec="ascii"), max_size=20),
+    )
+)
+@settings(max_examples=3000, deadline=None)
+def test_absolute_urls_come_back_as_urljoin_gives_them(url: str) -> None:
+    assert absolute_url(url, BASE) == _resolved_by_urljoin(url, BASE)
 
 
 def test_href_src_poster_cite_rewritten() -> None:

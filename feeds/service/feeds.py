@@ -511,7 +511,9 @@ class FeedService:
             categories.append("Sponsored")
         image = article.image
         if image is not None:
-            image = replace(image, url=absolute_url(image.url, link))
+            resolved = absolute_url(image.url, link)
+            if resolved != image.url:
+                image = replace(image, url=resolved)
         source = None
         if article.origin is not None:
             origin = article.origin

@@ -7,9 +7,12 @@ from sqlalchemy import Connection, insert, select, update
 from feeds.models import Section
 from feeds.store.schema import sections
 
+# Built once: every feed render reads the section titles.
+_ALL = select(sections).order_by(sections.c.title)
+
 
 def all_sections(conn: Connection) -> list[Section]:
-    rows = conn.execute(select(sections).order_by(sections.c.title)).all()
+    rows = conn.execute(_ALL).all()
     return [Section(slug=r.slug, title=r.title, description=r.description) for r in rows]
 
 
