@@ -46,9 +46,10 @@ def _resolved_by_urljoin(url: str, base: str) -> str:
 
 
 _URL_PIECES = st.sampled_from(
-    ["https", "http", "HTTPS", "ftp", "://", "https://", "http://", "：", "／", ":", "/", "//", "///", "?", "#", ";", "[", "]",
-     "@", ".", "..", "a", "B", "news.example.org", "x-y", "%7e", " ", "\t", "\n", "é", "１",
-     "\x01", "mailto", "data", "=", "&", "%", "+", "-"]
+    ["https", "http", "HTTPS", "ftp", "://", "https://", "http://", "：", "／", ":", "/",
+     "//", "///", "?", "#", ";", "[", "]", "@", ".", "..", "a", "B", "news.example.org",
+     "x-y", "%7e", " ", "\t", "\n", "é", "１", "\x01", "mailto", "data", "=", "&", "%",
+     "+", "-"]
 )  # fmt: skip
 
 
