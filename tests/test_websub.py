@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,7 +20,10 @@ from feeds.service import websub as websub_module
 from feeds.service.hub import CLAIM_MARGIN_SECONDS
 from feeds.store import announcements as announcement_store
 from tests.conftest import FakeClock, article_payload, make_app
+from tests.httpservers import RawServer, raw_server
 from tests.together import read_by_both, run_together
+
+__all__ = ["raw_server"]  # the fixture, imported for its side effect
 
 
 class Hub:
@@ -46,11 +49,11 @@ def hub(httpserver: HTTPServer) -> Hub:
     return Hub(httpserver)
 
 
-def outside_hub_app(database_url: str, clock: FakeClock, hub: Hub, **overrides: Any) -> Flask:
+def outside_hub_app(database_url: str, clock: FakeClock, hub: str, **overrides: Any) -> Flask:
     return make_app(
         database_url,
         clock,
-        websub_hub=hub.url,
+        websub_hub=hub,
         hub_enabled=False,  # the outside hub instead of the built-in one
         public_url="https://news.example",
         **overrides,
@@ -59,13 +62,13 @@ def outside_hub_app(database_url: str, clock: FakeClock, hub: Hub, **overrides: 
 
 @pytest.fixture
 def hub_app(database_url: str, clock: FakeClock, hub: Hub) -> Flask:
-    return outside_hub_app(database_url, clock, hub, load_demo=True)
+    return outside_hub_app(database_url, clock, hub.url, load_demo=True)
 
 
 @pytest.fixture
 def other(database_url: str, clock: FakeClock, hub: Hub, hub_app: Flask) -> Iterator[Service]:
     """A second process on the same store: another scheduler, or this one restarted."""
-    service: Service = outside_hub_app(database_url, clock, hub).extensions["feeds"]
+    service: Service = outside_hub_app(database_url, clock, hub.url).extensions["feeds"]
     yield service
     service.ctx.store.dispose()
 
@@ -268,4 +271,29 @@ def test_a_ping_claimed_by_a_process_that_died_waits_only_for_its_deadline(
     assert sorted(hub.published) == rest
     clock.now = until
     assert jobs.notify_hub() == 3
+    assert sorted(hub.published) == WRITTEN
+
+
+def test_an_unreachable_hub_ends_the_round_and_a_later_round_sends_everything(
+    database_url: str, clock: FakeClock, hub_app: Flask, hub: Hub,
+    raw_server: Callable[..., RawServer],
+) -> None:  # fmt: skip
+    gone = raw_server(lambda _head, _sock: None)  # closes every connection unanswered
+    down: Service = outside_hub_app(database_url, clock, gone.url("/hub")).extensions["feeds"]
+    try:
+        jobs = Jobs(down)
+        jobs.publisher.start()
+        clock.advance(minutes=1)
+        write(hub_app, 1)
+        assert jobs.notify_hub() == 0
+        assert len(gone.requests) == 1  # no ping after the one that found the hub gone
+        with down.ctx.store.read() as conn:
+            told = announcement_store.all_announcements(conn)
+        assert [told[key][1:] for key in ("all:", "author:min-ji-park", "section:world")] == [
+            (1, None), (0, None), (0, None),
+        ]  # fmt: skip
+    finally:
+        down.ctx.store.dispose()
+    # The hub back (here: the process that reaches it), every change is sent, once.
+    assert Jobs(hub_app.extensions["feeds"]).notify_hub() == len(WRITTEN)
     assert sorted(hub.published) == WRITTEN
