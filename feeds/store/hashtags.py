@@ -79,12 +79,6 @@ def link_new(conn: Connection, written: Sequence[tuple[int, Article]]) -> None:
         conn.execute(insert(article_hashtags), links)
 
 
-def _of_link(column: Any) -> Any:
-    """The hashtag's `column` for each link row, looked up by its primary key."""
-    link_tag = hashtags.c.id == article_hashtags.c.hashtag_id
-    return select(column).where(link_tag).scalar_subquery()
-
-
 class _rows_as_json(FunctionElement[Any]):
     """An aggregate of one JSON array per row (its arguments) into one JSON array:
     `json_group_array(json_array(...))` in SQLite, `json_agg(json_build_array(...))` in
@@ -105,13 +99,16 @@ def _rows_as_json_postgresql(element: _rows_as_json, compiler: Any, **kw: Any) -
 
 def listed(article_id: Any) -> Any:
     """The article's hashtags as one value of the row that reads it (decoded by
-    `from_listed`): a feed page reads its articles and their tags in one statement.
-    Each link's tag is a primary-key lookup, never a join a planner could answer by
-    reading every hashtag."""
-    rows = _rows_as_json(
-        article_hashtags.c.position, _of_link(hashtags.c.key), _of_link(hashtags.c.display)
+    `from_listed`): a feed page reads its articles and their tags in one statement,
+    the article's links by its key and each link's tag by the tag's."""
+    link = article_hashtags
+    rows = _rows_as_json(link.c.position, hashtags.c.key, hashtags.c.display)
+    return (
+        select(rows)
+        .select_from(link.join(hashtags, hashtags.c.id == link.c.hashtag_id))
+        .where(link.c.article_id == article_id)
+        .scalar_subquery()
     )
-    return select(rows).where(article_hashtags.c.article_id == article_id).scalar_subquery()
 
 
 def from_listed(values: Sequence[str | list[Any] | None]) -> list[tuple[Hashtag, ...]]:
