@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.hashtags import hashtag
 from feeds.ingest.normalize import IngestedItem, Refusal
-from feeds.ingest.plan import plan_refresh, unsized_images, unsized_written
+from feeds.ingest.plan import plan_refresh, unsized_written
 from feeds.models import Article, Image, Origin, Source, Status
 from feeds.refresh_plan import RefreshPlan, SkipReason, StoredEntry
 
@@ -18,6 +18,13 @@ SOURCE = Source(
     retention_days=30,
 )  # fmt: skip
 FIXED = uuid.UUID("12345678-1234-5678-1234-567812345678")
+
+
+def unsized_images(plan: RefreshPlan) -> list[str]:
+    """What unsized_written must answer: the URLs of the images a made plan writes
+    without a length, in the plan's order."""
+    written = [i.article for i in plan.inserts] + [u.new for u in plan.updates]
+    return list(dict.fromkeys(a.image.url for a in written if a.image and a.image.length is None))
 
 
 def item(origin_id: str, *, hours: float = 1, content: str = "", **fields: object) -> IngestedItem:

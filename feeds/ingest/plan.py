@@ -162,8 +162,9 @@ def unsized_written(
     stored: Mapping[str, StoredEntry],
     now: datetime,
 ) -> list[str]:
-    """`unsized_images` of the plan these arguments would make, without making it (no
-    GUIDs, slugs or articles): the images to size before the plan is made for good."""
+    """URLs of the images the plan these arguments would make writes without a length,
+    in the plan's order, without making it (no GUIDs, slugs or articles): the images to
+    size before the plan is made for good."""
     kept, _ = select(entries, source.max_items)
     cutoff = now - timedelta(days=source.retention_days)
     inserted: list[str] = []
@@ -296,9 +297,3 @@ def with_image_lengths(
         else e
         for e in entries
     )
-
-
-def unsized_images(plan: RefreshPlan) -> list[str]:
-    """URLs of the images the plan writes without a length, in the plan's order."""
-    written = [i.article for i in plan.inserts] + [u.new for u in plan.updates]
-    return list(dict.fromkeys(a.image.url for a in written if a.image and a.image.length is None))
