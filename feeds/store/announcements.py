@@ -24,6 +24,9 @@ def take_present(conn: Connection) -> int:
         select(feed_versions.c.key, feed_versions.c.version, literal(0))
         # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
         .where(~exists().where(told.c.feed == feed_versions.c.key))
+        # In key order: two processes inserting the same keys at once wait for each
+        # other in one order, never each for the other (a deadlock on PostgreSQL).
+        .order_by(feed_versions.c.key)
     )
     result = conn.execute(
         insert_for(told)
