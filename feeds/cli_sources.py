@@ -229,13 +229,18 @@ def scheduler_command(once: bool) -> None:
         outcomes = jobs.tick()
         push = jobs.push_round() if svc.settings.push_enabled else {}
         hub = jobs.hub_round() if svc.settings.hub_enabled else {}
+        # What the outside hub was told is kept in the store, so one run after another
+        # pings for what changed in between (nothing on the very first run).
+        pinged = jobs.notify_hub()
         pruned = jobs.housekeeping()
         emit(
-            {"sources": len(outcomes), "pruned": pruned, "push": push, "hub": hub},
+            {"sources": len(outcomes), "pruned": pruned, "push": push, "hub": hub,
+             "pinged": pinged},
             f"ingested {len(outcomes)} sources, pruned {pruned} articles; "
             f"WebSub: {hub.get('delivered', 0)} deliveries, "
-            f"{push.get('requested', 0)} subscriptions asked of outside hubs",
-        )
+            f"{push.get('requested', 0)} subscriptions asked of outside hubs, "
+            f"{pinged} feed URLs announced to the outside hub",
+        )  # fmt: skip
         return
     port = svc.settings.scheduler_metrics_port
     if port:

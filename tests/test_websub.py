@@ -297,3 +297,23 @@ def test_an_unreachable_hub_ends_the_round_and_a_later_round_sends_everything(
     # The hub back (here: the process that reaches it), every change is sent, once.
     assert Jobs(hub_app.extensions["feeds"]).notify_hub() == len(WRITTEN)
     assert sorted(hub.published) == WRITTEN
+
+
+def test_scheduler_once_pings_the_outside_hub_for_what_changed_since_the_last_run(
+    hub_app: Flask, hub: Hub, clock: FakeClock
+) -> None:
+    runner = hub_app.test_cli_runner()
+
+    def once() -> dict[str, Any]:
+        result = runner.invoke(args=["feeds", "scheduler", "--once", "--json"])
+        assert result.exit_code == 0, result.output
+        report: dict[str, Any] = json.loads(result.stdout)
+        return report
+
+    assert once()["pinged"] == 0  # the first run: what is there now is not a change
+    clock.advance(minutes=1)
+    write(hub_app, 1)
+    assert once()["pinged"] == len(WRITTEN)
+    assert sorted(hub.published) == WRITTEN
+    assert once()["pinged"] == 0  # nothing new since
+    assert sorted(hub.published) == WRITTEN
