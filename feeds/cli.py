@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
@@ -14,10 +13,10 @@ from werkzeug.serving import run_simple
 
 from feeds.cli_common import (
     FeedsGroup,
+    ProgressLine,
     cli_actor,
     emit,
     progress_option,
-    progress_wanted,
     service,
 )
 from feeds.errors import ValidationError
@@ -83,9 +82,10 @@ def import_command(path: BinaryIO, dry_run: bool, progress: bool | None) -> None
     A record whose `url` is already a newsroom article's updates that article, so
     running the same file again changes nothing twice.
     """
-    show = progress_wanted(progress)
-    lines = _utf8_lines(_with_progress(path) if show else path)
+    line = ProgressLine(progress)
+    lines = _utf8_lines(_with_progress(path, line) if line.wanted else path)
     report = service().articles.import_lines(lines, dry_run=dry_run)
+    line.close()
     counts = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
     text = f"imported {report.imported} articles ({counts})"
     if dry_run:
@@ -93,26 +93,21 @@ def import_command(path: BinaryIO, dry_run: bool, progress: bool | None) -> None
     emit(report.to_dict(), text)
 
 
-def _with_progress(raw: BinaryIO) -> Iterator[bytes]:
+def _with_progress(raw: BinaryIO, progress: ProgressLine) -> Iterator[bytes]:
     """Pass lines through, telling stderr how far into the file they are (each whole
     percent of its size; every 1000 lines when the size is unknown, as for stdin)."""
     try:
         size = os.fstat(raw.fileno()).st_size
     except (OSError, ValueError):
         size = 0
-    # On a terminal the line is rewritten in place; in a log, one line per step.
-    end = "\r" if sys.stderr.isatty() else "\n"
     done = shown = 0
     for count, line in enumerate(raw, start=1):
         done += len(line)
         step = done * 100 // size if size else count // 1000
         if step > shown:
             shown = step
-            click.echo(f"read {f'{step}%, ' if size else ''}{count} lines", err=True, nl=False)
-            click.echo(end, err=True, nl=False)
+            progress.show(f"read {f'{step}%, ' if size else ''}{count} lines")
         yield line
-    if end == "\r" and shown:
-        click.echo(err=True)
 
 
 @feeds_cli.command("publish")

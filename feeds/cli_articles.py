@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
 from typing import Any
 
@@ -11,10 +10,10 @@ from flask.cli import with_appcontext
 
 from feeds.cli_common import (
     FeedsGroup,
+    ProgressLine,
     cli_actor,
     emit,
     progress_option,
-    progress_wanted,
     service,
     when,
 )
@@ -143,16 +142,13 @@ def articles_refresh_copies(batch: int, progress: bool | None) -> None:
 
     Stopped midway, it keeps what it did; run again, it finds only what is left.
     """
-    show = progress_wanted(progress)
-    end = "\r" if sys.stderr.isatty() else "\n"
+    line = ProgressLine(progress)
 
     def report(done: CopyReport) -> None:
-        click.echo(_copies_line(done), err=True, nl=False)
-        click.echo(end, err=True, nl=False)
+        line.show(_copies_line(done))
 
-    result = service().articles.refresh_copies(batch, report if show else None)
-    if show and end == "\r":
-        click.echo(err=True)
+    result = service().articles.refresh_copies(batch, report if line.wanted else None)
+    line.close()
     emit(asdict(result), _copies_line(result))
 
 

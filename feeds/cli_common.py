@@ -71,6 +71,28 @@ def progress_wanted(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else flag
 
 
+class ProgressLine:
+    """A long command's progress on stderr, when `progress_wanted`: on a terminal the
+    line is rewritten in place, in a log each report is a line of its own."""
+
+    def __init__(self, flag: bool | None) -> None:
+        self.wanted = progress_wanted(flag)
+        self._in_place = sys.stderr.isatty()
+        self._shown = False
+
+    def show(self, text: str) -> None:
+        if not self.wanted:
+            return
+        click.echo(text, err=True, nl=False)
+        click.echo("\r" if self._in_place else "\n", err=True, nl=False)
+        self._shown = True
+
+    def close(self) -> None:
+        """Move past a line rewritten in place, so what follows starts on its own."""
+        if self._shown and self._in_place:
+            click.echo(err=True)
+
+
 def cli_actor() -> str:
     """Who the audit log names for a change made on the command line."""
     try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import asdict
 
 import click
 from flask.cli import with_appcontext
 
-from feeds.cli_common import FeedsGroup, emit, progress_option, progress_wanted, service
+from feeds.cli_common import FeedsGroup, ProgressLine, emit, progress_option, service
 
 
 @click.group("demo", cls=FeedsGroup, help="Demo content for trying the service at scale.")
@@ -29,18 +28,15 @@ def generate_command(count: int, seed: int, progress: bool | None) -> None:
     and rare tags, some sponsored, drafts and withdrawn ones. A seed used before in the
     same store is refused: its articles are there already.
     """
-    show = progress_wanted(progress)
-    end = "\r" if sys.stderr.isatty() else "\n"
+    line = ProgressLine(progress)
 
     def report(done: int, total: int) -> None:
-        click.echo(f"generated {done} of {total} articles", err=True, nl=False)
-        click.echo(end, err=True, nl=False)
+        line.show(f"generated {done} of {total} articles")
 
     started = time.monotonic()
-    result = service().demo.generate(count, seed, report if show else None)
+    result = service().demo.generate(count, seed, report if line.wanted else None)
     seconds = round(time.monotonic() - started, 1)
-    if show and end == "\r":
-        click.echo(err=True)
+    line.close()
     tags = [result.examples[kind] for kind in ("hot", "tail", "rare")]
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(result.statuses.items()))
     text = (

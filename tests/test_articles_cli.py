@@ -274,3 +274,19 @@ def test_refresh_copies_leaves_an_article_written_meanwhile_to_that_write(
     report = service.articles.refresh_copies()
     assert (report.examined, report.made, report.changed) == (3, 0, 3)
     assert copies(service) == dict.fromkeys(ids.values(), (None, None))
+
+
+def test_refresh_copies_progress_goes_to_stderr(runner: FlaskCliRunner, service: Service) -> None:
+    seed(service)
+    shown = run(runner, "articles", "refresh-copies", "--batch", "2", "--progress", "--json")
+    assert shown.exit_code == 0, shown.output
+    # Not a terminal: a line per batch, each the running totals.
+    assert shown.stderr.splitlines() == [
+        "2 articles examined: 0 copies made, 0 made again against the current public URL, "
+        "2 current",
+        "3 articles examined: 0 copies made, 0 made again against the current public URL, "
+        "3 current",
+    ]
+    assert ok_json(shown)["examined"] == 3
+    quiet = run(runner, "articles", "refresh-copies", "--json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""

@@ -185,3 +185,14 @@ def test_a_seed_always_gives_the_same_newsroom(clock: FakeClock) -> None:
 
     assert titles_and_tags(3) == titles_and_tags(3)
     assert titles_and_tags(3) != titles_and_tags(4)
+
+
+def test_progress_goes_to_stderr(runner: FlaskCliRunner) -> None:
+    shown = run(runner, "demo", "generate", "--articles", "40", "--seed", "9", "--progress")
+    assert shown.exit_code == 0, shown.output
+    steps = shown.stderr.splitlines()
+    assert steps
+    assert all(s.startswith("generated ") and s.endswith(" of 40 articles") for s in steps)
+    assert steps[-1] == "generated 40 of 40 articles"
+    quiet = run(runner, "demo", "generate", "--articles", "40", "--seed", "10")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
