@@ -159,11 +159,20 @@ def _walks(conn: Connection, spec: FeedQuery) -> list[_Walk]:
     if spec.tag is not None:
         tag_id = _tag_ids(conn, [spec.tag]).get(spec.tag)
         return [] if tag_id is None else [_tag_walk(spec, tag_id)]
-    if spec.section is not None:
-        return [_article_walk(spec, articles.c.section == spec.section)]
-    if spec.author is not None:
-        return [_article_walk(spec, articles.c.author_slug == spec.author)]
+    narrowed = _narrowed(spec)
+    if narrowed is not None:
+        column, value = narrowed
+        return [_article_walk(spec, articles.c[column] == value)]
     return [_article_walk(spec)]
+
+
+def _narrowed(spec: FeedQuery) -> tuple[str, str] | None:
+    """The articles column and value a section's or an author's feed walks by."""
+    if spec.section is not None:
+        return "section", spec.section
+    if spec.author is not None:
+        return "author_slug", spec.author
+    return None
 
 
 def _keyset_chunk(
@@ -361,15 +370,12 @@ def visible(
     if spec.rule is None and spec.tag is None and spec.published_after is None:
         # One walk of the articles table that the index answers alone (all, a section, an
         # author): its rows are the page, read with their columns in the same statement.
-        column = "section" if spec.section is not None else None
-        if spec.author is not None:
-            column = "author_slug"
+        narrowed = _narrowed(spec)
+        column = narrowed[0] if narrowed else None
         query = _article_page(spec.status, column, spec.include_sponsored, before is not None)
-        values: dict[str, Any] = {
-            "value": spec.section if spec.author is None else spec.author,
-            "start": min(now, before[0]) if before else now,
-            "limit": limit,
-        }
+        values: dict[str, Any] = {"start": min(now, before[0]) if before else now, "limit": limit}
+        if narrowed is not None:
+            values["value"] = narrowed[1]
         if before is not None:
             values["before_at"], values["before_id"] = before
         return article_store.load(conn, query, values)
