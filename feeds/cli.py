@@ -204,6 +204,11 @@ from feeds.jobs import start_in_background  # noqa: E402
 feeds_cli.add_command(sources_group)
 feeds_cli.add_command(scheduler_command)
 
+# The outside WebSub hub: `feeds websub status`.
+from feeds.cli_websub import websub_group  # noqa: E402
+
+feeds_cli.add_command(websub_group)
+
 # One feed's bytes, offline: `feeds render KIND/NAME`.
 from feeds.cli_render import render_command  # noqa: E402
 

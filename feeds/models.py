@@ -364,13 +364,15 @@ class HubAnnouncement:
     """A feed whose version moved past what the outside WebSub hub was last told.
 
     `announced` is the version the hub last accepted, `version` the feed's version when
-    read; `failures` counts the pings for it that failed since the last accepted one.
+    read; `failures` counts the pings for it that failed since the last accepted one,
+    and none is sent before `next_attempt_at` (the backoff after the last failure).
     """
 
     feed: FeedKey
     announced: int
     version: int
     failures: int
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)

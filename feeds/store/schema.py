@@ -362,13 +362,18 @@ websub_announcements = Table(
     # What the outside WebSub hub (setting websub_hub) was told, one row per feed, so
     # every scheduler process on the store shares it and a restart keeps it. `version`
     # is the feed version the hub last accepted (or the one the feed had when first
-    # seen, which is not a change); `pinging_until` is a scheduler's claim on the ping
-    # for a newer one (a conditional update, so of two schedulers one pings).
+    # seen, which is not a change); `hub` the hub it was announced to (a new hub starts
+    # from the present versions; none: a row from before hubs were recorded, taken as
+    # the configured hub's); `pinging_until` is a scheduler's claim on the ping for a
+    # newer one (a conditional update, so of two schedulers one pings); after a failed
+    # ping, no ping before `next_attempt_at` (backoff by `failures`).
     Column("feed", String(500), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("announced_at", UTCDateTime),
     Column("failures", Integer, nullable=False, server_default=text("0")),
     Column("pinging_until", UTCDateTime),
+    Column("hub", String(2000)),
+    Column("next_attempt_at", UTCDateTime),
 )
 
 archive_moves = Table(
