@@ -454,6 +454,29 @@ def test_a_new_hub_is_told_only_of_what_changed_after_it_was_configured(
         moved.ctx.store.dispose()
 
 
+def test_two_schedulers_taking_up_a_new_hub_at_once_start_each_feed_over_once(
+    database_url: str, clock: FakeClock, hub_app: Flask, httpserver: HTTPServer
+) -> None:
+    """Both processes restarted with a new `websub_hub` start at once: each feed is
+    started over by one of them, and neither fails (no deadlock on PostgreSQL)."""
+    Jobs(hub_app.extensions["feeds"]).publisher.start()  # every feed announced to the old hub
+    new = Hub(httpserver, "/new-hub")
+    one, two = (outside_hub_app(database_url, clock, new.url).extensions["feeds"] for _ in "12")
+    try:
+
+        def move(service: Service) -> int:
+            with service.ctx.store.begin() as conn:
+                return announcement_store.move_to(conn, new.url)
+
+        feeds = len(rows(one))
+        assert feeds > 10
+        assert sorted(run_together(lambda: move(one), lambda: move(two))) == [0, feeds]
+        assert {row.hub for row in rows(one).values()} == {new.url}
+    finally:
+        one.ctx.store.dispose()
+        two.ctx.store.dispose()
+
+
 def test_upgrade_takes_rows_kept_before_hubs_were_recorded_as_the_configured_hubs(
     empty_database_url: str, clock: FakeClock, hub: Hub
 ) -> None:

@@ -89,8 +89,8 @@ class Service:
         return self.ctx.now()
 
     def websub_publisher(self) -> WebSubPublisher:
-        """A new announcer of changed feeds to the WebSub hubs; it keeps its own memory
-        of what it announced, so each scheduler process makes one."""
+        """An announcer of changed feeds to the outside WebSub hub (`websub_hub`); what
+        it announced is kept in the store, shared by every process."""
         return WebSubPublisher(self.ctx, self.feeds)
 
     def set_clock(self, clock: Callable[[], datetime]) -> None:
