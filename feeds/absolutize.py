@@ -73,10 +73,16 @@ def article_link(url: str | None, slug: str, root: str) -> str:
 
 
 def with_feed_copy(
-    article: Article, root: str, *, absolute: bool = False, stored: Article | None = None
+    article: Article,
+    root: str,
+    *,
+    absolute: bool = False,
+    stored: Article | None = None,
+    slug: str | None = None,
 ) -> Article:
     """`article` with its feed copy: its content made absolute against its link (its
-    canonical URL, or its page under the public base `root`).
+    canonical URL, or its page under the public base `root`); with `slug`, under that
+    slug (one copy of the article made, not two: a first fetch settles hundreds).
 
     `absolute` says the content went through `sanitize_html` with a base URL, which left
     every URL in it absolute (it drops those it cannot resolve): made absolute again it
@@ -86,12 +92,14 @@ def with_feed_copy(
     the store holds it before this write: its copy is kept when the content and the link
     are the same (a status change, a new view count).
     """
-    link = article_link(article.url, article.slug, root)
+    slug = article.slug if slug is None else slug
+    link = article_link(article.url, slug, root)
     if stored is not None and stored.feed_content is not None:
         kept = stored.feed_content
         if kept.base == link and stored.content_html == article.content_html:
-            return replace(article, feed_content=kept)
-    return replace(article, feed_content=feed_copy(article.content_html, link, absolute=absolute))
+            return replace(article, slug=slug, feed_content=kept)
+    copy = feed_copy(article.content_html, link, absolute=absolute)
+    return replace(article, slug=slug, feed_content=copy)
 
 
 def feed_copy(content_html: str, link: str, *, absolute: bool = False) -> FeedContent:

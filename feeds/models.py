@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -239,7 +240,8 @@ class FeedMoves:
     """What writes do to feed versions: the feeds they changed now, the hashtags they
     made public, and feeds that will change by themselves at an instant (a scheduled
     article coming due), with the monthly archives they change: (feed, `YYYY-MM`, the
-    instant the change shows). Moves of several writes combine with `|`."""
+    instant the change shows). Moves of several writes combine with `|`, or all at once
+    with `combined`."""
 
     changed: frozenset[FeedKey] = frozenset()
     public_tags: frozenset[str] = frozenset()
@@ -247,11 +249,17 @@ class FeedMoves:
     archives: frozenset[tuple[FeedKey, str, datetime]] = frozenset()
 
     def __or__(self, other: FeedMoves) -> FeedMoves:
+        return FeedMoves.combined((self, other))
+
+    @staticmethod
+    def combined(moves: Sequence[FeedMoves]) -> FeedMoves:
+        """The moves of several writes as one: each set is built once, where `|` in a
+        loop would copy the growing sets once per write (a first fetch writes hundreds)."""
         return FeedMoves(
-            self.changed | other.changed,
-            self.public_tags | other.public_tags,
-            self.expected + other.expected,
-            self.archives | other.archives,
+            frozenset().union(*(m.changed for m in moves)),
+            frozenset().union(*(m.public_tags for m in moves)),
+            tuple(expected for m in moves for expected in m.expected),
+            frozenset().union(*(m.archives for m in moves)),
         )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, select, text
+from sqlalchemy import DateTime, insert, select, text
 
 from feeds.errors import Conflict, InvalidValue, StorageError
 from feeds.models import Section
@@ -74,6 +74,32 @@ def test_sqlite_datetime_text_in_any_iso_form_comes_back_aware_utc(service: Serv
         )
     assert read == {key: instant for key, (_, instant) in written.items()}
     assert {value.tzinfo for value in read.values()} == {UTC}
+
+
+def test_sqlite_datetime_text_is_what_sqlalchemy_writes(service: Service) -> None:
+    if service.ctx.store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite keeps datetimes as text")
+    # UTCDateTime writes the text in one step; it must be the text SQLAlchemy's own
+    # DATETIME writes for the value in UTC (which the readers and older rows expect).
+    dialect = service.ctx.store.engine.dialect
+    general = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    seoul = timezone(timedelta(hours=9))
+    values = {
+        "t:offset": datetime(2026, 1, 12, 17, 23, tzinfo=seoul),
+        "t:micro": datetime(2026, 1, 12, 8, 23, 0, 250, UTC),
+        "t:whole": datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC),
+        "t:early": datetime(987, 3, 4, 5, 6, 7, 8, UTC),
+    }
+    with service.ctx.store.begin() as conn:
+        for key, value in values.items():
+            conn.execute(insert(feed_versions).values(key=key, version=1, changed_at=value))
+    with service.ctx.store.read() as conn:
+        rows = conn.execute(text("SELECT key, changed_at FROM feed_versions WHERE key LIKE 't:%'"))
+        stored = {key: written for key, written in rows}
+    assert stored == {
+        key: general(value.astimezone(UTC).replace(tzinfo=None)) for key, value in values.items()
+    }
+    assert stored["t:offset"] == "2026-01-12 08:23:00.000000"
 
 
 def test_naive_datetimes_are_refused(service: Service) -> None:

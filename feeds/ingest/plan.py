@@ -135,8 +135,8 @@ def settle(plan: RefreshPlan, taken: Collection[str], root: str) -> RefreshPlan:
         # The last candidate is unique by construction; the others may be taken.
         slug = next((s for s in insert.slugs[:-1] if s not in used), insert.slugs[-1])
         used.add(slug)
-        article = replace(insert.article, slug=slug)
-        inserts.append(replace(insert, article=with_feed_copy(article, root, absolute=True)))
+        article = with_feed_copy(insert.article, root, absolute=True, slug=slug)
+        inserts.append(replace(insert, article=article))
     updates = [
         replace(update, new=with_feed_copy(update.new, root, absolute=True, stored=update.old))
         for update in plan.updates

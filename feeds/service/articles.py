@@ -99,7 +99,8 @@ def feed_moves(
         if not views_only:
             keys = keys_of(shown, tag_feeds, settings)
             changed |= keys
-            months |= {(key, month_of(shown.published_at), now) for key in keys}
+            month = month_of(shown.published_at)
+            months |= {(key, month, now) for key in keys}
         if in_trending(shown, settings):
             changed.add(TRENDING)
     # A tag a visible article carried (before or after) has a known feed; a scheduled

@@ -263,11 +263,10 @@ class Ingester:
                 raise LeaseLost(f"source {source.id}")
             plan = self._plan(conn, source, document, now)
             tag_feeds = tagfeed_store.all_feeds(conn)
-            moves = FeedMoves()
-            for insert in plan.inserts:
-                moves |= feed_moves(None, insert.article, now, tag_feeds, settings)
-            for update in plan.updates:
-                moves |= feed_moves(update.old, update.new, now, tag_feeds, settings)
+            moves = FeedMoves.combined(
+                [feed_moves(None, i.article, now, tag_feeds, settings) for i in plan.inserts]
+                + [feed_moves(u.old, u.new, now, tag_feeds, settings) for u in plan.updates]
+            )
             counts = plan.counts()
             if result.not_modified or result.unchanged:
                 counts = carried_over(source.state.items)
