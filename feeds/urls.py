@@ -10,6 +10,9 @@ from urllib.parse import urljoin
 # tab and line breaks urlsplit removes): urljoin would hand it back as it is.
 _PLAIN_ABSOLUTE = re.compile(r"[a-z][a-z0-9+.\-]*://[^/?#\[\]]")
 _REPARSED = re.compile(r"[;?#\[\]\t\r\n]")
+# A base whose origin a root-relative reference keeps: urljoin resolves against
+# http(s) bases only by these rules.
+_WEB_BASE = re.compile(r"https?://[^/?#\[\]]")
 
 
 def absolute_url(url: str, base: str) -> str:
@@ -25,6 +28,20 @@ def absolute_url(url: str, base: str) -> str:
         # Most URLs a feed shows are absolute already: skip parsing them and the base
         # (tests/test_render_content.py checks this agrees with urljoin).
         return stripped
+    if (
+        stripped[0] == "/"
+        and stripped[1:2] != "/"
+        and "/." not in stripped  # dot segments are urljoin's to remove
+        and stripped.isascii()
+        and not _REPARSED.search(stripped)
+        and _WEB_BASE.match(base)
+        and base.isascii()
+        and not _REPARSED.search(base)
+    ):
+        # A path from the root (a newsroom's images are "/media/..."): the base's
+        # scheme and host, then the path, as urljoin gives it.
+        end = base.find("/", base.index("://") + 3)
+        return (base if end < 0 else base[:end]) + stripped
     try:
         return urljoin(base, stripped)
     except ValueError:

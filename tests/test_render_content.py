@@ -78,6 +78,30 @@ def test_absolute_urls_come_back_as_urljoin_gives_them(url: str) -> None:
     assert absolute_url(url, BASE) == _resolved_by_urljoin(url, BASE)
 
 
+@given(
+    url=st.lists(_URL_PIECES, max_size=8).map(lambda pieces: "/" + "".join(pieces)),
+    base=st.sampled_from(
+        [
+            BASE,
+            "http://plain.example",
+            "https://u@h.example:8443/a/b?q#f",
+            "HTTP://up.example/",
+            "ftp://files.example/x/",
+            "https://h.example/a;p/",
+            "https://é.example/",
+            "https:///x",
+        ]
+    ),
+)
+@example(url="/media/a.png", base="https://news.example.org")
+@example(url="/a/./b", base=BASE)
+@example(url="/a/..", base=BASE)
+@settings(max_examples=3000, deadline=None)
+def test_paths_from_the_root_resolve_as_urljoin_gives_them(url: str, base: str) -> None:
+    """The shortcut for "/media/..." references agrees with urljoin on any base."""
+    assert absolute_url(url, base) == _resolved_by_urljoin(url, base)
+
+
 def test_href_src_poster_cite_rewritten() -> None:
     html = (
         '<p><a href="../x">x</a> <img src="a.jpg" alt="A"></p>'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -128,8 +129,15 @@ def from_listed(values: Sequence[str | list[Any] | None]) -> list[tuple[Hashtag,
         if len(links) > 1:
             # Aggregates keep no order that both databases promise: the position does.
             links.sort()
-        found.append(tuple(Hashtag(key=key, display=display) for _position, key, display in links))
+        found.append(tuple(_hashtag(key, display) for _position, key, display in links))
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _hashtag(key: str, display: str) -> Hashtag:
+    """One shared value per tag: a page's hot tags recur on most of its rows, and
+    making a frozen dataclass costs more than finding the one made before."""
+    return Hashtag(key=key, display=display)
 
 
 def get(conn: Connection, key: str) -> Hashtag | None:
