@@ -212,3 +212,19 @@ def indexes(conn: Connection, statement: Statement) -> set[tuple[str, str]]:
             name = how[how.index("INDEX") + 1] if "INDEX" in how else "PRIMARY KEY"
             found.add((words[1], name))
     return found
+
+
+def alone(conn: Connection, statement: Statement) -> dict[str, bool]:
+    """Every index the plan reads, and whether it answers from its entries alone (SQLite's
+    COVERING INDEX, PostgreSQL's Index Only Scan) or also reads each entry's row."""
+    found: dict[str, bool] = {}
+    if conn.dialect.name == "postgresql":
+        for node in _pg_nodes(plan(conn, statement)):
+            if "Index Name" in node:
+                found[node["Index Name"]] = node["Node Type"] == "Index Only Scan"
+        return found
+    for line in plan(conn, statement):
+        words = line.split()
+        if words[0] in ("SEARCH", "SCAN") and "INDEX" in words:
+            found[words[words.index("INDEX") + 1]] = "COVERING" in words
+    return found

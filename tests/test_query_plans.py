@@ -80,6 +80,19 @@ def test_no_feed_query_scans_or_sorts_what_grows(
     assert found == {}
 
 
+def test_trending_ranks_its_window_from_the_index_alone(
+    big: tuple[Service, list[plans.Statement]],
+) -> None:
+    """Trending sorts the articles of its window by views: the window is a range of the
+    feed index, and the views are in its entries, so the ranking reads no article row
+    however many articles a day the store publishes."""
+    svc, issued = big
+    ranking = [s for s in issued if s.case == "trending" and "ORDER BY articles.views" in s.sql]
+    assert len(ranking) == 1
+    with svc.ctx.store.read() as conn:
+        assert plans.alone(conn, ranking[0]) == {"ix_articles_feed": True}
+
+
 # The index each feed's walk must start from.
 WALKS = {
     "all": "ix_articles_feed",

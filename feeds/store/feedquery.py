@@ -9,7 +9,8 @@ so a walk reads no rows). A tag-feed rule walks each hashtag it is driven by (or
 its sections); what the walk cannot see (another hashtag required or refused) is checked
 for a chunk of rows at a time by primary-key lookups, and the walks are merged here. So no statement
 scans a growing table or sorts what it reads, and a page costs the same on a million
-articles as on ten thousand. Only trending sorts: the articles of its window, by views.
+articles as on ten thousand. Only trending sorts: the articles of its window, by the
+views `ix_articles_feed` holds (the ranking reads no rows).
 
 Articles are loaded by id once the page is known; nothing here aggregates a whole feed.
 """

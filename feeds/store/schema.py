@@ -118,8 +118,9 @@ articles = Table(
     UniqueConstraint("source_id", "origin_id", name="uq_articles_source_origin"),
     # Feeds read newest first from a point: each index has the columns a feed fixes, then
     # (published_at, id), so a page is one range walk whatever the store's size; the
-    # sponsored flag after them lets the walk filter without reading the row.
-    Index("ix_articles_feed", "status", "published_at", "id", "sponsored"),
+    # sponsored flag after them lets the walk filter without reading the row, and views
+    # let trending rank its window (a range of this index) without reading the rows.
+    Index("ix_articles_feed", "status", "published_at", "id", "sponsored", "views"),
     Index("ix_articles_section_feed", "section", "status", "published_at", "id", "sponsored"),
     Index("ix_articles_author_feed", "author_slug", "status", "published_at", "id", "sponsored"),
     # `feeds import` finds the newsroom's article for a record by its canonical URL. A
