@@ -311,7 +311,10 @@ class RawHub:
         length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", header)
         assert length is not None
         while len(body) < int(length[1]):
-            body += sock.recv(4096)
+            more = sock.recv(4096)
+            if not more:
+                return  # the client gave up
+            body += more
         self.published.extend(parse_qs(body.decode())["hub.url"])
         sock.sendall(head_reply("204 No Content", {"Connection": "close"}))
 
