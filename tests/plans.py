@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, event
 
 from feeds.models import FeedKey, FeedKind, FeedQuery, TagRule
 from feeds.service import Service
-from feeds.service.feedkeys import query_for
+from feeds.service.feedkeys import TRENDING, query_for
 from feeds.store import feedquery, monthquery
 from feeds.store import sources as source_store
 from feeds.store import tagfeeds as tagfeed_store
@@ -118,6 +118,14 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
         version_store.get(conn, FeedKey(FeedKind.TAG, tags["rare"]))
         version_store.due(conn, now)
 
+    def publish_round(conn: Connection) -> None:
+        # What a round of the publisher reads after its first (feeds.service.publish):
+        # whether anything moved, then the rows moved since its last read (here a minute
+        # after the load, when nothing has) and those due, and trending's row.
+        version_store.marks(conn)
+        version_store.moved_since(conn, now + timedelta(minutes=1), now)
+        version_store.of(conn, [TRENDING])
+
     custom = FeedKey(FeedKind.CUSTOM, "")
     return {
         "all": feed(FeedKey(FeedKind.ALL)),
@@ -140,6 +148,7 @@ def cases(svc: Service, tags: dict[str, str]) -> dict[str, Any]:
         "all, archive month": archive(FeedKey(FeedKind.ALL)),
         "hot tag, archive month": archive(FeedKey(FeedKind.TAG, tags["hot"])),
         "versions": versions,
+        "publish round": publish_round,
         "trending, views change": views_change,
         "undated fallback dates": fallback_dates,
     }

@@ -37,7 +37,7 @@ KEYS = {
     # PostgreSQL: the same constraints by name
     "pk_articles", "pk_article_hashtags", "pk_hashtags", "uq_hashtags_key",
     "uq_tag_feeds_slug", "pk_feed_versions", "pk_sources",
-    "ix_feed_versions_next_change_at",
+    "ix_feed_versions_next_change_at", "ix_feed_versions_moved_at",
 }  # fmt: skip
 
 
@@ -62,7 +62,7 @@ def test_every_kind_of_feed_query_is_explained(
         "all", "section", "author", "hot tag", "long-tail tag", "rare tag",
         "tag feed any/all/sections", "tag feed any/none", "tag feed all/none",
         "tag feed sections/none", "trending", "all, deep page", "hot tag, deep page",
-        "all, archive month", "hot tag, archive month", "versions",
+        "all, archive month", "hot tag, archive month", "versions", "publish round",
         "trending, views change", "undated fallback dates",
     }  # fmt: skip
 
@@ -112,6 +112,8 @@ WALKS = {
     "tag feed any/all/sections": "ix_article_hashtags_tag_feed",
     "tag feed any/none": "ix_article_hashtags_tag_feed",
     "tag feed all/none": "ix_article_hashtags_tag_feed",
+    # A round reads the version rows moved since the last, not every feed's.
+    "publish round": "ix_feed_versions_moved_at",
 }
 ARTICLE_KEYS = {"PRIMARY KEY", "pk_articles"}
 

@@ -38,7 +38,9 @@ def test_datetimes_come_back_aware_utc(service: Service) -> None:
     seoul = timezone(timedelta(hours=9))
     written = datetime(2026, 1, 12, 17, 23, tzinfo=seoul)
     with service.ctx.store.begin() as conn:
-        conn.execute(insert(feed_versions).values(key="t:x", version=1, changed_at=written))
+        conn.execute(
+            insert(feed_versions).values(key="t:x", version=1, changed_at=written, moved_at=written)
+        )
     with service.ctx.store.read() as conn:
         read = conn.execute(
             select(feed_versions.c.changed_at).where(feed_versions.c.key == "t:x")
@@ -61,7 +63,10 @@ def test_sqlite_datetime_text_in_any_iso_form_comes_back_aware_utc(service: Serv
     with service.ctx.store.begin() as conn:
         for key, (stored, _) in written.items():
             conn.execute(
-                text("INSERT INTO feed_versions (key, version, changed_at) VALUES (:k, 1, :at)"),
+                text(
+                    "INSERT INTO feed_versions (key, version, changed_at, moved_at)"
+                    " VALUES (:k, 1, :at, :at)"
+                ),
                 {"k": key, "at": stored},
             )
     with service.ctx.store.read() as conn:
@@ -92,7 +97,9 @@ def test_sqlite_datetime_text_is_what_sqlalchemy_writes(service: Service) -> Non
     }
     with service.ctx.store.begin() as conn:
         for key, value in values.items():
-            conn.execute(insert(feed_versions).values(key=key, version=1, changed_at=value))
+            conn.execute(
+                insert(feed_versions).values(key=key, version=1, changed_at=value, moved_at=value)
+            )
     with service.ctx.store.read() as conn:
         rows = conn.execute(text("SELECT key, changed_at FROM feed_versions WHERE key LIKE 't:%'"))
         stored = {key: written for key, written in rows}
@@ -105,7 +112,9 @@ def test_sqlite_datetime_text_is_what_sqlalchemy_writes(service: Service) -> Non
 def test_naive_datetimes_are_refused(service: Service) -> None:
     with pytest.raises(Exception, match="naive"), service.ctx.store.begin() as conn:
         conn.execute(
-            insert(feed_versions).values(key="t:y", version=1, changed_at=datetime(2026, 1, 1))
+            insert(feed_versions).values(
+                key="t:y", version=1, changed_at=datetime(2026, 1, 1), moved_at=datetime(2026, 1, 1)
+            )
         )
 
 

@@ -160,8 +160,11 @@ class DemoService:
             bulk.finish(conn)
             moves = tally.moves(now)
             # Every feed the articles touch has a version row, moved like any write's.
-            bulk.ensure_versions(conn, moves.changed | tally.due.keys(), now)
-            version_store.move(conn, moves, now)
+            # Stamped when the load ends, not when it began: a round of the publisher
+            # reads rows moved since its last one, less a margin far shorter than a load.
+            moved = self.ctx.now()
+            bulk.ensure_versions(conn, moves.changed | tally.due.keys(), moved)
+            version_store.move(conn, moves, moved)
         bulk.after_load(self.ctx.store)
         return GenerateReport(
             articles=count,

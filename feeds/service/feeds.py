@@ -268,10 +268,10 @@ class FeedService:
             pending = feedquery.next_pending(conn, spec, now)
             if current is None:
                 changed = feedquery.newest_change(conn, spec, now) or EPOCH
-                version_store.create(conn, key, changed, pending)
+                version_store.create(conn, key, changed, pending, now)
             else:
                 newest = feedquery.newest_published(conn, spec, now)
-                version_store.advance(conn, key, current, pending, _due(current, newest))
+                version_store.advance(conn, key, current, pending, _due(current, newest), now)
             fresh = version_store.get(conn, key)
         assert fresh is not None
         return fresh

@@ -12,6 +12,16 @@ being since the last round (a new hashtag, author or tag feed) is found by the v
 row its write made, so it is published by the next round; listing every feed there is
 (`discover`) runs every few minutes as the repair path.
 
+A round reads the version rows that moved since the last round (`moved_at`, indexed) and
+those whose next change has come, not every feed's: its cost follows what changed, not
+how many feeds there are. The rows it reads are those moved at or after the last round's
+start less `MOVED_MARGIN`, which covers a write that took its time before that round
+read and committed after it (on PostgreSQL a later-stamped write can become visible
+first); the bound relied on is that a write commits within `MOVED_MARGIN` of the time it
+stamps, by this clock. Every row is read on the first round, with `everything`, after
+another process published this tree, and every `FULL_READ_EVERY` as the backstop for
+anything that bound missed.
+
 The publisher does not serve anything and never runs on a request: `feeds scheduler`
 runs it every `publish_interval_seconds` and right after each ingest, `feeds serve`
 in a thread of its own, and `feeds publish` by hand. One round at a time runs on a tree,
@@ -24,7 +34,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +58,12 @@ from feeds.store import versions as version_store
 log = logging.getLogger(__name__)
 # Called after each format of a feed is published, with the file and its validators.
 PublishHook = Callable[[FeedKey, FeedFormat, Path, str, datetime], None]
+# How long before a round's start a row's move may be stamped and still be read by the
+# next round: writes stamp their clock and commit within a second or two (SQLite's busy
+# timeout is 10 s), so a minute covers them and small clock differences between processes.
+MOVED_MARGIN = timedelta(seconds=60)
+# Every this long a round reads every version row, whatever moved.
+FULL_READ_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -115,8 +131,10 @@ class Publisher:
         self._records: dict[FeedKey, Record] = {}
         self._stamp: int | None = None
         self._known: list[FeedKey] | None = None
-        # What the last round saw, to tell a quiet store from one that moved.
-        self._summary: tuple[int, int, datetime | None] | None = None
+        # When the last round started and the last that read every version row did, to
+        # read only the rows moved since.
+        self._read_at: datetime | None = None
+        self._full_at: datetime | None = None
         self._bucket: datetime | None = None
         self._failed: set[FeedKey] = set()
         # Version rows of feeds that did not exist when looked at (a deleted tag feed, a
@@ -204,19 +222,9 @@ class Publisher:
         if discover or self._known is None:
             self._known = self._existing(now)
             self._absent = {}
+        full = everything or verify or self._full_due(now)
         with self.ctx.store.read() as conn:
-            summary = version_store.summary(conn)
-            soonest = summary[2]
-            # Nothing moved since the last round, and nothing is due: the rows need
-            # not be read (a store with 20,000 feeds takes a second to read them all).
-            quiet = (
-                not everything
-                and not verify
-                and summary == self._summary
-                and (soonest is None or soonest > now)
-                and self.feeds.trending_bucket(now) == self._bucket
-            )
-            versions = {} if quiet else version_store.snapshot(conn)
+            versions = version_store.snapshot(conn) if full else self._moved_rows(conn, now)
         self._known.extend(self._appeared(versions, now))
         existing = self._known
         moved: list[FeedKey] = [key for key in self._failed if key in self._records]
@@ -225,8 +233,8 @@ class Publisher:
             record = self._records.get(key)
             if record is None:
                 new.append(key)
-            elif quiet or key in moved:
-                continue
+            elif key in moved or (not full and key not in versions):
+                continue  # not moved since the last round
             elif (
                 everything
                 or self._moved(key, record, versions.get(key), now)
@@ -251,7 +259,9 @@ class Publisher:
             [key for key in existing if key in self._records and (everything or key in first)],
         )
         self._stamp = self.tree.manifest_stamp()
-        self._summary, self._bucket = summary, self.feeds.trending_bucket(now)
+        self._read_at, self._bucket = now, self.feeds.trending_bucket(now)
+        if full:
+            self._full_at = now
         self._failed = {key for key, _ in done.failed}
         return PublishReport(
             tuple(done.published),
@@ -263,6 +273,27 @@ class Publisher:
             tuple(months.removed),
             tuple(months.failed),
         )
+
+    def _full_due(self, now: datetime) -> bool:
+        """Whether this round reads every version row: the first, or the backstop's time
+        came (or the clock went back past the last one)."""
+        if self._read_at is None or self._full_at is None:
+            return True
+        return not self._full_at <= now < self._full_at + FULL_READ_EVERY
+
+    def _moved_rows(self, conn: Connection, now: datetime) -> version_store.Versions:
+        """The version rows that can differ from what the last round saw; when there are
+        none (a quiet store), found by two index lookups and no row read."""
+        assert self._read_at is not None
+        since = self._read_at - MOVED_MARGIN
+        # Trending's token names its window: a slid window moves it with no write.
+        extra = [TRENDING] if self.feeds.trending_bucket(now) != self._bucket else []
+        # A feed found absent comes into being when its first article comes due.
+        extra += [key for key, (_, at) in self._absent.items() if at is not None and at <= now]
+        latest, soonest = version_store.marks(conn)
+        if not extra and (latest is None or latest < since) and (soonest is None or soonest > now):
+            return {}
+        return version_store.moved_since(conn, since, now) | version_store.of(conn, extra)
 
     def _existing(self, now: datetime) -> list[FeedKey]:
         """Every feed there is, the few general ones first, that can be a file."""
@@ -283,6 +314,8 @@ class Publisher:
         what writes created since the last discovery (a new hashtag, author, tag feed).
         One existence check each, once per version of a row."""
         assert self._known is not None
+        if not versions:
+            return []  # a quiet round: no set of every known feed to build
         known = set(self._known) | set(self._records)
 
         def unseen(key: FeedKey, number: int) -> bool:

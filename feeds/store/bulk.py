@@ -126,7 +126,13 @@ def ensure_versions(conn: Connection, keys: Iterable[FeedKey], changed_at: datet
         found = select(feed_versions.c.key).where(feed_versions.c.key.in_(chunk))
         existing.update(conn.execute(found).scalars())
     rows = [
-        {"key": key, "version": 1, "changed_at": changed_at, "next_change_at": None}
+        {
+            "key": key,
+            "version": 1,
+            "changed_at": changed_at,
+            "next_change_at": None,
+            "moved_at": changed_at,
+        }
         for key in wanted
         if key not in existing
     ]

@@ -203,7 +203,11 @@ feed_versions = Table(
     Column("version", Integer, nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),
     Column("next_change_at", UTCDateTime),
+    # When a write last created the row or moved its version or next change, by the
+    # writer's clock: the publisher reads the rows moved since its last round.
+    Column("moved_at", UTCDateTime, nullable=False),
     Index("ix_feed_versions_next_change_at", "next_change_at"),
+    Index("ix_feed_versions_moved_at", "moved_at"),
 )
 
 api_tokens = Table(

@@ -3,6 +3,10 @@
 The web layer keys its cache on (feed, format, version), so reading the version is the
 only database work a cache hit does. Rows are made by writes: a write that moves a feed
 without a row creates it, so a read never has to (see FeedService.current).
+
+Every statement that creates a row or moves its version or next change sets `moved_at`
+to the writer's clock, so the publisher reads only the rows that moved since its last
+round (`moved_since`) instead of every feed's (`snapshot`).
 """
 
 from __future__ import annotations
@@ -36,7 +40,11 @@ def get(conn: Connection, key: FeedKey) -> FeedVersion | None:
 
 
 def create(
-    conn: Connection, key: FeedKey, changed_at: datetime, next_change_at: datetime | None
+    conn: Connection,
+    key: FeedKey,
+    changed_at: datetime,
+    next_change_at: datetime | None,
+    now: datetime,
 ) -> None:
     """Insert a first version; a concurrent creator winning the race is fine."""
     try:
@@ -47,6 +55,7 @@ def create(
                     version=1,
                     changed_at=changed_at,
                     next_change_at=next_change_at,
+                    moved_at=now,
                 )
             )
     except IntegrityError:
@@ -61,6 +70,7 @@ def _moved(changed_at: datetime) -> dict[str, Any]:
     """The column values of a version that moves at `changed_at`."""
     return {
         "version": feed_versions.c.version + 1,
+        "moved_at": changed_at,
         # Last-Modified must never go backwards, even if clocks disagree.
         "changed_at": case(
             (feed_versions.c.changed_at > changed_at, feed_versions.c.changed_at),
@@ -81,7 +91,13 @@ def _ensure(conn: Connection, storage_keys: list[str], changed_at: datetime) -> 
     insert_for = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(storage_keys), chunk):
         rows = [
-            {"key": key, "version": 0, "changed_at": changed_at, "next_change_at": changed_at}
+            {
+                "key": key,
+                "version": 0,
+                "changed_at": changed_at,
+                "next_change_at": changed_at,
+                "moved_at": changed_at,
+            }
             for key in storage_keys[start : start + chunk]
         ]
         conn.execute(insert_for(feed_versions).on_conflict_do_nothing(index_elements=["key"]), rows)
@@ -133,7 +149,8 @@ def expect_change(conn: Connection, keys: Iterable[FeedKey], at: datetime, now: 
                 (feed_versions.c.next_change_at.is_(None), at),
                 (feed_versions.c.next_change_at > at, at),
                 else_=feed_versions.c.next_change_at,
-            )
+            ),
+            moved_at=now,
         )
     )
 
@@ -144,11 +161,12 @@ def advance(
     seen: FeedVersion,
     next_change_at: datetime | None,
     due: datetime | None,
+    now: datetime,
 ) -> None:
     """A scheduled change came due: record the feed's next one and, when `due` says the
     content changed (the newest publish time it now shows), move the version to it;
     once, whoever gets here first."""
-    values: dict[str, Any] = {"next_change_at": next_change_at}
+    values: dict[str, Any] = {"next_change_at": next_change_at, "moved_at": now}
     if due is not None:
         values |= {"version": feed_versions.c.version + 1, "changed_at": max(seen.changed_at, due)}
     conn.execute(
@@ -198,23 +216,48 @@ def parse_key(storage_key: str) -> FeedKey:
     return FeedKey(FeedKind(kind), value)
 
 
-def snapshot(conn: Connection) -> dict[FeedKey, tuple[int, datetime | None]]:
-    """Every feed's version and next change by time alone (the publisher compares them
-    with what it published)."""
-    rows = conn.execute(
-        select(feed_versions.c.key, feed_versions.c.version, feed_versions.c.next_change_at)
-    ).all()
+Versions = dict[FeedKey, tuple[int, datetime | None]]
+
+_ROW = select(feed_versions.c.key, feed_versions.c.version, feed_versions.c.next_change_at)
+
+
+def _read(conn: Connection, statement: Any, parameters: dict[str, Any] | None = None) -> Versions:
+    rows = conn.execute(statement, parameters or {}).all()
     return {parse_key(key): (version, next_change) for key, version, next_change in rows}
 
 
-def summary(conn: Connection) -> tuple[int, int, datetime | None]:
-    """(rows, sum of versions, soonest next change): versions only ever grow, so while
-    this stays the same and the soonest change is ahead, no feed has moved."""
-    row = conn.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(feed_versions.c.version), 0),
-            func.min(feed_versions.c.next_change_at),
-        )
-    ).one()
-    return int(row[0]), int(row[1]), row[2]
+def snapshot(conn: Connection) -> Versions:
+    """Every feed's version and next change by time alone (the publisher compares them
+    with what it published)."""
+    return _read(conn, _ROW)
+
+
+# Built once: the publisher runs them every few seconds. Each is a range of one index.
+_MOVED = _ROW.where(feed_versions.c.moved_at >= bindparam("since"))
+_DUE = _ROW.where(feed_versions.c.next_change_at <= bindparam("now"))
+_OF = _ROW.where(feed_versions.c.key.in_(bindparam("keys", expanding=True)))
+# Two subqueries, not one select of two aggregates: SQLite answers a lone min() or max()
+# from the end of an index, but scans the table for two in one select.
+_MARKS = select(
+    select(func.max(feed_versions.c.moved_at)).scalar_subquery(),
+    select(func.min(feed_versions.c.next_change_at)).scalar_subquery(),
+)
+
+
+def moved_since(conn: Connection, since: datetime, now: datetime) -> Versions:
+    """The rows moved (or created) at or after `since`, and those whose next change by
+    time alone has come by `now`: what can differ from a snapshot taken before `since`."""
+    return _read(conn, _MOVED, {"since": since}) | _read(conn, _DUE, {"now": now})
+
+
+def of(conn: Connection, keys: Iterable[FeedKey]) -> Versions:
+    """The rows of these feeds (those that have one)."""
+    storage_keys = _storage_keys(keys)
+    return _read(conn, _OF, {"keys": storage_keys}) if storage_keys else {}
+
+
+def marks(conn: Connection) -> tuple[datetime | None, datetime | None]:
+    """(latest moved_at, soonest next change): while the first is before the publisher's
+    last read (less its margin) and the second is ahead, no row moved. Two index ends."""
+    row = conn.execute(_MARKS).one()
+    return row[0], row[1]
