@@ -116,15 +116,17 @@ def main() -> None:
             name: Process(server_command(name, ports[name], args.workers), env, name, ports[name])
             for name in SERVERS
         }
+        # The baseline's file has the published one's URL and depth: both nginx servers
+        # parse the same request line and walk as many folders to the file.
         plain_dir = folder / "plain"
-        plain_dir.mkdir()
+        (plain_dir / "feeds").mkdir(parents=True)
         for app in apps.values():
             app.start()
         print(f"servers up at {time.perf_counter() - started:.1f} s", file=sys.stderr)
         try:
             status, headers, body = get(ports["granian"], FEED)
             assert status == 200, status
-            (plain_dir / "all.rss").write_bytes(body)
+            (plain_dir / FEED.lstrip("/")).write_bytes(body)
             for name in SERVERS:
                 assert get(ports[name], FEED)[2] == body, f"{name} serves other bytes"
             app_etag = headers["etag"]
@@ -143,7 +145,11 @@ def main() -> None:
                     plain_port, plain_dir)) as plain,
                 Nginx(site, folder / "nginx-edge") as edge,
             ):  # fmt: skip
-                plain_etag = get(plain_port, "/all.rss")[1]["etag"]
+                plain_etag = get(plain_port, FEED)[1]["etag"]
+                # Both sides send the same identity bytes (wrk asks for no coding).
+                for port in (plain_port, edge_port):
+                    _, sent, sent_body = get(port, FEED)
+                    assert sent_body == body and "content-encoding" not in sent, port
                 loads: dict[str, list[Load]] = {}
 
                 def run(name: str, url: str, headers: dict[str, str] | None = None) -> Any:
@@ -157,7 +163,7 @@ def main() -> None:
 
                 served = alternate(
                     {
-                        "nginx": run("nginx", f"{plain.url}/all.rss"),
+                        "nginx": run("nginx", f"{plain.url}{FEED}"),
                         **{n: run(n, f"http://127.0.0.1:{ports[n]}{FEED}") for n in SERVERS},
                     }
                 )
@@ -184,7 +190,7 @@ def main() -> None:
                             {"If-None-Match": app_etag},
                         ),
                         "nginx": run(
-                            "nginx-304", f"{plain.url}/all.rss", {"If-None-Match": plain_etag}
+                            "nginx-304", f"{plain.url}{FEED}", {"If-None-Match": plain_etag}
                         ),
                     }
                 )
@@ -212,7 +218,7 @@ def main() -> None:
                 through = alternate(
                     {
                         "edge": run("edge", f"{edge.url}{FEED}"),
-                        "plain": run("plain", f"{plain.url}/all.rss"),
+                        "plain": run("plain", f"{plain.url}{FEED}"),
                     }
                 )
                 rows.append(

@@ -175,8 +175,9 @@ class PublishedTree:
     def write(self, key: FeedKey, fmt: FeedFormat, body: bytes, last_modified: datetime) -> Path:
         """Publish one format of a feed: the compressed siblings first, then the file.
 
-        Writing the identity file last means that once it is there (nginx's try_files
-        and the app look for it) its variants are already current.
+        Writing the identity file last means that once it is there (a client that
+        takes no compressed variant gets it, from nginx or the app) its variants are
+        already current.
         """
         target = self.path(key, fmt)
         if target is None:

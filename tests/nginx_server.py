@@ -74,13 +74,8 @@ def render_config(site: Site, example: str | None = None) -> str:
     text = _replace_once(text, "root /srv/feeds/var/published;", f"root {site.publish_dir};")
     text = _replace_once(
         text,
-        'set $feeds_public_url "https://feeds.example.org";',
-        f'set $feeds_public_url "{site.public_url}";',
-    )
-    text = _replace_once(
-        text,
-        """set $feeds_hubs '<https://feeds.example.org/websub>; rel="hub"';""",
-        f"""set $feeds_hubs '<{site.hub}>; rel="hub"';""",
+        '<https://feeds.example.org/websub>; rel="hub", <https://feeds.example.org$request_uri>',
+        f'<{site.hub}>; rel="hub", <{site.public_url}$request_uri>',
     )
     text = _replace_once(text, "default 300;", f"default {site.max_age};")
     return _replace_once(text, "1 86400;", f"1 {site.archive_max_age};")

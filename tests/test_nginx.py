@@ -246,6 +246,22 @@ def test_what_is_not_a_published_file_goes_to_the_app(edge: Edge) -> None:
     assert (answer.status, answer.from_app) == (200, True)
 
 
+def test_a_compressed_sibling_is_answered_alike_once_its_file_is_gone(edge: Edge) -> None:
+    """nginx opens the file a request wants without a stat of the identity file first:
+    with only the `.gz` and `.br` left (a removal under way), both answer from them."""
+    identity = edge.publish_dir / "feeds" / "all.json"
+    identity.unlink()
+    for coding, suffix in (("gzip", ".gz"), ("br", ".br")):
+        headers = {"Accept-Encoding": coding}
+        through_nginx = fetch(edge.nginx.url, "/feeds/all.json", headers)
+        from_app = fetch(edge.app_url, "/feeds/all.json", headers)
+        assert (through_nginx.status, from_app.status) == (200, 200), coding
+        assert not through_nginx.from_app, coding
+        sibling = identity.with_name(identity.name + suffix).read_bytes()
+        assert through_nginx.body == from_app.body == sibling, coding
+        assert through_nginx.representation() == from_app.representation(), coding
+
+
 def test_a_change_is_visible_through_nginx_after_one_publish(edge: Edge) -> None:
     before = fetch(edge.nginx.url, "/feeds/all.rss")
     edge.service.articles.create(
