@@ -230,6 +230,27 @@ def test_sessions_end_on_logout_disable_and_age(
     assert client.get("/admin/").status_code == 302
 
 
+def test_only_the_login_page_begins_a_session(app: Flask) -> None:
+    # A browser applies answers in the order they arrive. An answer to a request sent
+    # without a session that set the cookie (a stale form's page minting a token) or
+    # deleted it (a redirect to login) could land after another tab's login page and
+    # replace the session its form's token belongs to.
+    client = app.test_client(use_cookies=False)
+    answered = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin") or rule.endpoint == "admin.login":
+            continue
+        for method in sorted((rule.methods or set()) & (WRITES | {"GET"})):
+            url = url_for_rule(app, rule, method)
+            response = client.open(url, method=method, data={"title": "Typed"})
+            assert "Set-Cookie" not in response.headers, (method, url, response.status_code)
+            answered += 1
+    missing = client.get("/admin/no-such-page")
+    assert missing.status_code == 404 and "Set-Cookie" not in missing.headers
+    assert answered >= 20
+    assert "Set-Cookie" in client.get("/admin/login").headers
+
+
 def test_admin_pages_are_not_cached_or_framed(client: FlaskClient, service: Service) -> None:
     login(client, service)
     response = client.get("/admin/")

@@ -6,7 +6,11 @@ Uses Debian's /usr/bin/chromium through Playwright; skipped only when it is abse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -109,3 +113,42 @@ def test_a_form_survives_a_restart_and_a_stale_one_keeps_what_was_typed(
         assert saved.description == "Cranes, ferries and tides."
     restarted.extensions["feeds"].ctx.store.dispose()
     assert app is not restarted
+
+
+def test_a_late_answer_to_a_signed_out_tab_leaves_a_login_in_another_tab_alone(
+    live: tuple[Flask, BaseWSGIServer, str],
+) -> None:
+    # A form left open in one tab previews as it is typed in; another tab logs out and in.
+    # A preview sent in the moment the browser holds no session (after the log-out's
+    # answer, before the login page's) is answered after the login page: that answer must
+    # not replace the session the login form's token belongs to. The server holds the
+    # preview until the login page is open, so the order is the same on every run.
+    app, listener, url = live
+    sent_without_session, release = threading.Event(), threading.Event()
+
+    def held_previews(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["PATH_INFO"].endswith("/preview") and "HTTP_COOKIE" not in environ:
+            sent_without_session.set()
+            release.wait(timeout=30)
+        return app(environ, start_response)
+
+    listener.app = held_previews
+    with browser_page(url) as page:
+        p: Any = page
+        log_in(p)
+        p.goto("/admin/tag-feeds/new")
+        p.fill("input[name=any_of]", "#Shipping")
+        p.locator("#preview-status").filter(has_text=re.compile(r"^\d+ articles?$")).wait_for()
+        p.context.clear_cookies()  # the browser between a log-out's answer and the next page
+        p.click("#preview-button")
+        assert sent_without_session.wait(timeout=30)
+
+        other = p.context.new_page()
+        other.goto("/admin/login")
+        other.fill("input[name=name]", "alice")
+        other.fill("input[name=password]", PASSWORD)
+        with p.expect_response("**/admin/tag-feeds/preview"):
+            release.set()
+        with other.expect_navigation():
+            other.click("button[type=submit]")
+        assert urlsplit(other.url).path == "/admin/", other.locator("h1").inner_text()

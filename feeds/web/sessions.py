@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 from feeds.errors import StorageError
 from feeds.web import service
 
 ADMIN_PREFIX = "/admin"
+# The one page that begins a session for a browser that has none: its form's CSRF token
+# lives in the session it starts.
+LOGIN_ENDPOINT = "admin.login"
 
 
 def needs_session(path: str) -> bool:
@@ -49,3 +52,18 @@ class SharedKeySessionInterface(SecureCookieSessionInterface):
             # A null session; the before_request check answers 503 with the reason.
             return None
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Leave the cookie alone when the request came without one, except on the login page.
+
+        A browser applies answers in the order they arrive, not the order it sent the
+        requests. A request sent while it held no session (a form's live preview in one
+        tab, in the moment after another tab's log-out) may be answered after that other
+        tab's login page. Were that answer to begin a session (an error page minting a
+        CSRF token) or delete the cookie (a redirect to login clearing the session), it
+        would replace the session the login form's token belongs to, and the login would
+        fail its CSRF check.
+        """
+        if request.endpoint != LOGIN_ENDPOINT and self.get_cookie_name(app) not in request.cookies:
+            return
+        super().save_session(app, session, response)
