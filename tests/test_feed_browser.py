@@ -47,9 +47,13 @@ def test_a_feed_opened_in_chromium_is_a_page_for_people(live_url: str, fmt: str)
         assert items.count() >= 10
         first = items.filter(has_text="Seoul and Tokyo Agree to Resume Quarterly Leader Talks")
         assert first.get_by_role("link", name="Min-ji Park").is_visible()
-        assert first.locator("img").is_visible()
-        # The image really loaded: the page's media are served from this origin.
-        assert first.locator("img").evaluate("img => img.naturalWidth") > 0
+        image = first.locator("img")
+        assert image.is_visible()
+        # The image really loaded: the page's media are served from this origin. It loads
+        # lazily, so the page's load event (what goto waits for) may come before it does:
+        # decode() waits for it, and fails if it is broken. Scrolled to, so it does start.
+        image.scroll_into_view_if_needed()
+        assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
         assert first.get_by_role("link", name="World").is_visible()
         assert p.locator(".sponsored", has_text="Sponsored").first.is_visible()
         snapshot = p.locator("body").aria_snapshot()
