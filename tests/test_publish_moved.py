@@ -8,15 +8,20 @@ a round read and committed after it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, text
 
 from feeds.service import Service
 from feeds.service.feedkeys import ALL
 from feeds.service.publish import FULL_READ_EVERY, MOVED_MARGIN, PublishReport
+from feeds.store import Store
+from feeds.store.schema import feed_versions
 from tests.conftest import FakeClock, make_app
+from tests.migration_helpers import upgrade_to
 from tests.plans import recording
 from tests.test_publish import post, titles
 
@@ -125,3 +130,29 @@ def test_the_backstop_round_publishes_a_write_stamped_before_the_margin(
     report, whole = whole_reads(service)
     assert ALL in report.published and whole
     assert set(titles(service, ALL)["json"]) == {"Before", "Stale"}
+
+
+def test_the_upgrade_dates_each_existing_row_moved_when_it_last_changed(
+    empty_database_url: str,
+) -> None:
+    store = Store.from_url(empty_database_url)
+    upgrade_to(store, "0022")
+    with store.engine.begin() as conn:
+        for key, day in (("all", 1), ("tag:kept", 2)):
+            conn.execute(
+                text(
+                    "INSERT INTO feed_versions (key, version, changed_at)"
+                    " VALUES (:key, 3, :changed)"
+                ),
+                {"key": key, "changed": f"2026-01-0{day} 00:00:00"},
+            )
+    store.migrate()
+    with store.read() as conn:
+        rows = conn.execute(
+            select(feed_versions.c.key, feed_versions.c.changed_at, feed_versions.c.moved_at)
+        ).all()
+    store.dispose()
+    assert {key: (changed, moved) for key, changed, moved in rows} == {
+        "all": (datetime(2026, 1, 1, tzinfo=UTC),) * 2,
+        "tag:kept": (datetime(2026, 1, 2, tzinfo=UTC),) * 2,
+    }
