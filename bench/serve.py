@@ -8,7 +8,8 @@ contenders in rounds:
 2. a 304 (If-None-Match) from the faster server against nginx's 304 (>= 0.15);
 3. the faster server's p99 at 50 connections (<= 20 ms);
 4. the published file through config/nginx.example.conf against nginx's defaults on the
-   same file (>= 0.90);
+   same file, both under one main config (one worker, no access log, `pcre_jit on` as
+   README asks) and sending the same identity bytes (>= 0.90);
 5. the faster server's hit throughput while the API writes 5 articles/s against the same
    without writes (>= 0.9).
 
