@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection, text
 
 from feeds.store import Store
 from feeds.store.db import MIGRATIONS
@@ -15,3 +16,12 @@ def upgrade_to(store: Store, revision: str) -> None:
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def old_version_row(conn: Connection, key: str, version: int, changed_at: str) -> None:
+    """A feed_versions row as a store before migration 0023 holds it (no moved_at);
+    `changed_at` as SQLite's text, which PostgreSQL reads too."""
+    conn.execute(
+        text("INSERT INTO feed_versions (key, version, changed_at) VALUES (:key, :version, :at)"),
+        {"key": key, "version": version, "at": changed_at},
+    )

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from feeds.service import Service
 from feeds.store import Store
 from tests.conftest import article_payload
-from tests.migration_helpers import upgrade_to
+from tests.migration_helpers import old_version_row, upgrade_to
 
 API = "/api/v1/articles"
 Headers = dict[str, str]
@@ -135,12 +135,7 @@ def test_upgrade_sanitises_newsroom_rows_and_moves_every_feed(empty_database_url
                 ),
                 dict(n=n, guid=f"g{n}", slug=f"s{n}", content=content, url=url, source=source),
             )
-        conn.execute(
-            text(
-                "INSERT INTO feed_versions (key, version, changed_at)"
-                " VALUES ('all', 7, '2020-01-01 00:00:00')"
-            )
-        )
+        old_version_row(conn, "all", 7, "2020-01-01 00:00:00")
     store.migrate()
     with store.read() as conn:
         stored = dict(conn.execute(text("SELECT id, content_html FROM articles")).all())

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from feeds.service import Service
 from feeds.service.feedkeys import ALL
@@ -21,7 +21,7 @@ from feeds.service.publish import FULL_READ_EVERY, MOVED_MARGIN, PublishReport
 from feeds.store import Store
 from feeds.store.schema import feed_versions
 from tests.conftest import FakeClock, make_app
-from tests.migration_helpers import upgrade_to
+from tests.migration_helpers import old_version_row, upgrade_to
 from tests.plans import recording
 from tests.test_publish import post, titles
 
@@ -138,14 +138,8 @@ def test_the_upgrade_dates_each_existing_row_moved_when_it_last_changed(
     store = Store.from_url(empty_database_url)
     upgrade_to(store, "0022")
     with store.engine.begin() as conn:
-        for key, day in (("all", 1), ("tag:kept", 2)):
-            conn.execute(
-                text(
-                    "INSERT INTO feed_versions (key, version, changed_at)"
-                    " VALUES (:key, 3, :changed)"
-                ),
-                {"key": key, "changed": f"2026-01-0{day} 00:00:00"},
-            )
+        old_version_row(conn, "all", 3, "2026-01-01 00:00:00")
+        old_version_row(conn, "tag:kept", 3, "2026-01-02 00:00:00")
     store.migrate()
     with store.read() as conn:
         rows = conn.execute(

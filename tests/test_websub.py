@@ -27,7 +27,7 @@ from feeds.store import announcements as announcement_store
 from feeds.store.announcements import Told
 from tests.conftest import FakeClock, article_payload, make_app
 from tests.httpservers import RawServer, head_reply, raw_server
-from tests.migration_helpers import upgrade_to
+from tests.migration_helpers import old_version_row, upgrade_to
 from tests.together import read_by_both, run_together
 
 __all__ = ["raw_server"]  # the fixture, imported for its side effect
@@ -488,13 +488,7 @@ def test_upgrade_takes_rows_kept_before_hubs_were_recorded_as_the_configured_hub
     upgrade_to(store, "0020")
     with store.engine.begin() as conn:
         for key, version in (("tag:owed", 5), ("tag:told", 2)):
-            conn.execute(
-                text(
-                    "INSERT INTO feed_versions (key, version, changed_at)"
-                    " VALUES (:key, :version, '2026-01-01 00:00:00')"
-                ),
-                {"key": key, "version": version},
-            )
+            old_version_row(conn, key, version, "2026-01-01 00:00:00")
         for key, version, failures in (("tag:owed", 4, 1), ("tag:told", 2, 0)):
             conn.execute(
                 text(
