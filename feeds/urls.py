@@ -24,7 +24,7 @@ def absolute_url(url: str, base: str) -> str:
     stripped = url.strip()
     if not stripped:
         return url
-    if _PLAIN_ABSOLUTE.match(stripped) and stripped.isascii() and not _REPARSED.search(stripped):
+    if plain_absolute(stripped):
         # Most URLs a feed shows are absolute already: skip parsing them and the base
         # (tests/test_render_content.py checks this agrees with urljoin).
         return stripped
@@ -46,6 +46,12 @@ def absolute_url(url: str, base: str) -> str:
         return urljoin(base, stripped)
     except ValueError:
         return url
+
+
+def plain_absolute(url: str) -> bool:
+    """Whether *url* is absolute with a host, in a form urljoin hands back unchanged
+    whatever the base (so it need not be parsed), its scheme being what precedes ":"."""
+    return bool(_PLAIN_ABSOLUTE.match(url)) and url.isascii() and not _REPARSED.search(url)
 
 
 def absolutize_srcset(srcset: str, base: str) -> str:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from feeds.ingest.sanitize import (
+    LINK_SCHEMES,
+    SCHEMES,
     _absolute_cached,
+    checked_url,
+    clean_text,
     html_to_text,
     parsed_text,
     safe_url,
     sanitize_html,
 )
+from feeds.urls import plain_absolute
+from feeds.xmlchars import xml_safe
+from tests.url_pieces import URL_PIECES
 
 # Text without "<" or "&": spaces of every kind, controls XML cannot carry, line and
 # paragraph separators, non-characters, quotes and ">".
@@ -29,6 +37,38 @@ PLAIN = st.lists(
 @given(PLAIN)
 def test_text_without_markup_skips_the_parser_and_reads_the_same(text: str) -> None:
     assert html_to_text(text) == parsed_text(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PLAIN)
+def test_collapsed_text_is_what_a_whitespace_regex_gives(text: str) -> None:
+    assert clean_text(text, collapse=True) == re.sub(r"\s+", " ", xml_safe(text)).strip()
+
+
+# Absolute URLs mostly without what makes urlsplit change a URL or refuse it.
+PLAIN_URLS = st.builds(
+    "{}://{}{}".format,
+    st.sampled_from(["https", "http", "ftp", "mailto", "x-y", "HTTPS"]),
+    st.sampled_from(["a", "news.example.org", "@", ".", ":", "%7e", "x-y", "é"]),
+    st.lists(
+        URL_PIECES.filter(lambda piece: not re.search(r"[;?#\[\]\t\r\n]", piece)), max_size=8
+    ).map("".join),
+)
+
+
+@given(
+    url=PLAIN_URLS,
+    base=st.sampled_from([None, "", "https://news.example.org/feed"]),
+    schemes=st.sampled_from([SCHEMES, LINK_SCHEMES]),
+)
+@example(url="https://a/b", base=None, schemes=SCHEMES)
+@example(url="ftp://a/b", base=None, schemes=SCHEMES)
+@settings(max_examples=500, deadline=None)
+def test_plain_absolute_urls_skip_urlsplit_and_are_judged_the_same(
+    url: str, base: str | None, schemes: frozenset[str]
+) -> None:
+    assume(plain_absolute(url) and url[-1] > " ")  # safe_url strips controls and spaces
+    assert safe_url(url, base, schemes) == checked_url(url, base, schemes)
 
 
 def test_markup_still_goes_through_the_parser() -> None:

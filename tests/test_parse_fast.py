@@ -24,14 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from feedparser.urls import _urljoin
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.ingest import make_feed
 from feeds.errors import ParseError
-from feeds.ingest.parse import parse_feed, parse_with_feedparser, read_fast
+from feeds.ingest.parse import RULES, parse_feed, parse_with_feedparser, read_fast
 from feeds.ingest.parsed import ParsedFeed
 from tests import outside_documents as outside
+from tests.url_pieces import ABSOLUTE_URLS, URLS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "ingest"
@@ -103,6 +105,16 @@ def atom(
 
 
 # -- documents we have ---------------------------------------------------------------
+
+
+@given(
+    uri=URLS | ABSOLUTE_URLS,
+    base=st.sampled_from(["", "https://news.example.org/feed", "http://a.example/x/y"]),
+)
+@settings(max_examples=1000, deadline=None)
+def test_links_are_joined_as_feedparser_joins_them(uri: str, base: str) -> None:
+    """The fast reader skips feedparser's _urljoin for a plain absolute URL."""
+    assert RULES.urljoin(base, uri) == _urljoin(base, uri)
 
 
 def test_the_benchmark_feed() -> None:

@@ -9,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feeds.render.content import absolute_url, absolutize_html, absolutize_srcset
+from tests.url_pieces import URL_PIECES, URLS
 
 BASE = "https://news.example.org/articles/bridge/"
 
@@ -45,16 +46,8 @@ def _resolved_by_urljoin(url: str, base: str) -> str:
         return url
 
 
-_URL_PIECES = st.sampled_from(
-    ["https", "http", "HTTPS", "ftp", "://", "https://", "http://", "：", "／", ":", "/",
-     "//", "///", "?", "#", ";", "[", "]", "@", ".", "..", "a", "B", "news.example.org",
-     "x-y", "%7e", " ", "\t", "\n", "é", "１", "\x01", "mailto", "data", "=", "&", "%",
-     "+", "-"]
-)  # fmt: skip
-
-
 @given(
-    url=st.lists(_URL_PIECES, max_size=10).map("".join),
+    url=URLS,
     base=st.sampled_from([BASE, "http://plain.example/a/b", "https://news.example.org"]),
 )
 @example(url="https:///x", base=BASE)
@@ -79,7 +72,7 @@ def test_absolute_urls_come_back_as_urljoin_gives_them(url: str) -> None:
 
 
 @given(
-    url=st.lists(_URL_PIECES, max_size=8).map(lambda pieces: "/" + "".join(pieces)),
+    url=st.lists(URL_PIECES, max_size=8).map(lambda pieces: "/" + "".join(pieces)),
     base=st.sampled_from(
         [
             BASE,
