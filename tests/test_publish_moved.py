@@ -7,6 +7,7 @@ a round read and committed after it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from feeds.service.feedkeys import ALL
 from feeds.service.publish import FULL_READ_EVERY, MOVED_MARGIN, PublishReport
 from feeds.store import Store
 from feeds.store.schema import feed_versions
-from tests.conftest import FakeClock, make_app
+from tests.conftest import FakeClock, article_payload, make_app
 from tests.migration_helpers import old_version_row, upgrade_to
 from tests.plans import recording
 from tests.test_publish import post, titles
@@ -150,3 +151,29 @@ def test_the_upgrade_dates_each_existing_row_moved_when_it_last_changed(
         "all": (datetime(2026, 1, 1, tzinfo=UTC),) * 2,
         "tag:kept": (datetime(2026, 1, 2, tzinfo=UTC),) * 2,
     }
+
+
+def test_an_import_dates_every_feed_it_moved_at_its_end(service: Service, clock: FakeClock) -> None:
+    """An import is one transaction, often longer than the margin: a round while it runs
+    must not leave behind the feeds its first lines moved."""
+    lines = [
+        json.dumps(
+            article_payload(
+                title=f"Batch {n}", hashtags=[f"Batch{n}"], url=f"https://b.example/{n}"
+            )
+        )
+        for n in range(3)
+    ]
+
+    def ticking() -> datetime:
+        return clock.advance(seconds=MOVED_MARGIN.total_seconds())
+
+    service.set_clock(ticking)
+    service.articles.import_lines(lines)
+    service.set_clock(clock)
+    keys = [f"tag:batch{n}" for n in range(3)]
+    with service.ctx.store.read() as conn:
+        stamps = conn.execute(
+            select(feed_versions.c.moved_at).where(feed_versions.c.key.in_(keys))
+        ).scalars()
+        assert set(stamps) == {clock.now}

@@ -21,6 +21,7 @@ from feeds.models import Article
 from feeds.service.article_input import ArticleDraft
 from feeds.service.context import Context
 from feeds.store import articles as article_store
+from feeds.store import versions as version_store
 
 
 class ArticleWriter(Protocol):
@@ -70,9 +71,13 @@ def import_records(
 ) -> ImportReport:
     """Apply every line in one transaction; the first bad record names its line and
     leaves the store as it was. `dry_run` does all the work, then rolls it back."""
+    started = ctx.now()
     try:
         with ctx.unit_of_work() as conn:
             report = _apply(writer, conn, lines)
+            # Each article's feeds were stamped as it was written; a file takes longer
+            # than the publisher's margin, so what it moved is dated at its commit.
+            version_store.restamp(conn, started, ctx.now())
             if dry_run:
                 raise _RollBack(replace(report, dry_run=True))
     except _RollBack as done:

@@ -191,6 +191,17 @@ def redefine(conn: Connection, keys: Iterable[FeedKey], now: datetime) -> None:
     archive_moves.add_feeds(conn, keys, now)
 
 
+def restamp(conn: Connection, since: datetime, now: datetime) -> None:
+    """Date `now` every row moved at or after `since`: a long transaction (an import)
+    calls it just before it commits, so the publisher, which reads the rows moved since
+    its last round less a minute, finds the rows it moved early on."""
+    conn.execute(
+        update(feed_versions)
+        .where(feed_versions.c.moved_at >= since, feed_versions.c.moved_at < now)
+        .values(moved_at=now)
+    )
+
+
 def bump_all(conn: Connection, now: datetime) -> None:
     """Every feed changed (a section renamed shows in every feed's categories)."""
     conn.execute(update(feed_versions).values(**_moved(now)))
