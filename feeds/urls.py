@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 # An absolute URL with a host, its scheme in lower case, and nothing that parsing it
 # again would drop or change (an empty query, fragment or parameters, brackets, the
@@ -52,6 +52,15 @@ def plain_absolute(url: str) -> bool:
     """Whether *url* is absolute with a host, in a form urljoin hands back unchanged
     whatever the base (so it need not be parsed), its scheme being what precedes ":"."""
     return bool(_PLAIN_ABSOLUTE.match(url)) and url.isascii() and not _REPARSED.search(url)
+
+
+def url_path(url: str) -> str:
+    """`urlsplit(url).path`; a plain absolute URL's is read off without parsing it (no
+    query, fragment or parameters follow its path)."""
+    if plain_absolute(url):
+        start = url.find("/", url.index("://") + 3)
+        return url[start:] if start >= 0 else ""
+    return urlsplit(url).path
 
 
 def absolutize_srcset(srcset: str, base: str) -> str:

@@ -81,6 +81,18 @@ def test_a_first_fetch_inserts_articles_and_links_with_one_statement_each(
     assert [t.display for t in by_title["Story 7"].hashtags] == ["Wire", "Port", "Berth7"]
 
 
+def test_a_first_fetch_asks_the_store_about_each_new_articles_first_slug_only(
+    service: Service, httpserver: HTTPServer, statements: list[str]
+) -> None:
+    entries = [Entry(f"s-{n}", f"Story {n}") for n in range(ENTRIES)]
+    source_id = add_source(service, serve(httpserver, rss(entries)), max_items=1000)
+    statements.clear()
+    assert service.sources.refresh(source_id).new == ENTRIES
+    asked = [s for s in statements if s.upper().startswith("SELECT ARTICLES.SLUG ")]
+    # One parameter per new article (SQLite's "?" or psycopg's "%(name)s").
+    assert [s.count("?") + s.count("%(") for s in asked] == [ENTRIES]
+
+
 @pytest.mark.usefixtures("same_slugs")
 def test_slugs_stay_unique_within_a_refresh_and_against_the_store(
     service: Service, httpserver: HTTPServer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
@@ -20,9 +21,9 @@ from feeds.ingest.sanitize import (
     safe_url,
     sanitize_html,
 )
-from feeds.urls import plain_absolute
+from feeds.urls import plain_absolute, url_path
 from feeds.xmlchars import xml_safe
-from tests.url_pieces import URL_PIECES
+from tests.url_pieces import URL_PIECES, URLS
 
 # Text without "<" or "&": spaces of every kind, controls XML cannot carry, line and
 # paragraph separators, non-characters, quotes and ">".
@@ -69,6 +70,20 @@ def test_plain_absolute_urls_skip_urlsplit_and_are_judged_the_same(
 ) -> None:
     assume(plain_absolute(url) and url[-1] > " ")  # safe_url strips controls and spaces
     assert safe_url(url, base, schemes) == checked_url(url, base, schemes)
+
+
+@given(url=URLS | PLAIN_URLS)
+@settings(max_examples=1000, deadline=None)
+def test_url_paths_are_what_urlsplit_reads(url: str) -> None:
+    try:
+        expected = urlsplit(url).path
+    except ValueError:
+        expected = "refused"
+    try:
+        found = url_path(url)
+    except ValueError:
+        found = "refused"
+    assert found == expected
 
 
 def test_markup_still_goes_through_the_parser() -> None:

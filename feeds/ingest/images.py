@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 import mimetypes
 import re
-from urllib.parse import urlsplit
 
 from feeds.ingest.parsed import MediaRef, ParsedEntry
 from feeds.ingest.sanitize import safe_url
 from feeds.models import Image
+from feeds.urls import url_path
 
 # Sanitised HTML always quotes attribute values with ", so plain patterns can read it.
 _IMG = re.compile(r"<img\b[^>]*>")
@@ -44,9 +44,9 @@ def pick_image(entry: ParsedEntry, content_html: str) -> Image | None:
 def _is_image(media: MediaRef) -> bool:
     if media.medium or media.type:
         return media.medium == "image" or media.type.startswith("image/")
-    return urlsplit(media.url).path.lower().endswith(_IMAGE_EXTENSIONS)
+    return url_path(media.url).lower().endswith(_IMAGE_EXTENSIONS)
 
 
 def _guess_type(url: str) -> str:
     # An image whose type nobody stated: JPEG is by far the most common, and readers sniff.
-    return mimetypes.guess_type(urlsplit(url).path)[0] or "image/jpeg"
+    return mimetypes.guess_type(url_path(url))[0] or "image/jpeg"

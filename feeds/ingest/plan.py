@@ -19,9 +19,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from feeds.absolutize import with_feed_copy
+from feeds.absolutize import article_link, feed_copy, with_feed_copy
 from feeds.ingest.normalize import IngestedItem, Refusal, truncate
-from feeds.models import Article, Image, Origin, Source, Status
+from feeds.models import Article, FeedContent, Image, Origin, Source, Status
 from feeds.refresh_plan import Insert, RefreshPlan, Skipped, SkipReason, StoredEntry, Update
 from feeds.slugs import slugify
 
@@ -62,12 +62,15 @@ def plan_refresh(
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
     document_warnings: Sequence[str] = (),
     taken: Collection[datetime] = (),
+    root: str | None = None,
 ) -> RefreshPlan:
     """Insert, update or skip every entry; `new_id` makes GUIDs (random by default).
 
     Warnings are the document's own (*document_warnings*) and those of every entry kept,
     changed or not: they describe what the stored article lacks. *taken* holds the whole
-    seconds stored articles already show near the undated entries' fallback dates.
+    seconds stored articles already show near the undated entries' fallback dates. With
+    the public base *root*, each new article carries its feed copy against its first
+    slug already, which `settle` keeps unless that slug is taken.
     """
     assert source.id is not None
     kept, skipped = select(entries, source.max_items)
@@ -96,7 +99,13 @@ def plan_refresh(
             unique = new_id()
             guid = f"tag:{guid_authority}:source/{source.id}/{unique}"
             slugs = slug_candidates(item.title, f"{source.id}:{item.origin_id}", unique.hex)
-            article = new_article(source, item, guid=guid, slug=slugs[0], language=language)
+            copy = None
+            if root is not None:
+                link = article_link(item.link, slugs[0], root)
+                copy = feed_copy(item.content_html, link, absolute=True)
+            article = new_article(
+                source, item, guid=guid, slug=slugs[0], language=language, feed_content=copy
+            )
             if not item.dated:
                 moment = spare(item.updated_at)
                 article = replace(article, published_at=moment, updated_at=moment)
@@ -135,8 +144,15 @@ def settle(plan: RefreshPlan, taken: Collection[str], root: str) -> RefreshPlan:
         # The last candidate is unique by construction; the others may be taken.
         slug = next((s for s in insert.slugs[:-1] if s not in used), insert.slugs[-1])
         used.add(slug)
-        article = with_feed_copy(insert.article, root, absolute=True, slug=slug)
-        inserts.append(replace(insert, article=article))
+        article, link = insert.article, article_link(insert.article.url, slug, root)
+        planned = article.feed_content
+        # Kept as planned when the plan made its copy against the link it has now (a
+        # copy of an article, made hundreds of times in a first fetch, costs more than
+        # the rest of settling it).
+        if not (planned and article.slug == slug and planned.base == link):
+            article = with_feed_copy(article, root, absolute=True, slug=slug)
+            insert = replace(insert, article=article)
+        inserts.append(insert)
     updates = [
         replace(update, new=with_feed_copy(update.new, root, absolute=True, stored=update.old))
         for update in plan.updates
@@ -247,12 +263,19 @@ def _entry_fields(source: Source, item: IngestedItem) -> dict[str, Any]:
 
 
 def new_article(
-    source: Source, item: IngestedItem, *, guid: str, slug: str, language: str
+    source: Source,
+    item: IngestedItem,
+    *,
+    guid: str,
+    slug: str,
+    language: str,
+    feed_content: FeedContent | None = None,
 ) -> Article:
     assert source.id is not None
     return Article(
         guid=guid,
         slug=slug,
+        feed_content=feed_content,
         updated_at=item.updated_at,
         status=Status.PUBLISHED,
         language=language,

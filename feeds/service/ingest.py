@@ -226,9 +226,15 @@ class Ingester:
         plan = plan_refresh(
             source, entries, source_store.stored_entries(conn, source.id, hashes),
             now=now, language=language, guid_authority=settings.guid_authority,
-            document_warnings=document.warnings, taken=taken,
+            document_warnings=document.warnings, taken=taken, root=settings.public_root,
         )  # fmt: skip
-        slugs = article_store.slugs_taken(conn, slug_candidates_of(plan))
+        # Asked about the first candidates only, the store almost always finds them all
+        # free: the others (the statement's parameters tripled) are asked about only
+        # when one is taken, or two new articles want the same.
+        first = [insert.slugs[0] for insert in plan.inserts]
+        slugs = article_store.slugs_taken(conn, first)
+        if slugs or len(set(first)) < len(first):
+            slugs = article_store.slugs_taken(conn, slug_candidates_of(plan))
         return settle(plan, slugs, settings.public_root)
 
     def _size_images(self, source: Source, document: PreparedDocument) -> PreparedDocument:
