@@ -32,15 +32,13 @@ def absolute_url(url: str, base: str) -> str:
         stripped[0] == "/"
         and stripped[1:2] != "/"
         and "/." not in stripped  # dot segments are urljoin's to remove
-        and stripped.isascii()
-        and not _REPARSED.search(stripped)
+        and _unparsed(stripped)
         and _WEB_BASE.match(base)
-        and base.isascii()
-        and not _REPARSED.search(base)
+        and plain_absolute(base)
     ):
         # A path from the root (a newsroom's images are "/media/..."): the base's
         # scheme and host, then the path, as urljoin gives it.
-        end = base.find("/", base.index("://") + 3)
+        end = _path_start(base)
         return (base if end < 0 else base[:end]) + stripped
     try:
         return urljoin(base, stripped)
@@ -51,14 +49,24 @@ def absolute_url(url: str, base: str) -> str:
 def plain_absolute(url: str) -> bool:
     """Whether *url* is absolute with a host, in a form urljoin hands back unchanged
     whatever the base (so it need not be parsed), its scheme being what precedes ":"."""
-    return bool(_PLAIN_ABSOLUTE.match(url)) and url.isascii() and not _REPARSED.search(url)
+    return bool(_PLAIN_ABSOLUTE.match(url)) and _unparsed(url)
+
+
+def _unparsed(text: str) -> bool:
+    """Whether *text* holds nothing a URL parser would read apart or drop."""
+    return text.isascii() and not _REPARSED.search(text)
+
+
+def _path_start(url: str) -> int:
+    """Where a plain absolute URL's path starts (-1: it has none)."""
+    return url.find("/", url.index("://") + 3)
 
 
 def url_path(url: str) -> str:
     """`urlsplit(url).path`; a plain absolute URL's is read off without parsing it (no
     query, fragment or parameters follow its path)."""
     if plain_absolute(url):
-        start = url.find("/", url.index("://") + 3)
+        start = _path_start(url)
         return url[start:] if start >= 0 else ""
     return urlsplit(url).path
 
